@@ -1,0 +1,248 @@
+#!/usr/bin/env bash
+# Starts (or reuses) the throwaway Dovecot IMAP server that the tests, the demo and the benchmarks
+# use. Everything lives in one state folder of its own; nothing under /etc is touched, and the
+# server listens on loopback only.
+#
+#   scripts/test-server.sh start     install Dovecot if needed, configure, start; idempotent
+#   scripts/test-server.sh stop      stop both instances
+#   scripts/test-server.sh env       print the environment variables the tests read
+#   scripts/test-server.sh reset     empty the mail of the test users test01..test40
+#
+# Two instances share one mail store:
+#   main    127.0.0.1:10993 implicit TLS, 127.0.0.1:10143 cleartext + STARTTLS,
+#           127.0.0.2:10143 where login requires STARTTLS (Dovecot treats a client whose address
+#           equals the server's as secure, so only the second address really demands TLS);
+#           MOVE, UIDPLUS, CONDSTORE, SPECIAL-USE, COMPRESS=DEFLATE.
+#   legacy  127.0.0.1:11143 cleartext only (no STARTTLS offered), plain IMAP4rev1 without MOVE,
+#           UIDPLUS, CONDSTORE or SPECIAL-USE: the paths taken on servers lacking them.
+#
+# On a machine that is not Debian, or to use another server, skip this script and point the tests
+# at your server with the variables listed by `scripts/test-server.sh env` (see README).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+STATE=${IMAP_TEST_STATE_DIR:-$ROOT/.state/dovecot}
+MAIL_USER=imaptest
+PASSWORD=${IMAP_TEST_PASSWORD:-imap-test-password}
+USERS="alice bob carol demo bench $(seq -f 'test%02g' 1 40 | tr '\n' ' ')"
+MAIN_CONF=$STATE/main.conf
+LEGACY_CONF=$STATE/legacy.conf
+
+log() { echo "[test-server] $*" >&2; }
+
+install_dovecot() {
+  if command -v dovecot >/dev/null 2>&1 && command -v doveadm >/dev/null 2>&1; then return; fi
+  if ! command -v apt-get >/dev/null 2>&1 || [ "$(id -u)" != 0 ]; then
+    log "Dovecot is not installed and this is not a Debian machine where I am root."
+    log "Install dovecot-imapd yourself, or run the tests against another server (see README)."
+    exit 1
+  fi
+  log "installing dovecot-imapd from Debian's packages"
+  # The package's own service must not start: we run our own instance from the state folder.
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd openssl >/dev/null
+}
+
+ensure_user() {
+  # Dovecot refuses to run mail processes as root: mail belongs to a user of its own.
+  id "$MAIL_USER" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$MAIL_USER"
+}
+
+make_certificates() {
+  local tls=$STATE/tls
+  [ -f "$tls/server.crt" ] && [ -f "$tls/ca.crt" ] && return
+  mkdir -p "$tls"
+  log "creating a test CA and a certificate for localhost / 127.0.0.1 / 127.0.0.2"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=IMAP component test CA" \
+    -keyout "$tls/ca.key" -out "$tls/ca.crt" 2>/dev/null
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" \
+    -keyout "$tls/server.key" -out "$tls/server.csr" 2>/dev/null
+  printf 'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:127.0.0.2\nbasicConstraints=CA:FALSE\n' > "$tls/ext.cnf"
+  openssl x509 -req -in "$tls/server.csr" -CA "$tls/ca.crt" -CAkey "$tls/ca.key" -CAcreateserial \
+    -days 3650 -extfile "$tls/ext.cnf" -out "$tls/server.crt" 2>/dev/null
+  chmod 644 "$tls/ca.crt" "$tls/server.crt"
+}
+
+write_users() {
+  local file=$STATE/users
+  : > "$file.tmp"
+  for u in $USERS; do echo "$u:{PLAIN}$PASSWORD" >> "$file.tmp"; done
+  mv "$file.tmp" "$file"
+  chmod 644 "$file"
+}
+
+common_config() {
+  # $1: instance name
+  cat <<CONF
+base_dir = $STATE/$1/run
+state_dir = $STATE/$1/lib
+log_path = $STATE/$1/dovecot.log
+protocols = imap
+default_internal_user = dovecot
+default_login_user = dovenull
+first_valid_uid = 100
+auth_mechanisms = plain login
+auth_failure_delay = 0
+mail_location = maildir:$STATE/mail/%u
+mail_plugins = listescape
+plugin {
+  listescape_char = "\\\\"
+}
+service anvil {
+  # no brute-force penalty: failing logins on purpose is what the tests do
+  unix_listener anvil-auth-penalty {
+    mode = 0
+  }
+}
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u $STATE/users
+}
+userdb {
+  driver = static
+  args = uid=$MAIL_USER gid=$MAIL_USER home=$STATE/home/%u
+}
+CONF
+}
+
+mailboxes() {
+  # $1: "special" to mark the special-use mailboxes
+  local name use
+  for pair in 'Drafts \Drafts' 'Sent \Sent' 'Trash \Trash' 'Junk \Junk' 'Archive \Archive'; do
+    name=${pair%% *}; use=${pair#* }
+    echo "  mailbox $name {"
+    echo "    auto = subscribe"
+    [ "$1" = special ] && echo "    special_use = $use"
+    echo "  }"
+  done
+}
+
+write_config() {
+  mkdir -p "$STATE/main" "$STATE/legacy" "$STATE/mail" "$STATE/home"
+  chown "$MAIL_USER:$MAIL_USER" "$STATE/mail" "$STATE/home"
+  chmod 755 "$STATE" "$STATE/mail" "$STATE/home"
+  {
+    common_config main
+    cat <<CONF
+listen = 127.0.0.1, 127.0.0.2
+ssl = yes
+ssl_cert = <$STATE/tls/server.crt
+ssl_key = <$STATE/tls/server.key
+disable_plaintext_auth = yes
+service imap-login {
+  inet_listener imap {
+    port = 10143
+  }
+  inet_listener imaps {
+    port = 10993
+    ssl = yes
+  }
+}
+protocol imap {
+  mail_plugins = \$mail_plugins imap_zlib
+}
+namespace inbox {
+  inbox = yes
+  separator = /
+$(mailboxes special)
+}
+CONF
+  } > "$MAIN_CONF.tmp"
+  {
+    common_config legacy
+    cat <<CONF
+listen = 127.0.0.1
+ssl = no
+disable_plaintext_auth = no
+service imap-login {
+  inet_listener imap {
+    port = 11143
+  }
+  inet_listener imaps {
+    port = 0
+  }
+}
+protocol imap {
+  imap_capability = IMAP4rev1 LITERAL+ SASL-IR LOGIN-REFERRALS ID ENABLE IDLE NAMESPACE
+}
+namespace inbox {
+  inbox = yes
+  separator = /
+$(mailboxes plain)
+}
+CONF
+  } > "$LEGACY_CONF.tmp"
+}
+
+start_instance() {
+  # $1: name, $2: config file, $3: a port to wait for
+  local name=$1 conf=$2 port=$3 pidfile=$STATE/$1/run/master.pid
+  if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+    if cmp -s "$conf.tmp" "$conf"; then rm -f "$conf.tmp"; return; fi
+    mv "$conf.tmp" "$conf"
+    log "reloading $name with its new configuration"
+    dovecot -c "$conf" reload
+  else
+    mv "$conf.tmp" "$conf"
+    log "starting $name on port $port"
+    dovecot -c "$conf"
+  fi
+  for _ in $(seq 1 100); do
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return; fi
+    sleep 0.1
+  done
+  log "$name did not start listening on $port; its log says:"
+  tail -n 20 "$STATE/$name/dovecot.log" >&2 || true
+  exit 1
+}
+
+stop_instance() {
+  local pidfile=$STATE/$1/run/master.pid
+  if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+    dovecot -c "$STATE/$1.conf" stop || kill "$(cat "$pidfile")"
+    log "stopped $1"
+  fi
+}
+
+print_env() {
+  cat <<ENV
+IMAP_TEST_HOST=127.0.0.1
+IMAP_TEST_TLS_PORT=10993
+IMAP_TEST_PLAIN_PORT=10143
+IMAP_TEST_STARTTLS_HOST=127.0.0.2
+IMAP_TEST_LEGACY_PORT=11143
+IMAP_TEST_CA_FILE=$STATE/tls/ca.crt
+IMAP_TEST_PASSWORD=$PASSWORD
+IMAP_TEST_MAIN_CONF=$MAIN_CONF
+ENV
+}
+
+case "${1:-start}" in
+  start)
+    install_dovecot
+    ensure_user
+    mkdir -p "$STATE"
+    make_certificates
+    write_users
+    write_config
+    start_instance main "$MAIN_CONF" 10993
+    start_instance legacy "$LEGACY_CONF" 11143
+    ;;
+  stop)
+    stop_instance main
+    stop_instance legacy
+    ;;
+  env)
+    print_env
+    ;;
+  reset)
+    # Empty the test users' mail (test01..test40) so every test run starts from the same state.
+    for u in $USERS; do
+      case "$u" in test*) rm -rf "${STATE:?}/mail/$u" ;; esac
+    done
+    ;;
+  *)
+    echo "usage: $0 start|stop|env|reset" >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,50 @@
+import { action } from "@prismatic-io/spectral";
+import { connectionInput, mailboxInput, parseMailbox } from "../inputs";
+import { withSession } from "../session";
+import { toJson } from "../serialize";
+
+export const getStatus = action({
+  display: {
+    label: "Get Mailbox Status",
+    description:
+      "Count the messages of a mailbox (total, recent, unseen) and read its UIDNEXT, UIDVALIDITY and HIGHESTMODSEQ without selecting it. Read-only; safe to retry.",
+  },
+  inputs: { connection: connectionInput, mailbox: mailboxInput },
+  perform: async (context, params) => {
+    const mailbox = parseMailbox(params.mailbox);
+    const status = await withSession(params.connection, context, (session) =>
+      session.run({ doing: "read the status of the mailbox", mailbox }, () =>
+        session.client.status(mailbox, {
+          messages: true,
+          recent: true,
+          uidNext: true,
+          uidValidity: true,
+          unseen: true,
+          highestModseq: session.has("CONDSTORE"),
+        }),
+      ),
+    );
+    return {
+      data: toJson({
+        path: status.path,
+        messages: status.messages,
+        recent: status.recent,
+        uidNext: status.uidNext,
+        uidValidity: status.uidValidity,
+        unseen: status.unseen,
+        highestModseq: status.highestModseq,
+      }),
+    };
+  },
+  examplePayload: {
+    data: {
+      path: "INBOX",
+      messages: 3,
+      recent: 0,
+      uidNext: 4,
+      uidValidity: "1764115968",
+      unseen: 2,
+      highestModseq: "7",
+    },
+  },
+});

@@ -1,0 +1,26 @@
+import { dataSource } from "@prismatic-io/spectral";
+import { connectionInput } from "../inputs";
+import { isSelectable, listMailboxEntries } from "../mailboxes";
+import { withSession } from "../session";
+
+export const listMailboxes = dataSource({
+  display: {
+    label: "Mailboxes",
+    description: "The account's selectable mailboxes by full path, INBOX first, for a mailbox dropdown.",
+  },
+  dataSourceType: "picklist",
+  inputs: { connection: connectionInput },
+  perform: async (context, params) => {
+    const mailboxes = await withSession(params.connection, context, (session) => listMailboxEntries(session));
+    return {
+      result: mailboxes.filter(isSelectable).map((mailbox) => ({ key: mailbox.path, label: mailbox.path })),
+    };
+  },
+  examplePayload: {
+    result: [
+      { key: "INBOX", label: "INBOX" },
+      { key: "Archive", label: "Archive" },
+      { key: "Projects/2024", label: "Projects/2024" },
+    ],
+  },
+});

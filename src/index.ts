@@ -1,0 +1,19 @@
+import { component } from "@prismatic-io/spectral";
+import { actions } from "./actions";
+import { imapConnection, imapOAuth2Connection } from "./connections";
+import { listMailboxes } from "./dataSources/listMailboxes";
+import { triggers } from "./triggers";
+
+export default component({
+  key: "imap",
+  public: false,
+  display: {
+    label: "IMAP",
+    description: "Interact with your IMAP email account",
+    iconPath: "icon.png",
+  },
+  connections: [imapConnection, imapOAuth2Connection],
+  actions,
+  triggers,
+  dataSources: { listMailboxes },
+});

@@ -1,0 +1,186 @@
+/**
+ * Every input used by more than one action, defined once, with the parser that validates it
+ * before any network traffic. Parsers accept what the platform and the test harness send:
+ * strings (a missing optional input arrives as ""), numbers, and lists from earlier steps.
+ */
+import { input } from "@prismatic-io/spectral";
+import { InputError } from "./errors";
+
+export const connectionInput = input({
+  label: "Connection",
+  type: "connection",
+  required: true,
+});
+
+export const mailboxInput = input({
+  label: "Mailbox",
+  type: "string",
+  required: true,
+  default: "INBOX",
+  dataSource: "listMailboxes",
+  comments: "Full path of the mailbox, e.g. INBOX or Archive/2024 (the List Mailboxes action shows every path).",
+  example: "INBOX",
+});
+
+export const uidsInput = input({
+  label: "UIDs",
+  type: "string",
+  required: true,
+  comments: "Message UIDs: one (42), a list (1,5,9), a range (10:20) or an open range (100:*).",
+  example: "1,5,10:20",
+});
+
+export const uidInput = input({
+  label: "UID",
+  type: "string",
+  required: true,
+  comments: "The UID of one message, e.g. from Search Mailbox or the New Emails trigger.",
+  example: "42",
+});
+
+export const flagsInput = input({
+  label: "Flags",
+  type: "string",
+  collection: "valuelist",
+  required: true,
+  comments: "System flags (\\Seen, \\Answered, \\Flagged, \\Deleted, \\Draft) or keywords such as $Label1.",
+  example: "\\Seen",
+});
+
+function describe(value: unknown): string {
+  return typeof value === "string" ? `"${value}"` : JSON.stringify(value) ?? String(value);
+}
+
+function asText(value: unknown, name: string): string {
+  if (value === undefined || value === null) return "";
+  if (typeof value === "string") return value.trim();
+  if (typeof value === "number" || typeof value === "bigint") return String(value);
+  throw new InputError(`${name} must be text, not ${describe(value)}.`);
+}
+
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+export function parseMailbox(value: unknown, name = "Mailbox"): string {
+  const path = typeof value === "string" ? value : asText(value, name);
+  if (path.trim() === "") throw new InputError(`${name} is empty: give a mailbox path such as INBOX.`);
+  if (CONTROL.test(path)) throw new InputError(`${name} ${describe(path)} contains control characters.`);
+  return path;
+}
+
+const MAX_UID = 4_294_967_295;
+
+export function parseUid(value: unknown, name = "UID"): number {
+  const text = asText(value, name);
+  if (!/^\d+$/.test(text)) throw new InputError(`${name} ${describe(value)} is not a message UID: give one positive whole number, e.g. 42.`);
+  const uid = Number(text);
+  if (uid < 1 || uid > MAX_UID) throw new InputError(`${name} ${text} is out of range: UIDs run from 1 to ${MAX_UID}.`);
+  return uid;
+}
+
+export interface UidSet {
+  /** The set as sent to the server, e.g. "1,5,10:20". */
+  text: string;
+  /** UIDs named one by one: each must exist. */
+  singles: number[];
+  /** Ranges such as 10:20 or 100:*: they match whatever exists in them. */
+  ranges: string[];
+}
+
+const SET_ITEM = /^(\d+|\*)(?::(\d+|\*))?$/;
+
+export function parseUidSet(value: unknown, name = "UIDs"): UidSet {
+  const items = Array.isArray(value)
+    ? value.map((item) => asText(item, name))
+    : asText(value, name).split(",").map((item) => item.trim());
+  const bad = (item: string) =>
+    new InputError(`${name} ${describe(value)} is not a UID set (at ${describe(item)}). Use a UID (42), a list (1,5,9), a range (10:20) or an open range (100:*).`);
+  if (items.length === 0 || items.every((item) => item === "")) {
+    throw new InputError(`${name} is empty: give a UID (42), a list (1,5,9), a range (10:20) or an open range (100:*).`);
+  }
+  const singles: number[] = [];
+  const ranges: string[] = [];
+  for (const item of items) {
+    const match = SET_ITEM.exec(item);
+    if (!match) throw bad(item);
+    for (const part of [match[1], match[2]]) {
+      if (part !== undefined && part !== "*" && (Number(part) < 1 || Number(part) > MAX_UID)) throw bad(item);
+    }
+    if (match[2] === undefined && match[1] !== "*") singles.push(Number(match[1]));
+    else ranges.push(item);
+  }
+  return { text: items.join(","), singles, ranges };
+}
+
+const SYSTEM_FLAGS = new Map(["\\Seen", "\\Answered", "\\Flagged", "\\Deleted", "\\Draft"].map((flag) => [flag.toLowerCase(), flag]));
+const KEYWORD = /^[!#$&'+\-./0-9:;<=>?@A-Z^_`a-z|~]+$/;
+
+export function parseFlag(value: string, name = "Flags"): string {
+  const flag = value.trim();
+  if (flag.toLowerCase() === "\\recent") {
+    throw new InputError(`${name}: \\Recent is set by the server alone and cannot be added, removed or set.`);
+  }
+  if (flag.startsWith("\\")) {
+    const system = SYSTEM_FLAGS.get(flag.toLowerCase());
+    if (!system) throw new InputError(`${name}: ${describe(flag)} is not a system flag. System flags are \\Seen, \\Answered, \\Flagged, \\Deleted and \\Draft; keywords have no backslash (e.g. $Label1).`);
+    return system;
+  }
+  if (!KEYWORD.test(flag)) {
+    throw new InputError(`${name}: ${describe(flag)} is not a valid flag: keywords are ASCII without spaces, parentheses, braces, quotes, backslashes, %, *, ] or control characters (e.g. $Label1).`);
+  }
+  return flag;
+}
+
+/** A list of flags; `required: false` accepts an empty list. */
+export function parseFlags(value: unknown, options: { required: boolean; name?: string }): string[] {
+  const name = options.name ?? "Flags";
+  let items: unknown[];
+  if (Array.isArray(value)) items = value;
+  else if (value === undefined || value === null || value === "") items = [];
+  else if (typeof value === "string") items = value.trim().startsWith("[") ? parseJsonList(value, name) : value.split(",");
+  else throw new InputError(`${name} must be a list of flags, not ${describe(value)}.`);
+  const flags = items
+    .map((item) => {
+      if (typeof item !== "string") throw new InputError(`${name}: ${describe(item)} is not a flag.`);
+      return item;
+    })
+    .filter((item) => item.trim() !== "")
+    .map((item) => parseFlag(item, name));
+  if (options.required && flags.length === 0) throw new InputError(`${name} is empty: give at least one flag, e.g. \\Seen.`);
+  return Array.from(new Set(flags));
+}
+
+function parseJsonList(value: string, name: string): unknown[] {
+  try {
+    const parsed: unknown = JSON.parse(value);
+    if (Array.isArray(parsed)) return parsed;
+  } catch {
+    // fall through to the error below
+  }
+  throw new InputError(`${name} ${describe(value)} is not a list of flags.`);
+}
+
+/** A whole number within bounds; "" gives the default. */
+export function parseLimit(value: unknown, name: string, bounds: { min: number; max: number; fallback: number }): number {
+  const text = asText(value, name);
+  if (text === "") return bounds.fallback;
+  if (!/^\d+$/.test(text)) throw new InputError(`${name} ${describe(value)} is not a whole number.`);
+  const n = Number(text);
+  if (n < bounds.min || n > bounds.max) throw new InputError(`${name} must be from ${bounds.min} to ${bounds.max}, not ${n}.`);
+  return n;
+}
+
+/** A boolean input: true/false as booleans or strings; "" gives the default. */
+export function parseBool(value: unknown, name: string, fallback: boolean): boolean {
+  if (typeof value === "boolean") return value;
+  const text = asText(value, name).toLowerCase();
+  if (text === "") return fallback;
+  if (text === "true") return true;
+  if (text === "false") return false;
+  throw new InputError(`${name} must be true or false, not ${describe(value)}.`);
+}
+
+/** Optional free text: "" and missing are undefined. */
+export function optionalText(value: unknown, name: string): string | undefined {
+  const text = asText(value, name);
+  return text === "" ? undefined : text;
+}

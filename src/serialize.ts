@@ -1,0 +1,121 @@
+/**
+ * Turns what imapflow and mailparser return into plain JSON that survives `JSON.stringify`
+ * unchanged: bigint becomes a decimal string, Set and Map become arrays, Date becomes an ISO 8601
+ * string, Buffers become base64 and undefined object members are dropped.
+ */
+export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
+
+export function toJson(value: unknown): Json {
+  if (value === null || value === undefined) return null;
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+      return value;
+    case "number":
+      return Number.isFinite(value) ? value : null;
+    case "bigint":
+      return value.toString(10);
+    case "object":
+      break;
+    default:
+      return null;
+  }
+  if (value instanceof Date) {
+    return Number.isNaN(value.getTime()) ? null : value.toISOString();
+  }
+  if (Buffer.isBuffer(value)) return value.toString("base64");
+  if (value instanceof Set || Array.isArray(value)) return Array.from(value, toJson);
+  if (value instanceof Map) {
+    return Array.from(value, ([key, item]) => [toJson(key), toJson(item)]);
+  }
+  const out: { [key: string]: Json } = {};
+  for (const [key, item] of Object.entries(value)) {
+    if (item !== undefined && typeof item !== "function") out[key] = toJson(item);
+  }
+  return out;
+}
+
+/** Dates from the server as ISO strings; imapflow gives a Date, or the raw string it could not parse. */
+export function isoDate(value: Date | string | undefined | null): string | null {
+  if (value === undefined || value === null || value === "") return null;
+  const date = value instanceof Date ? value : new Date(value);
+  return Number.isNaN(date.getTime()) ? String(value) : date.toISOString();
+}
+
+export interface Address {
+  name: string;
+  address: string;
+}
+
+export function addressList(list: ReadonlyArray<{ name?: string; address?: string }> | undefined): Address[] {
+  return (list ?? []).map((entry) => ({ name: entry.name ?? "", address: entry.address ?? "" }));
+}
+
+export interface Envelope {
+  date: string | null;
+  subject: string;
+  messageId: string;
+  inReplyTo: string;
+  from: Address[];
+  to: Address[];
+  cc: Address[];
+  bcc: Address[];
+  replyTo: Address[];
+  sender: Address[];
+}
+
+interface EnvelopeSource {
+  date?: Date | string;
+  subject?: string;
+  messageId?: string;
+  inReplyTo?: string;
+  from?: { name?: string; address?: string }[];
+  to?: { name?: string; address?: string }[];
+  cc?: { name?: string; address?: string }[];
+  bcc?: { name?: string; address?: string }[];
+  replyTo?: { name?: string; address?: string }[];
+  sender?: { name?: string; address?: string }[];
+}
+
+/** Every key present, even when the message lacks the header, so later steps can rely on the shape. */
+export function envelopeJson(envelope: EnvelopeSource | undefined): Envelope {
+  const e = envelope ?? {};
+  return {
+    date: isoDate(e.date),
+    subject: e.subject ?? "",
+    messageId: e.messageId ?? "",
+    inReplyTo: e.inReplyTo ?? "",
+    from: addressList(e.from),
+    to: addressList(e.to),
+    cc: addressList(e.cc),
+    bcc: addressList(e.bcc),
+    replyTo: addressList(e.replyTo),
+    sender: addressList(e.sender),
+  };
+}
+
+export interface MessageSummary {
+  uid: number;
+  flags: string[];
+  size: number;
+  internalDate: string | null;
+  envelope: Envelope;
+}
+
+interface FetchedSummary {
+  uid: number;
+  flags?: Set<string>;
+  size?: number;
+  internalDate?: Date | string;
+  envelope?: EnvelopeSource;
+}
+
+export function messageSummary(message: FetchedSummary): MessageSummary {
+  return {
+    uid: message.uid,
+    flags: Array.from(message.flags ?? []),
+    size: message.size ?? 0,
+    internalDate: isoDate(message.internalDate),
+    envelope: envelopeJson(message.envelope),
+  };
+}

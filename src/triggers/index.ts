@@ -1,0 +1,2 @@
+/** Trigger keys are public API: never rename one. */
+export const triggers = {};

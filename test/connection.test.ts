@@ -1,0 +1,187 @@
+import { InputError, ImapConnectionError, ImapError } from "../src/errors";
+import { sessionLimits } from "../src/session";
+import { failure, harness, legacyConnection, openResources, resourcesAfter, server, tlsConnection } from "./helpers";
+import { faultyProxy, silentServer } from "./proxy";
+
+const USER = "test01";
+const saved = { ...sessionLimits };
+const crashes: unknown[] = [];
+const onCrash = (err: unknown) => crashes.push(err);
+
+beforeAll(() => {
+  Object.assign(sessionLimits, { connectMs: 3000, greetingMs: 1000, socketMs: 1500, logoutMs: 500 });
+  process.on("uncaughtException", onCrash);
+  process.on("unhandledRejection", onCrash);
+});
+
+afterAll(() => {
+  Object.assign(sessionLimits, saved);
+  process.off("uncaughtException", onCrash);
+  process.off("unhandledRejection", onCrash);
+});
+
+let before = openResources();
+beforeEach(() => {
+  before = openResources();
+});
+
+afterEach(async () => {
+  expect(await resourcesAfter(before)).toEqual(before);
+  expect(crashes).toEqual([]);
+});
+
+async function status(connection: ReturnType<typeof tlsConnection>) {
+  return harness.action("getStatus", { connection, mailbox: "INBOX" });
+}
+
+async function timed<T>(work: () => Promise<T>): Promise<{ ms: number; result: T }> {
+  const start = Date.now();
+  const result = await work();
+  return { ms: Date.now() - start, result };
+}
+
+describe("connecting", () => {
+  test("implicit TLS verifies the server against the given CA", async () => {
+    const { data } = (await status(tlsConnection(USER))) as { data: { path: string } };
+    expect(data.path).toBe("INBOX");
+  });
+
+  test("without the CA the certificate is rejected, with a fix in the message", async () => {
+    const err = await failure(() => status(tlsConnection(USER, { caCertificate: "" })));
+    expect(err).toBeInstanceOf(ImapConnectionError);
+    expect(err.code).toBe("TLS_CERTIFICATE");
+    expect(err.message).toContain(`TLS certificate of 127.0.0.1:${server.tlsPort} was rejected`);
+    expect(err.message).toContain('"CA Certificate"');
+    expect((err as { cause?: { code?: string } }).cause?.code).toBe("UNABLE_TO_VERIFY_LEAF_SIGNATURE");
+  });
+
+  test("turning verification off is possible, as a last resort", async () => {
+    const { data } = (await status(tlsConnection(USER, { caCertificate: "", verifyCertificate: "false" }))) as { data: { path: string } };
+    expect(data.path).toBe("INBOX");
+  });
+
+  test("STARTTLS upgrades on a listener that requires it", async () => {
+    const connection = tlsConnection(USER, { host: server.starttlsHost, port: String(server.plainPort), encryption: "starttls" });
+    const { data } = (await status(connection)) as { data: { path: string } };
+    expect(data.path).toBe("INBOX");
+  });
+
+  test("STARTTLS verifies the certificate too", async () => {
+    const connection = tlsConnection(USER, { host: server.starttlsHost, port: String(server.plainPort), encryption: "starttls", caCertificate: "" });
+    const err = await failure(() => status(connection));
+    expect(err).toBeInstanceOf(ImapConnectionError);
+    expect(err.code).toBe("TLS_CERTIFICATE");
+    expect(err.message).toContain('"CA Certificate"');
+  });
+
+  test("cleartext login on a listener that requires TLS says to turn encryption on", async () => {
+    const connection = tlsConnection(USER, { host: server.starttlsHost, port: String(server.plainPort), encryption: "none" });
+    const err = await failure(() => status(connection));
+    expect(err).toBeInstanceOf(ImapConnectionError);
+    expect(err.code).toBe("LOGIN_DISABLED");
+    expect(err.message).toContain('Set encryption to "starttls" or "tls"');
+  });
+
+  test("STARTTLS required but not offered fails before anything is sent in cleartext", async () => {
+    const err = await failure(() => status(legacyConnection(USER, { encryption: "starttls" })));
+    expect(err).toBeInstanceOf(ImapConnectionError);
+    expect(err.code).toBe("STARTTLS_UNAVAILABLE");
+    expect(err.message).toBe(
+      `The server at 127.0.0.1:${server.legacyPort} does not offer STARTTLS, and the connection requires it, so nothing was sent in cleartext. Use encryption "tls" (usually port 993) if the server supports implicit TLS.`,
+    );
+  });
+
+  test("a wrong password is a connection error that never shows the password", async () => {
+    const password = "Wrong-Pa55word-xyz";
+    const { ms, result: err } = await timed(() => failure(() => status(tlsConnection(USER, { password }))));
+    expect(err).toBeInstanceOf(ImapConnectionError);
+    expect(err.code).toBe("AUTHENTICATION_FAILED");
+    expect(err.message).toContain(`Login to 127.0.0.1:${server.tlsPort} as "${USER}" failed: check the username and password.`);
+    expect(err.message).toContain("[AUTHENTICATIONFAILED]");
+    expect(JSON.stringify(err)).not.toContain(password);
+    expect(err.message).not.toContain(password);
+    expect(ms).toBeLessThan(1500);
+  });
+
+  test("a refused port names host and port", async () => {
+    const err = await failure(() => status(tlsConnection(USER, { port: "1" })));
+    expect(err).toBeInstanceOf(ImapConnectionError);
+    expect(err.code).toBe("CONNECTION_REFUSED");
+    expect(err.message).toContain("Could not connect to 127.0.0.1:1: the connection was refused.");
+  });
+
+  test("a non-numeric port is refused before any traffic", async () => {
+    const { ms, result: err } = await timed(() => failure(() => status(tlsConnection(USER, { port: "99x3" }))));
+    expect(err).toBeInstanceOf(InputError);
+    expect(err.message).toBe('The connection\'s port "99x3" is not a number. Use a port number such as 993 (implicit TLS) or 143 (STARTTLS).');
+    expect(ms).toBeLessThan(200);
+  });
+
+  test("a server that accepts and never greets times out on the greeting bound", async () => {
+    const silent = await silentServer();
+    try {
+      const { ms, result: err } = await timed(() =>
+        failure(() => status(tlsConnection(USER, { port: String(silent.port), encryption: "none" }))),
+      );
+      expect(err).toBeInstanceOf(ImapConnectionError);
+      expect(err.code).toBe("GREETING_TIMEOUT");
+      expect(err.message).toContain("no IMAP greeting came within 1 s");
+      expect(ms).toBeGreaterThanOrEqual(900);
+      expect(ms).toBeLessThan(4000);
+    } finally {
+      await silent.close();
+    }
+  });
+
+  test("a connection cut after login is reported as lost, naming the mailbox", async () => {
+    const proxy = await faultyProxy({ host: server.host, port: server.legacyPort }, /STATUS/, "cut");
+    try {
+      const err = await failure(() => status(legacyConnection(USER, { port: String(proxy.port) })));
+      expect(err).toBeInstanceOf(ImapError);
+      expect(err.code).toBe("CONNECTION_LOST");
+      expect(err.message).toBe(
+        `The connection to 127.0.0.1:${proxy.port} was closed unexpectedly while trying to read the status of the mailbox (mailbox "INBOX"). Check the server's availability; the step can be retried if the operation is safe to retry.`,
+      );
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  test("a connection that stalls after login times out on the inactivity bound", async () => {
+    const proxy = await faultyProxy({ host: server.host, port: server.legacyPort }, /STATUS/, "stall");
+    try {
+      const { ms, result: err } = await timed(() => failure(() => status(legacyConnection(USER, { port: String(proxy.port) }))));
+      expect(err).toBeInstanceOf(ImapError);
+      expect(err.code).toBe("SOCKET_TIMEOUT");
+      expect(err.message).toContain("stopped responding for 1.5 s while trying to read the status of the mailbox");
+      expect(ms).toBeGreaterThanOrEqual(1400);
+      expect(ms).toBeLessThan(5000);
+    } finally {
+      await proxy.close();
+    }
+  });
+});
+
+describe("logging", () => {
+  test("debug mode logs the session through context.logger without the password", async () => {
+    const lines: string[] = [];
+    const logger = { debug: (...args: unknown[]) => lines.push(args.join(" ")), info: () => undefined, warn: () => undefined, error: () => undefined, metric: () => undefined };
+    // The platform turns debug mode on through globalDebug; spectral derives context.debug from it.
+    await harness.action("getStatus", { connection: tlsConnection(USER), mailbox: "INBOX" }, { logger: logger as never, globalDebug: true } as never);
+    expect(lines.some((line) => line.includes("STATUS"))).toBe(true);
+    expect(lines.join("\n")).not.toContain(server.password);
+  });
+
+  test("without debug mode nothing is logged and nothing goes to stdout", async () => {
+    const lines: string[] = [];
+    const logger = { debug: (...args: unknown[]) => lines.push(args.join(" ")), info: () => undefined, warn: () => undefined, error: () => undefined };
+    const write = jest.spyOn(process.stdout, "write");
+    try {
+      await harness.action("getStatus", { connection: tlsConnection(USER), mailbox: "INBOX" }, { logger: logger as never });
+      expect(write).not.toHaveBeenCalled();
+    } finally {
+      write.mockRestore();
+    }
+    expect(lines).toEqual([]);
+  });
+});

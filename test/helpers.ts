@@ -1,0 +1,168 @@
+/**
+ * Test helpers: the real server's coordinates, connections for the harness, and a separate
+ * imapflow client to read the effect of an action back from the server.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { ImapFlow } from "imapflow";
+import { createConnection, createHarness } from "@prismatic-io/spectral/dist/testing";
+import type { Connection } from "@prismatic-io/spectral";
+import component from "../src";
+import { imapConnection } from "../src/connections";
+
+const stateDir = process.env.IMAP_TEST_STATE_DIR ?? path.join(__dirname, "..", ".state", "dovecot");
+
+export const server = {
+  host: process.env.IMAP_TEST_HOST ?? "127.0.0.1",
+  tlsPort: Number(process.env.IMAP_TEST_TLS_PORT ?? 10993),
+  plainPort: Number(process.env.IMAP_TEST_PLAIN_PORT ?? 10143),
+  /** A second address of the server where login really requires STARTTLS. */
+  starttlsHost: process.env.IMAP_TEST_STARTTLS_HOST ?? "127.0.0.2",
+  /** The instance without MOVE, UIDPLUS, CONDSTORE, SPECIAL-USE and STARTTLS. */
+  legacyPort: Number(process.env.IMAP_TEST_LEGACY_PORT ?? 11143),
+  password: process.env.IMAP_TEST_PASSWORD ?? "imap-test-password",
+  ca: fs.readFileSync(process.env.IMAP_TEST_CA_FILE ?? path.join(stateDir, "tls", "ca.crt"), "utf8"),
+};
+
+export const harness = createHarness(component);
+
+export type Fields = Record<string, unknown>;
+
+/** A connection to the main instance over implicit TLS, trusting the test CA. */
+export function tlsConnection(user: string, overrides: Fields = {}): Connection {
+  return createConnection(imapConnection, {
+    host: server.host,
+    port: String(server.tlsPort),
+    encryption: "tls",
+    username: user,
+    password: server.password,
+    verifyCertificate: "true",
+    caCertificate: server.ca,
+    ...overrides,
+  });
+}
+
+/** A cleartext connection to the legacy instance (no MOVE, UIDPLUS, CONDSTORE, SPECIAL-USE). */
+export function legacyConnection(user: string, overrides: Fields = {}): Connection {
+  return tlsConnection(user, { port: String(server.legacyPort), encryption: "none", caCertificate: "", ...overrides });
+}
+
+/** A separate client, to read the effect of an action back from the server. */
+export async function directClient(user: string): Promise<ImapFlow> {
+  const client = new ImapFlow({
+    host: server.host,
+    port: server.tlsPort,
+    secure: true,
+    tls: { ca: [server.ca] },
+    auth: { user, pass: server.password },
+    logger: false,
+    disableAutoIdle: true,
+  });
+  client.on("error", () => undefined);
+  await client.connect();
+  return client;
+}
+
+export async function withDirect<T>(user: string, work: (client: ImapFlow) => Promise<T>): Promise<T> {
+  const client = await directClient(user);
+  try {
+    return await work(client);
+  } finally {
+    await client.logout().catch(() => undefined);
+    client.close();
+  }
+}
+
+let counter = 0;
+/** A mailbox name no other test uses. */
+export function uniqueName(prefix: string): string {
+  counter += 1;
+  return `${prefix}-${process.pid}-${Date.now().toString(36)}-${counter}`;
+}
+
+export function rfc822(options: { subject: string; from?: string; to?: string; body?: string; messageId?: string; date?: string; headers?: string[] }): string {
+  const lines = [
+    `From: ${options.from ?? "Alice Example <alice@example.com>"}`,
+    `To: ${options.to ?? "Bob Example <bob@example.com>"}`,
+    `Subject: ${options.subject}`,
+    `Date: ${options.date ?? "Tue, 24 Nov 2026 10:00:00 +0000"}`,
+    `Message-ID: ${options.messageId ?? `<${uniqueName("msg")}@example.com>`}`,
+    ...(options.headers ?? []),
+    "MIME-Version: 1.0",
+    "Content-Type: text/plain; charset=utf-8",
+    "",
+    options.body ?? `Body of ${options.subject}`,
+    "",
+  ];
+  return lines.join("\r\n");
+}
+
+/** Creates a fresh mailbox with `count` messages and returns its path and their UIDs. */
+export async function seedMailbox(
+  user: string,
+  options: { prefix?: string; count: number; subject?: (i: number) => string; flags?: (i: number) => string[] },
+): Promise<{ path: string; uids: number[] }> {
+  const mailbox = uniqueName(options.prefix ?? "seed");
+  return withDirect(user, async (client) => {
+    await client.mailboxCreate(mailbox);
+    const uids: number[] = [];
+    for (let i = 0; i < options.count; i += 1) {
+      const subject = options.subject ? options.subject(i) : `Message ${i + 1}`;
+      const result = await client.append(mailbox, rfc822({ subject }), options.flags ? options.flags(i) : []);
+      if (!result || !result.uid) throw new Error(`append to ${mailbox} failed`);
+      uids.push(result.uid);
+    }
+    return { path: mailbox, uids };
+  });
+}
+
+/** Flags of every message of a mailbox, read back by UID. */
+export async function flagsByUid(user: string, mailbox: string): Promise<Record<number, string[]>> {
+  return withDirect(user, async (client) => {
+    const lock = await client.getMailboxLock(mailbox, { readOnly: true });
+    try {
+      const out: Record<number, string[]> = {};
+      if ((client.mailbox && client.mailbox.exists) === 0) return out;
+      for await (const msg of client.fetch("1:*", { uid: true, flags: true }, { uid: true })) {
+        out[msg.uid] = Array.from(msg.flags ?? []).sort();
+      }
+      return out;
+    } finally {
+      lock.release();
+    }
+  });
+}
+
+/** How many sockets and timers are open in this process. */
+export function openResources(): { sockets: number; timers: number } {
+  const names = process.getActiveResourcesInfo();
+  return {
+    sockets: names.filter((name) => name === "TCPSocketWrap" || name === "TLSWrap").length,
+    timers: names.filter((name) => name === "Timeout").length,
+  };
+}
+
+/**
+ * Waits (up to a second) until no more sockets and timers are open than `before`, and returns
+ * the counts then: an invocation must leave nothing behind once its sockets finished closing.
+ */
+export async function resourcesAfter(before: { sockets: number; timers: number }): Promise<{ sockets: number; timers: number }> {
+  const deadline = Date.now() + 1000;
+  const settled = (now: { sockets: number; timers: number }) => now.sockets <= before.sockets && now.timers <= before.timers;
+  let now = openResources();
+  while (!settled(now) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    now = openResources();
+  }
+  return { sockets: Math.max(now.sockets, before.sockets), timers: Math.max(now.timers, before.timers) };
+}
+
+/** Runs `work` and returns the error it threw (failing the test if it did not throw). */
+export async function failure(work: () => Promise<unknown>): Promise<Error & Record<string, unknown>> {
+  try {
+    await work();
+  } catch (err) {
+    return err as Error & Record<string, unknown>;
+  }
+  throw new Error("expected a failure, but it succeeded");
+}
