@@ -16,6 +16,13 @@
 #   legacy  127.0.0.1:11143 cleartext only (no STARTTLS offered), plain IMAP4rev1 without MOVE,
 #           UIDPLUS, CONDSTORE or SPECIAL-USE: the paths taken on servers lacking them.
 #
+# The main instance also takes OAuth 2.0 bearer tokens (AUTHENTICATE OAUTHBEARER and XOAUTH2):
+# Dovecot's oauth2 passdb asks a token-introspection endpoint at
+# http://127.0.0.1:10980/introspect whether a token is active and whose it is. Nothing listens
+# there unless a test starts it (test/introspection.ts), so tokens fail with "[UNAVAILABLE]
+# Temporary authentication failure" outside the OAuth tests. Passwords and tokens are kept
+# apart by mechanism: a password is never checked as a token, nor a token as a password.
+#
 # On a machine that is not Debian, or to use another server, skip this script and point the tests
 # at your server with the variables listed by `scripts/test-server.sh env` (see README).
 set -euo pipefail
@@ -27,6 +34,8 @@ PASSWORD=${IMAP_TEST_PASSWORD:-imap-test-password}
 USERS="alice bob carol demo bench $(seq -f 'test%02g' 1 40 | tr '\n' ' ')"
 MAIN_CONF=$STATE/main.conf
 LEGACY_CONF=$STATE/legacy.conf
+OAUTH2_ARGS=$STATE/oauth2.conf.ext
+INTROSPECTION_PORT=${IMAP_TEST_INTROSPECTION_PORT:-10980}
 
 log() { echo "[test-server] $*" >&2; }
 
@@ -71,6 +80,65 @@ write_users() {
   chmod 644 "$file"
 }
 
+write_oauth2_args() {
+  # Read by the main instance's oauth2 passdb. Posts token=<token> and expects RFC 7662 JSON:
+  # {"active": true, "username": "test25"}; any other answer, or none, fails the login.
+  cat > "$OAUTH2_ARGS.tmp" <<CONF
+introspection_url = http://127.0.0.1:$INTROSPECTION_PORT/introspect
+introspection_mode = post
+username_attribute = username
+active_attribute = active
+active_value = true
+# a stalled endpoint fails the login after 5 s instead of hanging it
+timeout_msecs = 5000
+CONF
+  if cmp -s "$OAUTH2_ARGS.tmp" "$OAUTH2_ARGS"; then rm -f "$OAUTH2_ARGS.tmp"; else mv "$OAUTH2_ARGS.tmp" "$OAUTH2_ARGS"; fi
+  chmod 644 "$OAUTH2_ARGS"
+}
+
+auth_config() {
+  # $1: instance name; only the main instance takes OAuth tokens
+  if [ "$1" = main ]; then echo "auth_mechanisms = plain login oauthbearer xoauth2"; else echo "auth_mechanisms = plain login"; fi
+}
+
+passdb_config() {
+  # $1: instance name
+  if [ "$1" != main ]; then
+    cat <<CONF
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u $STATE/users
+}
+userdb {
+  driver = static
+  args = uid=$MAIL_USER gid=$MAIL_USER home=$STATE/home/%u
+}
+CONF
+    return
+  fi
+  # Without the mechanisms lines Dovecot would try every passdb for every mechanism: a password
+  # would be accepted as a token, and a token as a password.
+  cat <<CONF
+passdb {
+  driver = passwd-file
+  mechanisms = plain login
+  args = scheme=PLAIN username_format=%u $STATE/users
+}
+passdb {
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = $OAUTH2_ARGS
+}
+userdb {
+  # allow_all_users: a token-only user (not in the users file) gets a home too, and user lookups
+  # (doveadm) need no passdb lookup, which the mechanisms filters above would refuse
+  driver = static
+  args = uid=$MAIL_USER gid=$MAIL_USER home=$STATE/home/%u allow_all_users=yes
+}
+# the oauth2 args file, so that changing it reloads the instance: $(sha256sum "$OAUTH2_ARGS" | cut -c1-16)
+CONF
+}
+
 common_config() {
   # $1: instance name
   cat <<CONF
@@ -81,7 +149,7 @@ protocols = imap
 default_internal_user = dovecot
 default_login_user = dovenull
 first_valid_uid = 100
-auth_mechanisms = plain login
+$(auth_config "$1")
 auth_failure_delay = 0
 mail_location = maildir:$STATE/mail/%u
 mail_plugins = listescape
@@ -94,14 +162,7 @@ service anvil {
     mode = 0
   }
 }
-passdb {
-  driver = passwd-file
-  args = scheme=PLAIN username_format=%u $STATE/users
-}
-userdb {
-  driver = static
-  args = uid=$MAIL_USER gid=$MAIL_USER home=$STATE/home/%u
-}
+$(passdb_config "$1")
 CONF
 }
 
@@ -214,6 +275,7 @@ IMAP_TEST_LEGACY_PORT=11143
 IMAP_TEST_CA_FILE=$STATE/tls/ca.crt
 IMAP_TEST_PASSWORD=$PASSWORD
 IMAP_TEST_MAIN_CONF=$MAIN_CONF
+IMAP_TEST_INTROSPECTION_PORT=$INTROSPECTION_PORT
 ENV
 }
 
@@ -224,6 +286,7 @@ case "${1:-start}" in
     mkdir -p "$STATE"
     make_certificates
     write_users
+    write_oauth2_args
     write_config
     start_instance main "$MAIN_CONF" 10993
     start_instance legacy "$LEGACY_CONF" 11143

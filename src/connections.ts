@@ -132,7 +132,8 @@ export const imapOAuth2Connection = oauth2Connection({
       required: true,
       shown: true,
       default: MICROSOFT_AUTHORIZE_URL,
-      comments: "Microsoft 365: the default. Gmail: https://accounts.google.com/o/oauth2/v2/auth?access_type=offline&prompt=consent",
+      comments:
+        "Microsoft 365: the default (for an app registered for your organization only, replace common with your Directory (tenant) ID). Gmail: https://accounts.google.com/o/oauth2/v2/auth?access_type=offline&prompt=consent",
     },
     tokenUrl: {
       label: "Token URL",
@@ -140,7 +141,7 @@ export const imapOAuth2Connection = oauth2Connection({
       required: true,
       shown: true,
       default: MICROSOFT_TOKEN_URL,
-      comments: "Microsoft 365: the default. Gmail: https://oauth2.googleapis.com/token",
+      comments: "Microsoft 365: the default (with the same tenant ID as the Authorize URL, if you replaced common there). Gmail: https://oauth2.googleapis.com/token",
     },
     scopes: {
       label: "Scopes",
@@ -148,7 +149,7 @@ export const imapOAuth2Connection = oauth2Connection({
       required: true,
       shown: true,
       default: MICROSOFT_SCOPES,
-      comments: "Space-separated. Microsoft 365: the default. Gmail: https://mail.google.com/",
+      comments: "Space-separated. Microsoft 365: the default (offline_access lets the platform refresh the token). Gmail: https://mail.google.com/",
     },
     clientId: {
       label: "Client ID",
@@ -231,8 +232,12 @@ export function parseConnection(conn: Connection | undefined): ImapSettings {
   };
   if (conn.key === imapOAuth2Connection.key) {
     const token = conn.token?.access_token;
-    if (typeof token !== "string" || token === "") {
+    if (typeof token !== "string" || token.trim() === "") {
       throw new InputError("The OAuth 2.0 connection has no access token: authorise the connection first.");
+    }
+    // a control character would end the SASL field early; imapflow would refuse it with an opaque error
+    if (/[\u0000-\u001f\u007f]/.test(token)) {
+      throw new InputError("The OAuth 2.0 connection's access token contains control characters: re-authorise the connection.");
     }
     settings.accessToken = token;
   } else {
