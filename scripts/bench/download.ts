@@ -1,0 +1,137 @@
+/**
+ * Benchmark of Download Message on a 20 MB message (a 15 MB attachment, base64): the action,
+ * next to bare imapflow fetching the source in one FETCH, and bare imapflow's download() (which
+ * fetches 64 KiB per round trip). Prints median time, peak memory growth (JS heap + buffers) and
+ * peak RSS growth, with the ratios to the single FETCH and to the message size.
+ *
+ *   npx ts-node --transpile-only scripts/bench/download.ts      (BENCH_RUNS=5 by default)
+ *
+ * Runs against the local test Dovecot as user `bench` (TLS, COMPRESS=DEFLATE on, as imapflow
+ * turns it on); the message is appended once and reused by later runs.
+ */
+import { randomBytes } from "node:crypto";
+import { harness, tlsConnection, withDirect } from "../../test/helpers";
+import { bareClient, childMain, closeBare, mb, measure, median, ms, printTable, ratio, runChild, silentLogger } from "../bench-helpers";
+import type { Measured } from "../bench-helpers";
+
+const USER = "bench";
+const MAILBOX = "DownloadBench-20MB";
+const TARGET = 20 * 1024 * 1024;
+const RUNS = Number(process.env.BENCH_RUNS_DOWNLOAD ?? 5);
+
+function bigMessage(): Buffer {
+  // Base64 lines of 76 characters carry 57 bytes each and take 78 bytes with CRLF.
+  const attachment = randomBytes(Math.floor((TARGET - 1024) / 78) * 57);
+  const lines = attachment.toString("base64").match(/.{1,76}/g) ?? [];
+  const head = [
+    "From: Alice Example <alice@example.com>",
+    "To: Bob Example <bob@example.com>",
+    "Subject: Twenty megabytes",
+    "Date: Tue, 24 Nov 2026 10:00:00 +0000",
+    "Message-ID: <download-bench@example.com>",
+    "MIME-Version: 1.0",
+    'Content-Type: multipart/mixed; boundary="bench-boundary"',
+    "",
+    "--bench-boundary",
+    "Content-Type: text/plain; charset=utf-8",
+    "",
+    "The attachment is random data.",
+    "--bench-boundary",
+    'Content-Type: application/octet-stream; name="random.bin"',
+    'Content-Disposition: attachment; filename="random.bin"',
+    "Content-Transfer-Encoding: base64",
+    "",
+  ].join("\r\n");
+  return Buffer.from(`${head}\r\n${lines.join("\r\n")}\r\n--bench-boundary--\r\n`);
+}
+
+/** The UID and size of the benchmark message, appended when it is not there yet. */
+async function ensureMessage(): Promise<{ uid: number; size: number }> {
+  return withDirect(USER, async (client) => {
+    const status = await client.status(MAILBOX, { messages: true }).catch(() => false as const);
+    if (!status || status.messages !== 1) {
+      await client.mailboxDelete(MAILBOX).catch(() => undefined);
+      await client.mailboxCreate(MAILBOX);
+      await client.append(MAILBOX, bigMessage());
+    }
+    const lock = await client.getMailboxLock(MAILBOX, { readOnly: true });
+    try {
+      const message = await client.fetchOne("*", { uid: true, size: true }, { uid: true });
+      if (!message || !message.size) throw new Error(`no message in ${MAILBOX}`);
+      return { uid: message.uid, size: message.size };
+    } finally {
+      lock.release();
+    }
+  });
+}
+
+async function viaComponent(uid: number): Promise<number> {
+  const result = (await harness.action("downloadMessage", { connection: tlsConnection(USER), mailbox: MAILBOX, uid: String(uid) }, { logger: silentLogger })) as {
+    data: Buffer;
+  };
+  return result.data.length;
+}
+
+async function viaBare(uid: number, how: "fetch" | "download"): Promise<number> {
+  const client = await bareClient(USER);
+  try {
+    const lock = await client.getMailboxLock(MAILBOX, { readOnly: true });
+    try {
+      if (how === "fetch") {
+        const message = await client.fetchOne(String(uid), { source: true }, { uid: true });
+        return message && message.source ? message.source.length : 0;
+      }
+      const { content } = await client.download(String(uid), undefined, { uid: true });
+      if (!content) return 0;
+      const chunks: Buffer[] = [];
+      for await (const chunk of content) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
+      return Buffer.concat(chunks).length;
+    } finally {
+      lock.release();
+    }
+  } finally {
+    await closeBare(client);
+  }
+}
+
+async function child([variant, uidText]: string[]): Promise<Measured> {
+  const uid = Number(uidText);
+  if (variant === "component") return measure(RUNS, () => viaComponent(uid));
+  return measure(RUNS, () => viaBare(uid, variant === "fetch" ? "fetch" : "download"));
+}
+
+async function main(): Promise<void> {
+  const { uid, size } = await ensureMessage();
+  console.log(`downloadMessage of a ${mb(size)} message (UID ${uid}): median of ${RUNS} runs after a warm-up, each variant in a fresh process.`);
+  console.log("Memory: peak growth of JS heap + buffers during a run (sampled every ms), and peak RSS over the process before the first run.");
+  console.log("TLS with COMPRESS=DEFLATE on loopback; machine: 2 CPU cores shared with other work, so times are noisy.\n");
+  const variants = [
+    ["downloadMessage", "component"],
+    ["bare imapflow, one FETCH of the source", "fetch"],
+    ["bare imapflow, download()", "download"],
+  ] as const;
+  const results = variants.map(([, key]) => runChild(__filename, [key, String(uid)]));
+  const single = results[1];
+  const rows: string[][] = [["variant", "median", "min", "time vs one FETCH", "peak memory +", "x message", "peak RSS +"]];
+  variants.forEach(([name], i) => {
+    const r = results[i];
+    if (r.check !== size) throw new Error(`${name} returned ${String(r.check)} bytes, not ${size}`);
+    rows.push([
+      name,
+      ms(median(r.times)),
+      ms(Math.min(...r.times)),
+      ratio(median(r.times), median(single.times)),
+      mb(median(r.memoryPeaks)),
+      ratio(median(r.memoryPeaks), size),
+      mb(r.rssPeak),
+    ]);
+  });
+  printTable(rows);
+}
+
+if (!childMain(child)) {
+  main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

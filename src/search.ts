@@ -1,0 +1,300 @@
+/**
+ * Search Mailbox: one page of the messages matching a search, newest (highest UID) first, with a
+ * cursor to the next page. A page costs one UID SEARCH and one UID FETCH of that page's UIDs
+ * only, whatever the size of the mailbox.
+ *
+ * Paging walks down by UID: the cursor carries the mailbox's UIDVALIDITY, the highest UID the
+ * chain covers (the newest match of the first page) and the lowest UID delivered so far. Each
+ * later page asks for matches below that UID, so following the cursors yields every match exactly
+ * once, while mail arriving meanwhile (with higher UIDs) stays out of the chain.
+ */
+import { createHash } from "node:crypto";
+import { input } from "@prismatic-io/spectral";
+import type { ImapFlow, MailboxObject } from "imapflow";
+import { ImapError, InputError } from "./errors";
+import { optionalText, parseLimit, parseMailbox } from "./inputs";
+import { messageSummary } from "./serialize";
+import type { MessageSummary } from "./serialize";
+import { hasLiteral, parseCriteria, parseDate, parseText, renderKeys } from "./searchCriteria";
+import type { SearchKey, Token } from "./searchCriteria";
+import type { Session } from "./session";
+
+const text = (label: string, comments: string, example: string) =>
+  input({ label, type: "string", required: false, comments, example });
+
+export const searchInputs = {
+  from: text("From", "Messages whose From header contains this text (name or address).", "alice@example.com"),
+  to: text("To", "Messages whose To header contains this text.", "bob@example.com"),
+  subject: text("Subject", "Messages whose subject contains this text.", "Invoice"),
+  body: text("Body", "Messages containing this text anywhere: headers or body (IMAP TEXT).", "order 1234"),
+  since: text("Since", "Messages that arrived on or after this date (YYYY-MM-DD, the day included).", "2026-11-01"),
+  before: text("Before", "Messages that arrived before this date (YYYY-MM-DD, the day excluded).", "2026-12-01"),
+  readStatus: input({
+    label: "Read Status",
+    type: "string",
+    required: false,
+    default: "all",
+    model: [
+      { label: "All", value: "all" },
+      { label: "Unread", value: "unread" },
+      { label: "Read", value: "read" },
+    ],
+  }),
+  flagged: input({
+    label: "Flagged",
+    type: "string",
+    required: false,
+    default: "any",
+    model: [
+      { label: "Any", value: "any" },
+      { label: "Flagged", value: "flagged" },
+      { label: "Not flagged", value: "unflagged" },
+    ],
+  }),
+  criteria: input({
+    label: "Criteria",
+    type: "code",
+    language: "json",
+    required: false,
+    comments: 'More criteria as an imapflow search object, ANDed with the inputs above, e.g. {"larger": 100000, "not": {"keyword": "$Done"}}.',
+  }),
+  limit: input({ label: "Limit", type: "string", required: false, default: "50", comments: "Messages per page, 1 to 1000.", example: "50" }),
+  cursor: input({
+    label: "Cursor",
+    type: "string",
+    required: false,
+    comments: "nextCursor of the previous page, with the same mailbox and criteria; empty for the first page.",
+  }),
+};
+
+interface Cursor {
+  uidValidity: string;
+  /** The newest UID the chain covers. */
+  top: number;
+  /** The lowest UID delivered so far: the next page starts below it. */
+  last: number;
+  /** Which search the cursor belongs to. */
+  search: string;
+}
+
+export interface SearchRequest {
+  mailbox: string;
+  keys: SearchKey[];
+  limit: number;
+  cursor?: Cursor;
+  fingerprint: string;
+}
+
+export interface SearchPage {
+  mailbox: string;
+  uidValidity: string;
+  total: number;
+  messages: MessageSummary[];
+  nextCursor: string | null;
+}
+
+function choice<T extends string>(value: unknown, name: string, choices: readonly T[]): T {
+  const picked = optionalText(value, name) ?? choices[0];
+  const found = choices.find((candidate) => candidate === picked.toLowerCase());
+  if (!found) throw new InputError(`${name} must be one of ${choices.map((c) => `"${c}"`).join(", ")}, not "${picked}".`);
+  return found;
+}
+
+const CURSOR_HINT = "Pass nextCursor of the previous page unchanged, or leave Cursor empty to start again from the newest message.";
+
+export function encodeCursor(cursor: Cursor): string {
+  return Buffer.from(JSON.stringify(cursor)).toString("base64url");
+}
+
+function decodeCursor(value: string): Cursor {
+  let parsed: unknown;
+  try {
+    parsed = /^[A-Za-z0-9_-]+$/.test(value) ? JSON.parse(Buffer.from(value, "base64url").toString("utf8")) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  const c: Record<string, unknown> = typeof parsed === "object" && parsed !== null ? { ...parsed } : {};
+  const uid = (n: unknown): n is number => typeof n === "number" && Number.isInteger(n) && n >= 1 && n <= 4_294_967_295;
+  if (typeof c.uidValidity !== "string" || !/^\d+$/.test(c.uidValidity) || !uid(c.top) || !uid(c.last) || c.last > c.top || typeof c.search !== "string") {
+    throw new InputError(`Cursor "${value.slice(0, 40)}${value.length > 40 ? "..." : ""}" is not a cursor of Search Mailbox (it may be cut off). ${CURSOR_HINT}`);
+  }
+  return { uidValidity: c.uidValidity, top: c.top, last: c.last, search: c.search };
+}
+
+/** Validates every input before any network traffic. */
+export function parseSearchRequest(params: Record<string, unknown>): SearchRequest {
+  const mailbox = parseMailbox(params.mailbox);
+  const keys: SearchKey[] = [];
+  for (const [name, atom] of [["from", "FROM"], ["to", "TO"], ["subject", "SUBJECT"], ["body", "TEXT"]] as const) {
+    const value = optionalText(params[name], name);
+    if (value !== undefined) keys.push({ op: "text", atom, value: parseText(value, name) });
+  }
+  const since = optionalText(params.since, "since");
+  const before = optionalText(params.before, "before");
+  if (since !== undefined) keys.push({ op: "date", atom: "SINCE", date: parseDate(since, "since") });
+  if (before !== undefined) keys.push({ op: "date", atom: "BEFORE", date: parseDate(before, "before") });
+  if (since !== undefined && before !== undefined && since.slice(0, 10) >= before.slice(0, 10)) {
+    throw new InputError(`since (${since}) is not before before (${before}): no message can match. since includes its day, before excludes its day.`);
+  }
+  const readStatus = choice(params.readStatus, "readStatus", ["all", "unread", "read"] as const);
+  if (readStatus !== "all") keys.push({ op: "atom", atom: readStatus === "read" ? "SEEN" : "UNSEEN" });
+  const flagged = choice(params.flagged, "flagged", ["any", "flagged", "unflagged"] as const);
+  if (flagged !== "any") keys.push({ op: "atom", atom: flagged === "flagged" ? "FLAGGED" : "UNFLAGGED" });
+  keys.push(...parseCriteria(params.criteria));
+  const limit = parseLimit(params.limit, "limit", { min: 1, max: 1000, fallback: 50 });
+  const fingerprint = createHash("sha256").update(JSON.stringify({ mailbox, keys })).digest("base64url").slice(0, 16);
+  const cursorText = optionalText(params.cursor, "cursor");
+  const cursor = cursorText === undefined ? undefined : decodeCursor(cursorText);
+  if (cursor && cursor.search !== fingerprint) {
+    throw new InputError(`Cursor belongs to another search: the mailbox or the criteria changed since its first page. ${CURSOR_HINT}`);
+  }
+  return { mailbox, keys, limit, cursor, fingerprint };
+}
+
+/** Matching UIDs as ascending, disjoint [low, high] ranges: ESEARCH answers 1:100000, not 100000 numbers. */
+type Ranges = Array<[number, number]>;
+
+function toRanges(uids: number[]): Ranges {
+  const ranges: Ranges = [];
+  for (const uid of Float64Array.from(uids).sort()) {
+    const lastRange = ranges[ranges.length - 1];
+    if (lastRange && uid <= lastRange[1] + 1) lastRange[1] = Math.max(lastRange[1], uid);
+    else ranges.push([uid, uid]);
+  }
+  return ranges;
+}
+
+function parseSet(set: string): number[] {
+  const uids: number[] = [];
+  for (const part of set.split(",")) {
+    const [low, high = low] = part.split(":").map(Number);
+    if (!(low >= 1 && high >= 1)) throw new Error(`unreadable UID set from the server: ${set.slice(0, 80)}`);
+    uids.push(Math.min(low, high), Math.max(low, high));
+  }
+  return uids;
+}
+
+/** An untagged SEARCH / ESEARCH response as imapflow's parser delivers it. */
+interface Untagged {
+  numbers?: number[];
+  attributes?: unknown[];
+}
+type RawExec = (command: string, attributes: Token[], options: { untagged: Record<string, (untagged?: Untagged) => Promise<void>> }) => Promise<{ next: () => void }>;
+
+/**
+ * imapflow's command channel. Its search() cannot send a date SINCE to a server with WITHIN and
+ * drops empty values, so the search command is written here; exec() is what search() itself uses.
+ */
+function rawExec(client: ImapFlow): RawExec {
+  const exec: unknown = Reflect.get(client, "exec");
+  if (typeof exec !== "function") throw new Error("imapflow has no exec(): the pinned imapflow version was changed");
+  return (command, attributes, options) => Reflect.apply(exec, client, [command, attributes, options]);
+}
+
+function atomValue(token: unknown): string | undefined {
+  const value = typeof token === "object" && token !== null && !Array.isArray(token) ? Reflect.get(token, "value") : undefined;
+  return typeof value === "string" ? value : undefined;
+}
+
+/** UID SEARCH, as ESEARCH ALL where offered (a compact set instead of one number per message). */
+async function searchUids(session: Session, mailbox: string, tokens: Token[]): Promise<Ranges> {
+  const esearch = session.has("ESEARCH");
+  const charset: Token[] = hasLiteral(tokens) && !session.client.enabled.has("UTF8=ACCEPT") ? [{ type: "ATOM", value: "CHARSET" }, { type: "ATOM", value: "UTF-8" }] : [];
+  const returnAll: Token[] = esearch ? [{ type: "ATOM", value: "RETURN" }, [{ type: "ATOM", value: "ALL" }]] : [];
+  const found: number[] = [];
+  const pairs: Array<[number, number]> = [];
+  const onSearch = async (untagged?: Untagged) => {
+    if (untagged?.numbers) for (const n of untagged.numbers) found.push(n);
+    else for (const token of untagged?.attributes ?? []) if (/^\d+$/.test(atomValue(token) ?? "")) found.push(Number(atomValue(token)));
+  };
+  const onEsearch = async (untagged?: Untagged) => {
+    const items = (untagged?.attributes ?? []).filter((token) => !Array.isArray(token)).map((token) => atomValue(token) ?? "");
+    const at = items.findIndex((item) => item.toUpperCase() === "ALL");
+    if (at >= 0) {
+      const bounds = parseSet(items[at + 1] ?? "");
+      for (let i = 0; i < bounds.length; i += 2) pairs.push([bounds[i], bounds[i + 1]]);
+    }
+  };
+  const exec = rawExec(session.client);
+  await session.exec({ doing: "search the mailbox", mailbox }, async () => {
+    const all: Token[] = [{ type: "ATOM", value: "ALL" }];
+    const response = await exec("UID SEARCH", [...returnAll, ...charset, ...(tokens.length ? tokens : all)], {
+      untagged: { SEARCH: onSearch, ESEARCH: onEsearch },
+    });
+    response.next();
+  });
+  return mergeRanges([...pairs, ...toRanges(found)]);
+}
+
+function mergeRanges(ranges: Ranges): Ranges {
+  const merged: Ranges = [];
+  for (const [low, high] of ranges.sort((a, b) => a[0] - b[0])) {
+    const lastRange = merged[merged.length - 1];
+    if (lastRange && low <= lastRange[1] + 1) lastRange[1] = Math.max(lastRange[1], high);
+    else merged.push([low, high]);
+  }
+  return merged;
+}
+
+/** Up to `limit` UIDs below `below`, highest first. */
+function pageBelow(ranges: Ranges, below: number, limit: number): number[] {
+  const page: number[] = [];
+  for (let r = ranges.length - 1; r >= 0 && page.length < limit; r -= 1) {
+    for (let uid = Math.min(ranges[r][1], below - 1); uid >= ranges[r][0] && page.length < limit; uid -= 1) page.push(uid);
+  }
+  return page;
+}
+
+/** The UIDs as a compact set for FETCH: 10:20,25. */
+function uidSet(uidsDescending: number[]): string {
+  return toRanges(uidsDescending)
+    .map(([low, high]) => (low === high ? `${low}` : `${low}:${high}`))
+    .join(",");
+}
+
+function checkCursor(cursor: Cursor | undefined, mailbox: MailboxObject, path: string): void {
+  if (cursor && cursor.uidValidity !== mailbox.uidValidity.toString()) {
+    throw new ImapError(
+      `The cursor was made for an earlier incarnation of mailbox "${path}" (UIDVALIDITY ${cursor.uidValidity}, now ${mailbox.uidValidity}): the mailbox was recreated or reset, so its UIDs no longer name the same messages. Start again without a cursor.`,
+      { code: "CURSOR_INVALID", mailbox: path },
+    );
+  }
+}
+
+/** One page of the search, in a read-only session on the mailbox (EXAMINE: \Seen never changes). */
+export async function searchPage(session: Session, request: SearchRequest): Promise<SearchPage> {
+  const { cursor, limit } = request;
+  return session.withMailbox(request.mailbox, { readOnly: true }, async (mailbox) => {
+    checkCursor(cursor, mailbox, request.mailbox);
+    const keys: SearchKey[] = cursor ? [{ op: "uid", set: `1:${cursor.top}` }, ...request.keys] : request.keys;
+    const tokens = renderKeys(keys, { has: (cap) => session.has(cap), host: session.scope.host });
+    // Some servers match UID ranges loosely (e.g. against sequence numbers): keep only what the chain covers.
+    const ranges = (await searchUids(session, request.mailbox, tokens))
+      .filter(([low]) => !cursor || low <= cursor.top)
+      .map(([low, high]): [number, number] => [low, cursor ? Math.min(high, cursor.top) : high]);
+    const total = ranges.reduce((sum, [low, high]) => sum + high - low + 1, 0);
+    const page = pageBelow(ranges, cursor ? cursor.last : Infinity, limit);
+    const lowest = page[page.length - 1];
+    const more = lowest !== undefined && ranges.length > 0 && ranges[0][0] < lowest;
+    const top = cursor?.top ?? (ranges.length ? ranges[ranges.length - 1][1] : 0);
+    const wanted = new Set(page);
+    const fetched = page.length
+      ? await session.run({ doing: "fetch the messages of the page", mailbox: request.mailbox }, () =>
+          session.client.fetchAll(uidSet(page), { uid: true, flags: true, size: true, internalDate: true, envelope: true }, { uid: true }),
+        )
+      : [];
+    // A message expunged since the SEARCH is simply absent; a server answering with others is ignored.
+    const messages = fetched
+      .filter((message) => wanted.has(message.uid))
+      .sort((a, b) => b.uid - a.uid)
+      // \Recent says which session saw the message first (and IMAP4rev2 dropped it): noise here.
+      .map((message) => messageSummary({ ...message, flags: new Set([...(message.flags ?? [])].filter((flag) => flag !== "\\Recent")) }));
+    return {
+      mailbox: mailbox.path,
+      uidValidity: mailbox.uidValidity.toString(),
+      total,
+      messages,
+      nextCursor: more ? encodeCursor({ uidValidity: mailbox.uidValidity.toString(), top, last: lowest, search: request.fingerprint }) : null,
+    };
+  });
+}
