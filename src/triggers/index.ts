@@ -1,2 +1,4 @@
+import { newEmails } from "./newEmails";
+
 /** Trigger keys are public API: never rename one. */
-export const triggers = {};
+export const triggers = { newEmails };
