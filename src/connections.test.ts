@@ -1,8 +1,10 @@
 import { createConnection } from "@prismatic-io/spectral/dist/testing";
 import { imapConnection, imapOAuth2Connection, parseConnection, redactedConnection } from "./connections";
 import { InputError } from "./errors";
+import { server } from "../test/helpers";
 
-const PEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----";
+// The local test server's CA: a real certificate, as the parser checks each one.
+const PEM = server.ca.trim();
 
 function password(fields: Record<string, unknown> = {}) {
   return createConnection(imapConnection, {
@@ -120,6 +122,13 @@ describe("parseConnection (imap)", () => {
     expect(parseConnection(password({ caCertificate: `  ${PEM}\n` })).caCertificate).toBe(PEM);
     expect(inputError(() => parseConnection(password({ caCertificate: "MIIB..." })))).toBe(
       'The connection\'s CA certificate is not PEM text: it must contain "-----BEGIN CERTIFICATE-----".',
+    );
+    const broken = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----";
+    expect(inputError(() => parseConnection(password({ caCertificate: `${PEM}\n${broken}` })))).toMatch(
+      /^The connection's CA certificate could not be read \(certificate 2 of 2\): .+\. Paste the whole certificate/,
+    );
+    expect(inputError(() => parseConnection(password({ caCertificate: "-----BEGIN CERTIFICATE-----\nMIIB" })))).toBe(
+      "The connection's CA certificate has no -----END CERTIFICATE----- line: paste the whole certificate.",
     );
   });
 

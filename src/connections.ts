@@ -3,6 +3,7 @@
  * inputs: every field arrives as the platform stores it (usually a string), so it is parsed and
  * validated here, before any network traffic.
  */
+import { X509Certificate } from "node:crypto";
 import { connection, oauth2Connection, OAuth2Type } from "@prismatic-io/spectral";
 import type { Connection } from "@prismatic-io/spectral";
 import { InputError } from "./errors";
@@ -210,6 +211,19 @@ function parseCa(value: unknown): string | undefined {
   if (!pem.includes("-----BEGIN CERTIFICATE-----")) {
     throw new InputError('The connection\'s CA certificate is not PEM text: it must contain "-----BEGIN CERTIFICATE-----".');
   }
+  // Node skips certificates it cannot parse without a word: check each one here instead.
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
+  blocks.forEach((block, index) => {
+    try {
+      new X509Certificate(block);
+    } catch (err) {
+      const which = blocks.length > 1 ? ` (certificate ${index + 1} of ${blocks.length})` : "";
+      throw new InputError(
+        `The connection's CA certificate could not be read${which}: ${err instanceof Error ? err.message : String(err)}. Paste the whole certificate, from -----BEGIN CERTIFICATE----- to -----END CERTIFICATE-----.`,
+      );
+    }
+  });
+  if (blocks.length === 0) throw new InputError("The connection's CA certificate has no -----END CERTIFICATE----- line: paste the whole certificate.");
   return pem;
 }
 

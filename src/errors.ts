@@ -25,13 +25,18 @@ export type ImapErrorCode =
   | "TLS_HANDSHAKE"
   | "STARTTLS_UNAVAILABLE"
   | "LOGIN_DISABLED"
+  | "OAUTH_UNSUPPORTED"
   | "SOCKET_TIMEOUT"
   | "CONNECTION_LOST"
   | "MAILBOX_NOT_FOUND"
   | "MAILBOX_EXISTS"
   | "MESSAGE_NOT_FOUND"
+  | "PART_AMBIGUOUS"
   | "MISSING_EXTENSION"
   | "UNSAFE_EXPUNGE"
+  | "COPY_INCOMPLETE"
+  | "APPENDED_UID_UNKNOWN"
+  | "PART_NOT_FOUND"
   | "CURSOR_INVALID"
   | "SERVER_REFUSED"
   | "UNEXPECTED";
@@ -85,6 +90,8 @@ export interface ErrorScope {
   timeouts: { connectMs: number; greetingMs: number; socketMs: number };
   /** The server announced LOGINDISABLED: it takes no login on this unencrypted connection. */
   loginDisabled?: boolean;
+  /** An OAuth connection, and the server's capabilities offer neither OAUTHBEARER nor XOAUTH2. */
+  oauthUnsupported?: boolean;
 }
 
 /** What was being done when it failed. */
@@ -105,6 +112,8 @@ interface RawError {
   responseStatus?: string;
   responseText?: string;
   serverResponseCode?: string;
+  /** The JSON a server sends before refusing an OAuth token (RFC 7628), e.g. {"status":"invalid_token"}. */
+  oauthError?: unknown;
   _err?: RawError;
 }
 
@@ -144,6 +153,17 @@ function serverSaid(err: RawError): string {
   return ` The server said: ${code}${text}`;
 }
 
+/** The status (and scope) of a server's OAuth error, the part that tells why a token was refused. */
+function oauthSaid(err: RawError): string {
+  const said = err.oauthError;
+  if (typeof said !== "object" || said === null) return "";
+  const { status, scope } = said as { status?: unknown; scope?: unknown };
+  const parts: string[] = [];
+  if (typeof status === "string" && status !== "") parts.push(`status ${status}`);
+  if (typeof scope === "string" && scope !== "") parts.push(`required scope ${scope}`);
+  return parts.length ? ` (OAuth error: ${parts.join(", ")})` : "";
+}
+
 const seconds = (ms: number): string => `${Math.round(ms / 100) / 10} s`;
 
 function where(scope: ErrorScope): string {
@@ -176,11 +196,21 @@ const RULES: Rule[] = [
       `The server at ${where(s)} refuses to log in without encryption. Set encryption to "starttls" or "tls".${serverSaid(e)}`,
   },
   {
+    // imapflow throws a plain Error (no code, no server reply) when it finds no mechanism to use
+    when: (e, s) => s.oauthUnsupported === true && e.authenticationFailed !== true && codeOf(e) === undefined,
+    code: "OAUTH_UNSUPPORTED",
+    connection: true,
+    message: (_e, s) =>
+      `The server at ${where(s)} does not offer OAuth 2.0 login (neither AUTH=OAUTHBEARER nor AUTH=XOAUTH2), so the token was not sent. Check the host and port (Microsoft 365: outlook.office365.com, Gmail: imap.gmail.com, both on 993 with "tls"), or use the password connection for this server.`,
+  },
+  {
     when: (e) => e.authenticationFailed === true && e.serverResponseCode === "UNAVAILABLE",
     code: "AUTHENTICATION_UNAVAILABLE",
     connection: false,
     message: (e, s) =>
-      `The server at ${where(s)} could not check the login of "${s.user}" right now (temporary failure). Retry later; if it persists, the server's authentication backend is down.${serverSaid(e)}`,
+      s.oauth
+        ? `The server at ${where(s)} could not check the OAuth access token of "${s.user}" right now (temporary failure of its token validation). The token was not rejected: retry later; if it persists, the provider's sign-in service is down.${serverSaid(e)}`
+        : `The server at ${where(s)} could not check the login of "${s.user}" right now (temporary failure). Retry later; if it persists, the server's authentication backend is down.${serverSaid(e)}`,
   },
   {
     when: (e) => e.authenticationFailed === true,
@@ -188,7 +218,7 @@ const RULES: Rule[] = [
     connection: true,
     message: (e, s) =>
       s.oauth
-        ? `The server at ${where(s)} rejected the OAuth access token for "${s.user}". Re-authorise the connection (the token may have expired or been revoked, or lacks the IMAP scope), and check that the username is the mailbox's address.${serverSaid(e)}`
+        ? `The server at ${where(s)} rejected the OAuth access token for "${s.user}". Re-authorise the connection (the token may have expired or been revoked, or lacks the IMAP scope), and check that the username is the mailbox's address.${serverSaid(e)}${oauthSaid(e)}`
         : `Login to ${where(s)} as "${s.user}" failed: check the username and password. Some providers (Gmail, Microsoft 365) need an app password or OAuth 2.0 instead of the account password.${serverSaid(e)}`,
   },
   {

@@ -3,7 +3,8 @@
  * imapflow client. Every action, data source and trigger runs its work inside `withSession`,
  * which opens one client per invocation and always closes it, whatever happened.
  */
-import { rootCertificates } from "node:tls";
+import { createSecureContext, rootCertificates } from "node:tls";
+import type { SecureContext } from "node:tls";
 import { isIP } from "node:net";
 import { ImapFlow } from "imapflow";
 import type { ImapFlowOptions, Logger, MailboxObject } from "imapflow";
@@ -56,11 +57,28 @@ function stepLogger(context: SessionContext, secrets: string[]): Logger | false 
   return { debug: write("debug"), info: write("info"), warn: write("warn"), error: write("error") };
 }
 
+/**
+ * TLS contexts that trust a connection's CA certificate besides the public ones. Building one
+ * parses every public root certificate (about 20 ms), so each CA's context is built once per
+ * process and reused by later invocations.
+ */
+const trustContexts = new Map<string, SecureContext>();
+
+function trustingContext(pem: string): SecureContext {
+  let context = trustContexts.get(pem);
+  if (!context) {
+    context = createSecureContext({ ca: [...rootCertificates, pem] });
+    if (trustContexts.size >= 32) trustContexts.clear();
+    trustContexts.set(pem, context);
+  }
+  return context;
+}
+
 export function clientOptions(settings: ImapSettings, logger: Logger | false): ImapFlowOptions {
   const tls: NonNullable<ImapFlowOptions["tls"]> = {
     rejectUnauthorized: settings.verifyCertificate,
     // A private CA is trusted in addition to the public ones, never instead of verification.
-    ...(settings.caCertificate ? { ca: [...rootCertificates, settings.caCertificate] } : {}),
+    ...(settings.caCertificate ? { secureContext: trustingContext(settings.caCertificate) } : {}),
     // SNI only for host names; a key set to undefined would silently drop it.
     ...(isIP(settings.host) ? {} : { servername: settings.host }),
   };
@@ -207,6 +225,9 @@ function scopeFor(connection: Connection, settings: ImapSettings): ErrorScope {
   };
 }
 
+/** What imapflow can log in with when given an access token (the first one offered wins). */
+const OAUTH_MECHANISMS = ["AUTH=OAUTHBEARER", "AUTH=XOAUTH2", "AUTH=XOAUTH"];
+
 async function closeQuietly(client: ImapFlow): Promise<void> {
   if (client.usable) {
     let timer: NodeJS.Timeout | undefined;
@@ -238,6 +259,11 @@ export async function withSession<T>(
       await client.connect();
     } catch (err) {
       scope.loginDisabled = client.capabilities.has("LOGINDISABLED");
+      // capabilities are empty when it failed before the greeting: then nothing is known
+      scope.oauthUnsupported =
+        settings.accessToken !== undefined &&
+        client.capabilities.size > 0 &&
+        !OAUTH_MECHANISMS.some((mechanism) => client.capabilities.has(mechanism));
       throw session.fail(err, { doing: `connect to ${settings.host}:${settings.port}` });
     }
     return await work(session);

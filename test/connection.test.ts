@@ -117,6 +117,13 @@ describe("connecting", () => {
     expect(ms).toBeLessThan(200);
   });
 
+  test("a CA certificate that is not a certificate is refused before any traffic", async () => {
+    const pem = "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----";
+    const err = await failure(() => status(tlsConnection(USER, { caCertificate: pem, port: "1" })));
+    expect(err).toBeInstanceOf(InputError);
+    expect(err.message).toMatch(/^The connection's CA certificate could not be read: .+\. Paste the whole certificate, from -----BEGIN CERTIFICATE----- to -----END CERTIFICATE-----\.$/);
+  });
+
   test("a server that accepts and never greets times out on the greeting bound", async () => {
     const silent = await silentServer();
     try {

@@ -8,7 +8,7 @@ import { ImapFlow } from "imapflow";
 import { createConnection, createHarness } from "@prismatic-io/spectral/dist/testing";
 import type { Connection } from "@prismatic-io/spectral";
 import component from "../src";
-import { imapConnection } from "../src/connections";
+import { imapConnection, imapOAuth2Connection } from "../src/connections";
 
 const stateDir = process.env.IMAP_TEST_STATE_DIR ?? path.join(__dirname, "..", ".state", "dovecot");
 
@@ -40,6 +40,29 @@ export function tlsConnection(user: string, overrides: Fields = {}): Connection 
     caCertificate: server.ca,
     ...overrides,
   });
+}
+
+/**
+ * An OAuth 2.0 connection to the main instance over implicit TLS, as the platform hands it over
+ * after authorisation: the fields, and the token with its access_token. The token is checked by
+ * the introspection endpoint of test/introspection.ts, which the test must have started.
+ */
+export function oauthConnection(user: string, token: string, overrides: Fields = {}): Connection {
+  const fields = {
+    host: server.host,
+    port: String(server.tlsPort),
+    encryption: "tls",
+    username: user,
+    verifyCertificate: "true",
+    caCertificate: server.ca,
+    authorizeUrl: "https://login.microsoftonline.com/common/oauth2/v2.0/authorize",
+    tokenUrl: "https://login.microsoftonline.com/common/oauth2/v2.0/token",
+    scopes: "https://outlook.office.com/IMAP.AccessAsUser.All offline_access",
+    clientId: "00000000-0000-0000-0000-000000000000",
+    clientSecret: "test-client-secret",
+    ...overrides,
+  };
+  return createConnection(imapOAuth2Connection, fields, { access_token: token, token_type: "Bearer", refresh_token: "test-refresh-token", expires_in: 3600 });
 }
 
 /** A cleartext connection to the legacy instance (no MOVE, UIDPLUS, CONDSTORE, SPECIAL-USE). */
