@@ -28,11 +28,12 @@ export function toJson(value: unknown): Json {
   if (value instanceof Map) {
     return Array.from(value, ([key, item]) => [toJson(key), toJson(item)]);
   }
-  const out: { [key: string]: Json } = {};
+  const entries: [string, Json][] = [];
   for (const [key, item] of Object.entries(value)) {
-    if (item !== undefined && typeof item !== "function") out[key] = toJson(item);
+    if (item !== undefined && typeof item !== "function") entries.push([key, toJson(item)]);
   }
-  return out;
+  // fromEntries defines own properties: a key such as __proto__ (a mail header) stays a plain key
+  return Object.fromEntries(entries);
 }
 
 /** Dates from the server as ISO strings; imapflow gives a Date, or the raw string it could not parse. */

@@ -1,0 +1,35 @@
+import { action } from "@prismatic-io/spectral";
+import { InputError } from "../errors";
+import { connectionInput, parseMailbox, pathInput } from "../inputs";
+import { withSession } from "../session";
+
+export const deleteMailbox = action({
+  display: {
+    label: "Delete Mailbox",
+    description:
+      "Delete a mailbox (folder) and every message in it; the messages are not moved to Trash. INBOX is refused. Not safe to retry blindly: once deleted, a second run fails because the mailbox no longer exists.",
+  },
+  inputs: {
+    connection: connectionInput,
+    path: {
+      ...pathInput,
+      dataSource: "listMailboxes",
+      comments: "Full path of the mailbox to delete, e.g. Archive/2019 (the List Mailboxes action shows every path).",
+      example: "Archive/2019",
+    },
+  },
+  perform: async (context, params) => {
+    const path = parseMailbox(params.path, "Path");
+    if (path.toUpperCase() === "INBOX") {
+      throw new InputError(`Path "${path}" is the INBOX, which cannot be deleted. Give the path of another mailbox.`);
+    }
+    await withSession(params.connection, context, async (session) => {
+      const op = { doing: "delete the mailbox", mailbox: path };
+      // Checked first so that every server gives the same clear error, not only those sending NONEXISTENT.
+      if (!(await session.mailboxExists(path))) throw session.fail(Object.assign(new Error("Mailbox does not exist"), { mailboxMissing: true }), op);
+      await session.exec(op, () => session.client.mailboxDelete(path));
+    });
+    return { data: { path, deleted: true } };
+  },
+  examplePayload: { data: { path: "Archive/2019", deleted: true } },
+});

@@ -1,0 +1,108 @@
+import { action, input } from "@prismatic-io/spectral";
+import { connectionInput, mailboxInput, parseBool, parseLimit, parseMailbox, parseUid, uidInput } from "../inputs";
+import { parseMessage } from "../parse";
+import { fetchExisting } from "../parts";
+import { isoDate, toJson } from "../serialize";
+import { withSession } from "../session";
+
+const DEFAULT_MAX_ATTACHMENT_SIZE = 10 * 1024 * 1024;
+const LARGEST_MAX_ATTACHMENT_SIZE = 100 * 1024 * 1024;
+
+export const getMessage = action({
+  display: {
+    label: "Get Message",
+    description:
+      "Read one message by UID, parsed: addresses, headers, text, HTML (untrusted, as the message has it) and its attachments, with their content as base64 when asked. Read-only: never sets \\Seen; safe to retry.",
+  },
+  inputs: {
+    connection: connectionInput,
+    mailbox: mailboxInput,
+    uid: uidInput,
+    includeAttachments: input({
+      label: "Include Attachments",
+      type: "boolean",
+      required: false,
+      default: "false",
+      comments: "Return each attachment's content as base64 (up to Max Attachment Size each). Off: metadata only.",
+    }),
+    maxAttachmentSize: input({
+      label: "Max Attachment Size",
+      type: "string",
+      required: false,
+      default: String(DEFAULT_MAX_ATTACHMENT_SIZE),
+      comments: `Largest attachment, in decoded bytes, whose content is returned (0 to ${LARGEST_MAX_ATTACHMENT_SIZE}); a larger one has content null and tooLarge true. Download it with Download Attachment instead.`,
+      example: String(DEFAULT_MAX_ATTACHMENT_SIZE),
+    }),
+  },
+  perform: async (context, params) => {
+    const mailbox = parseMailbox(params.mailbox);
+    const uid = parseUid(params.uid);
+    const options = {
+      includeAttachments: parseBool(params.includeAttachments, "Include Attachments", false),
+      maxAttachmentSize: parseLimit(params.maxAttachmentSize, "Max Attachment Size", {
+        min: 0,
+        max: LARGEST_MAX_ATTACHMENT_SIZE,
+        fallback: DEFAULT_MAX_ATTACHMENT_SIZE,
+      }),
+    };
+    // BODY.PEEK[] in one FETCH on a read-only mailbox: \Seen is never set. Parsed after logout.
+    const message = await withSession(params.connection, context, (session) =>
+      session.withMailbox(mailbox, { readOnly: true }, () =>
+        fetchExisting(session, mailbox, uid, { flags: true, size: true, internalDate: true, source: true }),
+      ),
+    );
+    const parsed = await parseMessage(message.source ?? Buffer.alloc(0), options, { mailbox, uid });
+    return {
+      data: toJson({
+        uid,
+        // \Recent only says which session saw the message first, as in searchMailbox
+        flags: Array.from(message.flags ?? []).filter((flag) => flag.toLowerCase() !== "\\recent"),
+        size: message.size ?? 0,
+        internalDate: isoDate(message.internalDate),
+        ...parsed,
+      }),
+    };
+  },
+  examplePayload: {
+    data: {
+      uid: 3,
+      flags: ["\\Flagged"],
+      size: 1060,
+      internalDate: "2026-11-02T08:30:02.000Z",
+      subject: "Inline images",
+      date: "2026-11-02T08:30:00.000Z",
+      messageId: "<inline-images@example.com>",
+      inReplyTo: "",
+      references: [],
+      from: [{ name: "Newsletter", address: "news@example.com" }],
+      to: [{ name: "Bob Example", address: "bob@example.com" }],
+      cc: [],
+      bcc: [],
+      replyTo: [],
+      headers: {
+        from: "Newsletter <news@example.com>",
+        to: "Bob Example <bob@example.com>",
+        subject: "Inline images",
+        date: "Mon, 02 Nov 2026 09:30:00 +0100",
+        "message-id": "<inline-images@example.com>",
+        "mime-version": "1.0",
+        "content-type": 'multipart/related; boundary="rel"; type="multipart/alternative"',
+      },
+      text: "See the logo.",
+      html: '<html><body><p>See the logo: <img src="cid:logo@example.com"></p></body></html>',
+      attachments: [
+        {
+          partId: "2",
+          filename: "logo.png",
+          contentType: "image/png",
+          size: 70,
+          contentId: "logo@example.com",
+          inline: true,
+          checksum: "6b7fa434f92a8b80aab02d9bf1a12e49ffcae424e4013a1c4f68b67e3d2bbcd0",
+          content: "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==",
+          tooLarge: false,
+        },
+      ],
+    },
+  },
+});

@@ -1,0 +1,227 @@
+/**
+ * One message and its body parts as the server numbers them (BODYSTRUCTURE): fetching a message
+ * that must exist, finding a part by part id or file name, and fetching only that part with its
+ * transfer encoding removed.
+ */
+import libmime from "libmime";
+import type { FetchMessageObject, FetchQueryObject, MessageStructureObject } from "imapflow";
+import { ImapError, InputError } from "./errors";
+import type { Session } from "./session";
+
+export function messageNotFound(mailbox: string, uid: number): ImapError {
+  return new ImapError(
+    `There is no message with UID ${uid} in mailbox "${mailbox}": it was deleted or moved, or the UID belongs to another mailbox. Search the mailbox again for its current UIDs.`,
+    { code: "MESSAGE_NOT_FOUND", mailbox, uid },
+  );
+}
+
+/**
+ * Fetches `query` of message `uid` in the selected mailbox, by UID. A UID that names no message is
+ * a clear error, also on servers that answer a missing UID with another message.
+ */
+export async function fetchExisting(
+  session: Session,
+  mailbox: string,
+  uid: number,
+  query: FetchQueryObject,
+  options: { binary?: boolean } = {},
+): Promise<FetchMessageObject> {
+  const op = { doing: "fetch the message", mailbox, uid };
+  const message = await session.run(op, async () => (await session.client.fetchOne(String(uid), { ...query, uid: true }, { ...options, uid: true })) || null);
+  if (message !== null && message.uid === uid) return message;
+  if (!session.client.usable) throw session.fail(Object.assign(new Error("Connection closed"), { code: "NoConnection" }), op);
+  throw messageNotFound(mailbox, uid);
+}
+
+/** The content type a part is reported with: as declared, except that a generic one is guessed from the file name (as mailparser does). */
+export function reportedContentType(declared: string, filename: string | null): string {
+  const type = declared.toLowerCase();
+  if (type === "application/octet-stream" && filename) return libmime.detectMimeType(filename) || type;
+  return type;
+}
+
+export interface BodyPart {
+  /** The IMAP part number, e.g. "2" or "1.2"; "1" for the body of a single-part message. */
+  partId: string;
+  contentType: string;
+  filename: string | null;
+  encoding: string;
+  multipart: boolean;
+  /** The part numbers of the parts inside a multipart. */
+  children: string[];
+}
+
+function isMultipart(node: MessageStructureObject): boolean {
+  return node.type.toLowerCase().startsWith("multipart/");
+}
+
+function bodyPart(node: MessageStructureObject, partId: string): BodyPart {
+  const filename = node.dispositionParameters?.filename ?? node.parameters?.name ?? null;
+  return {
+    partId,
+    contentType: reportedContentType(node.type, filename),
+    filename,
+    encoding: (node.encoding ?? "7bit").toLowerCase(),
+    multipart: isMultipart(node),
+    children: isMultipart(node) ? (node.childNodes ?? []).flatMap((child) => (child.part ? [child.part] : [])) : [],
+  };
+}
+
+/**
+ * Every part that has a number, in document order. `intoMessages: false` leaves out the parts
+ * inside attached messages (message/rfc822), which getMessage reports as one attachment each.
+ */
+export function listParts(structure: MessageStructureObject, options: { intoMessages: boolean }): BodyPart[] {
+  const out: BodyPart[] = [];
+  // partId "" is a node without a number of its own: the multipart root of a message.
+  const visit = (node: MessageStructureObject, partId: string) => {
+    if (partId !== "") out.push(bodyPart(node, partId));
+    const isMessage = node.type.toLowerCase() === "message/rfc822";
+    if (isMessage && !options.intoMessages) return;
+    for (const child of node.childNodes ?? []) {
+      // imapflow numbers the body of an attached message like the message part itself; in IMAP
+      // a single-part body of message part N is N.1, and a multipart body has no number.
+      if (isMessage) visit(child, isMultipart(child) ? "" : `${partId}.1`);
+      else visit(child, child.part ?? "");
+    }
+  };
+  // IMAP calls the body of a single-part message part 1.
+  visit(structure, isMultipart(structure) ? "" : "1");
+  return out;
+}
+
+const PART_ID = /^[1-9]\d*(?:\.[1-9]\d*)*$/;
+
+/** A body part number such as 2 or 1.2, checked before connecting. */
+export function parsePartId(value: string | undefined, name = "Part ID"): string | undefined {
+  if (value === undefined) return undefined;
+  if (!PART_ID.test(value)) {
+    throw new InputError(`${name} "${value}" is not a body part number: give one such as 2 or 1.2 (the partId of an attachment from Get Message).`);
+  }
+  return value;
+}
+
+function partNotFound(mailbox: string, uid: number, detail: string): ImapError {
+  return new ImapError(`${detail} (UID ${uid} in mailbox "${mailbox}"). Get Message lists the attachments with their partId.`, {
+    code: "PART_NOT_FOUND",
+    mailbox,
+    uid,
+  });
+}
+
+/** The part named by `partId`, or else the one part whose file name is `filename`. */
+export function choosePart(
+  structure: MessageStructureObject,
+  wanted: { partId?: string; filename?: string },
+  where: { mailbox: string; uid: number },
+): BodyPart {
+  const { mailbox, uid } = where;
+  if (wanted.partId !== undefined) {
+    const part = listParts(structure, { intoMessages: true }).find((candidate) => candidate.partId === wanted.partId);
+    if (!part) throw partNotFound(mailbox, uid, `The message has no body part ${wanted.partId}`);
+    if (part.multipart) {
+      throw partNotFound(mailbox, uid, `Body part ${part.partId} is a ${part.contentType} container, not a single part: use one of its parts (${part.children.join(", ")})`);
+    }
+    return part;
+  }
+  const parts = listParts(structure, { intoMessages: false }).filter((part) => !part.multipart);
+  const named = parts.filter((part) => part.filename === wanted.filename);
+  if (named.length === 1) return named[0];
+  if (named.length > 1) {
+    throw new ImapError(
+      `The message has ${named.length} attachments named "${wanted.filename}" (parts ${named.map((part) => part.partId).join(", ")}) (UID ${uid} in mailbox "${mailbox}"). Give the Part ID of the one you want instead of the file name.`,
+      { code: "PART_AMBIGUOUS", mailbox, uid },
+    );
+  }
+  const names = parts.flatMap((part) => (part.filename === null ? [] : [`"${part.filename}" (part ${part.partId})`]));
+  throw partNotFound(mailbox, uid, `The message has no attachment named "${wanted.filename}"; ${names.length ? `its files are ${names.join(", ")}` : "it has no named files"}`);
+}
+
+/**
+ * Fetches one body part in a single FETCH and removes its transfer encoding. With BINARY the
+ * server decodes base64 and quoted-printable (and sends a quarter less than base64); otherwise
+ * they are decoded here.
+ */
+export async function fetchPart(session: Session, mailbox: string, uid: number, part: BodyPart): Promise<Buffer> {
+  // Not for an attached message: Dovecot's BINARY rewrites it, decoding the attachments inside.
+  const encoded = part.encoding === "base64" || part.encoding === "quoted-printable";
+  const binary = encoded && session.has("BINARY") && !part.contentType.startsWith("message/");
+  const message = await fetchExisting(session, mailbox, uid, { bodyParts: [part.partId] }, { binary });
+  const raw = message.bodyParts?.get(part.partId) ?? Buffer.alloc(0);
+  if (message.binaryParts?.has(part.partId)) return raw;
+  return decodeTransferEncoding(raw, part.encoding);
+}
+
+export function decodeTransferEncoding(raw: Buffer, encoding: string): Buffer {
+  if (encoding === "base64") return Buffer.from(raw.toString("latin1"), "base64");
+  if (encoding === "quoted-printable") return decodeQuotedPrintable(raw);
+  return raw;
+}
+
+function hexDigit(byte: number | undefined): number {
+  if (byte === undefined) return -1;
+  if (byte >= 0x30 && byte <= 0x39) return byte - 0x30;
+  if (byte >= 0x41 && byte <= 0x46) return byte - 0x37;
+  if (byte >= 0x61 && byte <= 0x66) return byte - 0x57;
+  return -1;
+}
+
+/** RFC 2045 6.7: =XX escapes, soft line breaks, and whitespace a transport added at line ends dropped. */
+export function decodeQuotedPrintable(raw: Buffer): Buffer {
+  const out = Buffer.alloc(raw.length);
+  let length = 0;
+  // Where a run of literal spaces and tabs began in the output: cut if the line ends there.
+  let trailing = -1;
+  for (let i = 0; i < raw.length; i += 1) {
+    const byte = raw[i];
+    if (byte === 0x3d) {
+      let next = i + 1;
+      while (raw[next] === 0x20 || raw[next] === 0x09) next += 1;
+      if (next >= raw.length || raw[next] === 0x0a || (raw[next] === 0x0d && raw[next + 1] === 0x0a)) {
+        i = raw[next] === 0x0d ? next + 1 : next;
+        trailing = -1;
+        continue;
+      }
+      const high = hexDigit(raw[i + 1]);
+      const low = hexDigit(raw[i + 2]);
+      if (high >= 0 && low >= 0) {
+        out[length++] = high * 16 + low;
+        trailing = -1;
+        i += 2;
+        continue;
+      }
+    }
+    if (byte === 0x0d || byte === 0x0a) {
+      if (trailing >= 0) length = trailing;
+      trailing = -1;
+    } else if (byte === 0x20 || byte === 0x09) {
+      if (trailing < 0) trailing = length;
+    } else {
+      trailing = -1;
+    }
+    out[length++] = byte;
+  }
+  return out.subarray(0, length);
+}
+
+export interface WantedPart {
+  partId?: string;
+  filename?: string;
+}
+
+/** The part asked for: a part id, or else a file name; one of them is needed. */
+export function parseWantedPart(partId: string | undefined, filename: string | undefined): WantedPart {
+  const id = parsePartId(partId);
+  if (id === undefined && filename === undefined) {
+    throw new InputError("Give the Part ID of the attachment (the partId Get Message lists) or, when it is not known, its File Name.");
+  }
+  return id !== undefined ? { partId: id } : { filename };
+}
+
+/** Finds the part in the message's BODYSTRUCTURE, then fetches only that part. */
+export async function downloadPart(session: Session, mailbox: string, uid: number, wanted: WantedPart): Promise<{ part: BodyPart; data: Buffer }> {
+  const { bodyStructure } = await fetchExisting(session, mailbox, uid, { bodyStructure: true });
+  if (!bodyStructure) throw partNotFound(mailbox, uid, "The server sent no body structure for the message");
+  const part = choosePart(bodyStructure, wanted, { mailbox, uid });
+  return { part, data: await fetchPart(session, mailbox, uid, part) };
+}
