@@ -47,6 +47,23 @@ export const flagsInput = input({
   example: "\\Seen",
 });
 
+export const destinationInput = input({
+  label: "Destination",
+  type: "string",
+  required: true,
+  dataSource: "listMailboxes",
+  comments: "Full path of the mailbox the messages go to, e.g. Archive/2024. It must exist (Create Mailbox makes it).",
+  example: "Archive",
+});
+
+export const pathInput = input({
+  label: "Path",
+  type: "string",
+  required: true,
+  comments: "Full path of the mailbox, with the server's hierarchy separator (usually /), e.g. Projects/2024. Unicode names work as they are.",
+  example: "Projects/2024",
+});
+
 function describe(value: unknown): string {
   return typeof value === "string" ? `"${value}"` : JSON.stringify(value) ?? String(value);
 }

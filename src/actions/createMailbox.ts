@@ -1,0 +1,19 @@
+import { action } from "@prismatic-io/spectral";
+import { connectionInput, parseMailbox, pathInput } from "../inputs";
+import { createMailbox as create } from "../mailboxAdmin";
+import { withSession } from "../session";
+
+export const createMailbox = action({
+  display: {
+    label: "Create Mailbox",
+    description:
+      "Create a mailbox (folder), with its parents where needed, and subscribe to it. A mailbox that already exists is not an error: created is false. Safe to retry.",
+  },
+  inputs: { connection: connectionInput, path: pathInput },
+  perform: async (context, params) => {
+    const path = parseMailbox(params.path, "Path");
+    const created = await withSession(params.connection, context, (session) => create(session, path));
+    return { data: created };
+  },
+  examplePayload: { data: { path: "Projects/2024", created: true, subscribed: true } },
+});

@@ -1,0 +1,44 @@
+import { action, input } from "@prismatic-io/spectral";
+import { connectionInput, mailboxInput, optionalText, parseMailbox, parseUid, uidInput } from "../inputs";
+import { downloadPart, fetchExisting, parsePartId } from "../parts";
+import { withSession } from "../session";
+
+export const downloadMessage = action({
+  display: {
+    label: "Download Message",
+    description:
+      "Download a message as a file: the whole raw message (message/rfc822, e.g. to archive or forward it), or one body part, decoded. One FETCH, never sets \\Seen. Read-only; safe to retry.",
+  },
+  inputs: {
+    connection: connectionInput,
+    mailbox: mailboxInput,
+    uid: uidInput,
+    part: input({
+      label: "Part",
+      type: "string",
+      required: false,
+      comments: "Optional body part id, e.g. 2 or 1.2 (the partId from Get Message). Empty: the whole message.",
+      example: "2",
+    }),
+  },
+  perform: async (context, params) => {
+    const mailbox = parseMailbox(params.mailbox);
+    const uid = parseUid(params.uid);
+    const part = parsePartId(optionalText(params.part, "Part"), "Part");
+    return withSession(params.connection, context, (session) =>
+      session.withMailbox(mailbox, { readOnly: true }, async (box) => {
+        if (part !== undefined) {
+          const found = await downloadPart(session, box.path, uid, { partId: part });
+          return { data: found.data, contentType: found.part.contentType };
+        }
+        // The whole source in one FETCH: imapflow's download() takes one round trip per 64 KiB.
+        const message = await fetchExisting(session, box.path, uid, { source: true });
+        return { data: message.source ?? Buffer.alloc(0), contentType: "message/rfc822" };
+      }),
+    );
+  },
+  examplePayload: {
+    data: Buffer.from("From: Alice Example <alice@example.com>\r\nSubject: Invoice 1234\r\n\r\nPlease find the invoice attached.\r\n"),
+    contentType: "message/rfc822",
+  },
+});

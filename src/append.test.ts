@@ -1,0 +1,48 @@
+import { InputError } from "./errors";
+import { parseInternalDate, parseMessage } from "./append";
+
+describe("parseMessage", () => {
+  test("text, a Buffer and file data give the same CRLF bytes", () => {
+    const crlf = "From: a@example.com\r\nSubject: x\r\n\r\nline 1\r\nline 2\r\n";
+    const lf = crlf.replace(/\r\n/g, "\n");
+    for (const value of [crlf, lf, Buffer.from(lf), { data: Buffer.from(lf), contentType: "message/rfc822" }, new Uint8Array(Buffer.from(crlf))]) {
+      expect(parseMessage(value).toString()).toBe(crlf);
+    }
+  });
+
+  test("keeps 8-bit bytes as they are", () => {
+    const raw = Buffer.concat([Buffer.from("Subject: x\r\n\r\n"), Buffer.from([0xe4, 0xf6, 0x0d, 0x0a])]);
+    expect(parseMessage(raw).equals(raw)).toBe(true);
+  });
+
+  test("something that is not a message is refused", () => {
+    expect(() => parseMessage(Buffer.from("%PDF-1.4"))).toThrow(InputError);
+    expect(() => parseMessage(42)).toThrow(InputError);
+    expect(() => parseMessage(undefined)).toThrow(InputError);
+  });
+});
+
+describe("parseInternalDate", () => {
+  test.each<[unknown, string | undefined]>([
+    ["", undefined],
+    [undefined, undefined],
+    ["2024-05-17", "2024-05-17T00:00:00.000Z"],
+    ["2024-05-17T09:30:00Z", "2024-05-17T09:30:00.000Z"],
+    ["2024-05-17T09:30Z", "2024-05-17T09:30:00.000Z"],
+    ["2024-05-17T09:30:00.250+02:00", "2024-05-17T07:30:00.250Z"],
+    ["2024-05-17 09:30:00+0200", "2024-05-17T07:30:00.000Z"],
+    ["2024-02-29", "2024-02-29T00:00:00.000Z"],
+    ["Fri, 17 May 2024 09:30:00 +0200", "2024-05-17T07:30:00.000Z"],
+    ["17 May 2024 09:30 GMT", "2024-05-17T09:30:00.000Z"],
+    [new Date("2024-05-17T09:30:00Z"), "2024-05-17T09:30:00.000Z"],
+  ])("%j", (value, expected) => {
+    expect(parseInternalDate(value)?.toISOString()).toBe(expected);
+  });
+
+  test.each<unknown>(["yesterday", "now", "2023-02-29", "2024-13-01", "2024-05-17T09:30:00", "31 Feb 2024 10:00 +0000", "17 Foo 2024 10:00 +0000", "1715938200", 1715938200, new Date("x")])(
+    "%j is refused",
+    (value) => {
+      expect(() => parseInternalDate(value)).toThrow(InputError);
+    },
+  );
+});

@@ -1,0 +1,156 @@
+import { ImapError, InputError } from "../src/errors";
+import { failure, harness, legacyConnection, rfc822, server, tlsConnection, uniqueName, withDirect } from "./helpers";
+import { rewriteProxy } from "./rewriteProxy";
+
+const USER = "test07";
+const NOWHERE = tlsConnection(USER, { port: "1" });
+
+/** Every mailbox of the account with whether it is subscribed, read by a separate client. */
+async function mailboxes(): Promise<Map<string, boolean>> {
+  return withDirect(USER, async (client) => new Map((await client.list()).map((entry) => [entry.path, entry.subscribed === true])));
+}
+
+async function messageCount(path: string): Promise<number> {
+  return withDirect(USER, async (client) => {
+    const s = await client.status(path, { messages: true });
+    return s ? (s.messages ?? -1) : -1;
+  });
+}
+
+describe("createMailbox", () => {
+  test("creates and subscribes a mailbox, with its parent", async () => {
+    const path = `${uniqueName("Projects")}/2024`;
+    const { data } = (await harness.action("createMailbox", { connection: tlsConnection(USER), path })) as { data: unknown };
+    expect(data).toEqual({ path, created: true, subscribed: true });
+    expect((await mailboxes()).get(path)).toBe(true);
+  });
+
+  test("an existing mailbox is created: false, and gets subscribed", async () => {
+    const path = uniqueName("Existing");
+    await withDirect(USER, async (client) => {
+      await client.mailboxCreate(path);
+      await client.mailboxUnsubscribe(path);
+    });
+    const { data } = (await harness.action("createMailbox", { connection: tlsConnection(USER), path })) as { data: unknown };
+    expect(data).toEqual({ path, created: false, subscribed: true });
+    expect((await mailboxes()).get(path)).toBe(true);
+  });
+
+  test("an existing mailbox is created: false also on a server that refuses without ALREADYEXISTS", async () => {
+    const path = uniqueName("Existing");
+    await withDirect(USER, (client) => client.mailboxCreate(path));
+    let stripped = 0;
+    const proxy = await rewriteProxy(
+      { host: server.host, port: server.legacyPort },
+      { toClient: (line) => (line.includes("[ALREADYEXISTS] ") ? (stripped++, line.replace("[ALREADYEXISTS] ", "")) : line) },
+    );
+    try {
+      const { data } = (await harness.action("createMailbox", { connection: legacyConnection(USER, { port: String(proxy.port) }), path })) as { data: unknown };
+      expect(data).toEqual({ path, created: false, subscribed: true });
+    } finally {
+      await proxy.close();
+    }
+    expect(stripped).toBe(1);
+  });
+
+  test("a name the server refuses is a clear error with the server's reason", async () => {
+    const path = `${uniqueName("Bad")}//name`;
+    const err = await failure(() => harness.action("createMailbox", { connection: tlsConnection(USER), path }));
+    expect(err).toBeInstanceOf(ImapError);
+    expect(err.code).toBe("SERVER_REFUSED");
+    expect(err.message).toMatch(/^The server refused to create the mailbox \(mailbox "Bad-[^"]+\/\/name"\)\. The server said: \[CANNOT\] Invalid mailbox name: Has adjacent hierarchy separators/);
+    expect(Array.from((await mailboxes()).keys()).filter((p) => p.startsWith(path.split("/")[0]))).toEqual([]);
+  });
+
+  test("a non-ASCII name works", async () => {
+    const path = `${uniqueName("Projekte")}/Grüße & 日本語`;
+    const { data } = (await harness.action("createMailbox", { connection: legacyConnection(USER), path })) as { data: unknown };
+    expect(data).toEqual({ path, created: true, subscribed: true });
+    expect((await mailboxes()).get(path)).toBe(true);
+  });
+
+  test.each([
+    ["", "Path is empty: give a mailbox path such as INBOX."],
+    ["   ", "Path is empty: give a mailbox path such as INBOX."],
+    ["a\nb", 'Path "a\nb" contains control characters.'],
+  ])("path %j fails before connecting", async (path, message) => {
+    const err = await failure(() => harness.action("createMailbox", { connection: NOWHERE, path }));
+    expect(err).toBeInstanceOf(InputError);
+    expect(err.message).toBe(message);
+  });
+});
+
+describe("renameMailbox", () => {
+  test("renames a mailbox with its messages", async () => {
+    const path = uniqueName("Old");
+    const newPath = `${uniqueName("Archive")}/New name`;
+    await withDirect(USER, async (client) => {
+      await client.mailboxCreate(path);
+      await client.append(path, rfc822({ subject: "one" }));
+      await client.append(path, rfc822({ subject: "two" }));
+    });
+    const { data } = (await harness.action("renameMailbox", { connection: tlsConnection(USER), path, newPath })) as { data: unknown };
+    expect(data).toEqual({ path, newPath });
+    const after = await mailboxes();
+    expect(after.has(path)).toBe(false);
+    expect(after.has(newPath)).toBe(true);
+    expect(await messageCount(newPath)).toBe(2);
+  });
+
+  test.each([
+    ["main", tlsConnection(USER)],
+    ["legacy", legacyConnection(USER)],
+  ])("non-ASCII names work both ways (%s)", async (_kind, connection) => {
+    const base = uniqueName("Projekte");
+    const path = `${base}/Grüße & 日本語`;
+    const newPath = `${base}/Erledigt – Ærø`;
+    await withDirect(USER, async (client) => {
+      await client.mailboxCreate(path);
+      await client.append(path, rfc822({ subject: "Grüße" }));
+    });
+    const { data } = (await harness.action("renameMailbox", { connection, path, newPath })) as { data: unknown };
+    expect(data).toEqual({ path, newPath });
+    const after = await mailboxes();
+    expect([after.has(path), after.has(newPath)]).toEqual([false, true]);
+    expect(await messageCount(newPath)).toBe(1);
+  });
+
+  test("a missing mailbox is a clear error, and nothing is created", async () => {
+    const path = uniqueName("Missing");
+    const newPath = uniqueName("Target");
+    const err = await failure(() => harness.action("renameMailbox", { connection: tlsConnection(USER), path, newPath }));
+    expect(err).toBeInstanceOf(ImapError);
+    expect(err.code).toBe("MAILBOX_NOT_FOUND");
+    expect(err.message).toBe(`The mailbox "${path}" does not exist. Check the path (the List Mailboxes action shows every path) or create it first.`);
+    expect((await mailboxes()).has(newPath)).toBe(false);
+  });
+
+  test("an existing new path is a clear error, and both mailboxes stay as they were", async () => {
+    const path = uniqueName("Source");
+    const newPath = uniqueName("Taken");
+    await withDirect(USER, async (client) => {
+      await client.mailboxCreate(path);
+      await client.append(path, rfc822({ subject: "mine" }));
+      await client.mailboxCreate(newPath);
+    });
+    const err = await failure(() => harness.action("renameMailbox", { connection: tlsConnection(USER), path, newPath }));
+    expect(err.code).toBe("MAILBOX_EXISTS");
+    expect(err.message).toBe(`Could not rename the mailbox "${path}" to "${newPath}": a mailbox named "${newPath}" already exists. Nothing was changed; choose another name.`);
+    expect([await messageCount(path), await messageCount(newPath)]).toEqual([1, 0]);
+  });
+
+  const inboxRefused =
+    "Renaming INBOX is refused: on many servers it moves all of INBOX's messages into a new mailbox and leaves INBOX empty. Create the new mailbox and move the messages instead.";
+  test.each([
+    [{ path: "INBOX", newPath: "Old Inbox" }, inboxRefused],
+    [{ path: "inbox", newPath: "Old Inbox" }, inboxRefused],
+    [{ path: "Work", newPath: "Inbox" }, "New Path cannot be INBOX: INBOX always exists."],
+    [{ path: "Work", newPath: "Work" }, 'New Path is the same as Path ("Work"): nothing to rename.'],
+    [{ path: "Work", newPath: "" }, "New Path is empty: give a mailbox path such as INBOX."],
+    [{ path: "", newPath: "Work" }, "Path is empty: give a mailbox path such as INBOX."],
+  ])("%j fails before connecting", async (params, message) => {
+    const err = await failure(() => harness.action("renameMailbox", { connection: NOWHERE, ...params }));
+    expect(err).toBeInstanceOf(InputError);
+    expect(err.message).toBe(message);
+  });
+});
