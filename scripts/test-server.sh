@@ -28,7 +28,9 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-STATE=${IMAP_TEST_STATE_DIR:-$ROOT/.state/dovecot}
+# Outside the checkout on purpose: Dovecot's mail processes run as an unprivileged user, who must be
+# able to reach the mail store, and a checkout may sit below a folder only root can enter.
+STATE=${IMAP_TEST_STATE_DIR:-/tmp/imap-component-dovecot}
 MAIL_USER=imaptest
 PASSWORD=${IMAP_TEST_PASSWORD:-imap-test-password}
 USERS="alice bob carol demo bench $(seq -f 'test%02g' 1 40 | tr '\n' ' ')"

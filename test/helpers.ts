@@ -10,7 +10,8 @@ import type { Connection } from "@prismatic-io/spectral";
 import component from "../src";
 import { imapConnection, imapOAuth2Connection } from "../src/connections";
 
-const stateDir = process.env.IMAP_TEST_STATE_DIR ?? path.join(__dirname, "..", ".state", "dovecot");
+/** Where scripts/test-server.sh keeps the local server (configuration, CA, mail store). */
+export const stateDir = process.env.IMAP_TEST_STATE_DIR ?? "/tmp/imap-component-dovecot";
 
 export const server = {
   host: process.env.IMAP_TEST_HOST ?? "127.0.0.1",

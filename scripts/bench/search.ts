@@ -16,7 +16,7 @@ import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
-import { harness, rfc822, tlsConnection, withDirect } from "../../test/helpers";
+import { harness, rfc822, stateDir, tlsConnection, withDirect } from "../../test/helpers";
 import { encodeCursor, parseSearchRequest } from "../../src/search";
 import { bareClient, childMain, closeBare, mb, measure, median, ms, printTable, ratio, runChild, silentLogger } from "../bench-helpers";
 import type { Measured } from "../bench-helpers";
@@ -28,7 +28,6 @@ const PAGE = 50;
 /** The deep page lists the PAGE messages below this UID. */
 const DEEP_BELOW = 1001;
 const RUNS = Number(process.env.BENCH_RUNS ?? 11);
-const stateDir = process.env.IMAP_TEST_STATE_DIR ?? path.join(__dirname, "..", "..", ".state", "dovecot");
 
 async function status(): Promise<{ messages: number; uidNext: number; uidValidity: bigint } | undefined> {
   return withDirect(USER, async (client) => {

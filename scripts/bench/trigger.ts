@@ -15,7 +15,7 @@ import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
-import { harness, rfc822, tlsConnection, withDirect } from "../../test/helpers";
+import { harness, rfc822, stateDir, tlsConnection, withDirect } from "../../test/helpers";
 import { bareClient, closeBare, mb, median, ms, printTable, ratio, silentLogger } from "../bench-helpers";
 
 const USER = "bench";
@@ -23,7 +23,6 @@ const LARGE = "TriggerBench-10k";
 const EMPTY = "TriggerBench-empty";
 const SIZE = 10_000;
 const RUNS = Number(process.env.BENCH_RUNS ?? 25);
-const stateDir = process.env.IMAP_TEST_STATE_DIR ?? path.join(__dirname, "..", "..", ".state", "dovecot");
 
 async function messageCount(mailbox: string): Promise<number | undefined> {
   return withDirect(USER, async (client) => {
