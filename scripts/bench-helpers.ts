@@ -4,8 +4,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { performance } from "node:perf_hooks";
-import { ImapFlow } from "imapflow";
-import { server } from "../test/helpers";
+import { withDirect } from "../test/helpers";
 
 export interface Measured {
   /** Milliseconds per timed run. */
@@ -83,25 +82,33 @@ export function childMain(run: (args: string[]) => Promise<Measured>): boolean {
   return true;
 }
 
-/** A client as a builder would write it with imapflow alone, over TLS to the test server. */
-export async function bareClient(user: string): Promise<ImapFlow> {
-  const client = new ImapFlow({
-    host: server.host,
-    port: server.tlsPort,
-    secure: true,
-    tls: { ca: [server.ca] },
-    auth: { user, pass: server.password },
-    logger: false,
-    disableAutoIdle: true,
-  });
-  client.on("error", quiet);
-  await client.connect();
-  return client;
-}
+/**
+ * A client as a builder would write it with imapflow alone, over TLS to the test server: the
+ * tests' direct client, and its logout-and-close.
+ */
+export { directClient as bareClient, closeDirect as closeBare } from "../test/helpers";
 
-export async function closeBare(client: ImapFlow): Promise<void> {
-  await client.logout().catch(quiet);
-  client.close();
+/**
+ * The UID and size of the one message in `mailbox`, appended (as `build()` makes it) when the
+ * mailbox does not hold exactly one message yet, so later runs reuse it.
+ */
+export async function ensureMessage(user: string, mailbox: string, build: () => Buffer): Promise<{ uid: number; size: number }> {
+  return withDirect(user, async (client) => {
+    const status = await client.status(mailbox, { messages: true }).catch(() => false as const);
+    if (!status || status.messages !== 1) {
+      await client.mailboxDelete(mailbox).catch(() => undefined);
+      await client.mailboxCreate(mailbox);
+      await client.append(mailbox, build());
+    }
+    const lock = await client.getMailboxLock(mailbox, { readOnly: true });
+    try {
+      const message = await client.fetchOne("*", { uid: true, size: true }, { uid: true });
+      if (!message || !message.size) throw new Error(`no message in ${mailbox}`);
+      return { uid: message.uid, size: message.size };
+    } finally {
+      lock.release();
+    }
+  });
 }
 
 export function printTable(rows: string[][]): void {

@@ -49,8 +49,10 @@ const connection = env.IMAP_ACCESS_TOKEN
   ? createConnection(imapOAuth2Connection, fields, { access_token: env.IMAP_ACCESS_TOKEN })
   : createConnection(imapConnection, fields);
 
-function printable(value: unknown): unknown {
-  if (Buffer.isBuffer(value)) return `<${value.length} bytes>`;
+/** JSON.stringify hands a replacer a Buffer's toJSON() ({ type, data: [...] }): the raw member is read from its holder. */
+function printable(this: unknown, key: string, value: unknown): unknown {
+  const raw: unknown = typeof this === "object" && this !== null ? Reflect.get(this, key) : value;
+  if (Buffer.isBuffer(raw)) return `<${raw.length} bytes; save it with --out FILE>`;
   return value;
 }
 
@@ -68,7 +70,7 @@ async function main(): Promise<void> {
     process.stdout.write(`wrote ${data.length} bytes to ${out}\n`);
     return;
   }
-  process.stdout.write(`${JSON.stringify(result, (_k, v: unknown) => printable(v), 2)}\n`);
+  process.stdout.write(`${JSON.stringify(result, printable, 2)}\n`);
 }
 
 main().catch((err: Error) => {

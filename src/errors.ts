@@ -37,6 +37,7 @@ export type ImapErrorCode =
   | "COPY_INCOMPLETE"
   | "APPENDED_UID_UNKNOWN"
   | "PART_NOT_FOUND"
+  | "CONTENT_MISSING"
   | "CURSOR_INVALID"
   | "SERVER_REFUSED"
   | "UNEXPECTED";
@@ -170,7 +171,8 @@ function where(scope: ErrorScope): string {
   return `${scope.host}:${scope.port}`;
 }
 
-function onMailbox(op?: Operation): string {
+/** " (UID 42 in mailbox "Archive")", or "" when the operation names neither. */
+export function onMailbox(op?: Operation): string {
   if (!op) return "";
   const parts: string[] = [];
   if (op.uid !== undefined) parts.push(`UID ${op.uid}`);
@@ -305,7 +307,8 @@ const RULES: Rule[] = [
   },
 ];
 
-function redact(message: string, secrets: string[]): string {
+/** `message` with every secret (password, token) replaced; a secret shorter than 3 characters cannot be told from ordinary text. */
+export function redact(message: string, secrets: string[]): string {
   let out = message;
   for (const secret of secrets) {
     if (secret.length >= 3) out = out.split(secret).join("[redacted]");

@@ -30,10 +30,10 @@ export async function createMailbox(session: Session, path: string): Promise<Cre
   const op = { doing: "create the mailbox", mailbox: path };
   let result: { path: string; created: boolean };
   try {
-    result = await session.client.mailboxCreate(path);
+    result = await session.run(op, () => session.client.mailboxCreate(path));
   } catch (err) {
     // Some servers refuse an existing name without the ALREADYEXISTS code imapflow looks for.
-    if (!session.client.usable || !(await session.mailboxExists(path))) throw session.fail(err, op);
+    if (!session.client.usable || !(await session.mailboxExists(path))) throw err;
     result = { path, created: false };
   }
   let subscribed = false;
@@ -46,9 +46,7 @@ export async function createMailbox(session: Session, path: string): Promise<Cre
 /** Renames `path` to `newPath` after checking that the source exists and the new name is free. */
 export async function renameMailbox(session: Session, path: string, newPath: string): Promise<{ path: string; newPath: string }> {
   const doing = `rename the mailbox "${path}" to "${newPath}"`;
-  if (!(await session.mailboxExists(path))) {
-    throw session.fail(Object.assign(new Error("Mailbox does not exist"), { mailboxMissing: true }), { doing, mailbox: path });
-  }
+  await session.requireMailbox({ doing, mailbox: path });
   if (await session.mailboxExists(newPath)) {
     throw new ImapError(`Could not ${doing}: a mailbox named "${newPath}" already exists. Nothing was changed; choose another name.`, {
       code: "MAILBOX_EXISTS",

@@ -16,6 +16,11 @@ export interface MailboxEntry {
   subscribed: boolean;
 }
 
+/** Whether two paths name the same mailbox: INBOX in any letter case is INBOX, every other path is compared as given. */
+export function samePath(a: string, b: string): boolean {
+  return a === b || (a.toUpperCase() === "INBOX" && b.toUpperCase() === "INBOX");
+}
+
 /** INBOX first, then by path, so the order is the same on every server and every call. */
 export function byPath(a: { path: string }, b: { path: string }): number {
   if (a.path === "INBOX") return b.path === "INBOX" ? 0 : -1;

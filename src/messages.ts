@@ -7,6 +7,7 @@ import type { FetchMessageObject, MailboxObject } from "imapflow";
 import { ImapError } from "./errors";
 import type { Operation } from "./errors";
 import type { UidSet } from "./inputs";
+import { flagList } from "./serialize";
 import type { Session } from "./session";
 import { hasFlag } from "./session";
 
@@ -80,10 +81,12 @@ const list = (uids: number[]) => uids.join(", ");
  */
 export async function resolveUids(session: Session, box: MailboxObject, wanted: UidSet, doing: string): Promise<Resolved> {
   const mailbox = box.path;
+  // imapflow turns a lone "*" into the last sequence number; "*:*" names the same message by UID.
+  const set = wanted.text === "*" ? "*:*" : wanted.text;
   const rows =
     box.exists === 0
       ? []
-      : await session.run({ doing, mailbox, uid: wanted.text }, () => session.client.fetchAll(wanted.text, { uid: true, flags: true }, { uid: true }));
+      : await session.run({ doing, mailbox, uid: wanted.text }, () => session.client.fetchAll(set, { uid: true, flags: true }, { uid: true }));
   const highest = rows.reduce((max, row) => Math.max(max, row.uid), 0);
   const intervals = requestedIntervals(wanted, highest);
   const flags = new Map<number, string[]>();
@@ -108,11 +111,7 @@ export async function resolveUids(session: Session, box: MailboxObject, wanted: 
   return { uids, set: uidSetOf(uids, intervals), flags };
 }
 
-/**
- * The flags of the resolved messages now; a message another client expunged meanwhile is left out.
- * So is \Recent: it belongs to one session (whichever selected the mailbox first), cannot be set,
- * and would make the same call return different flags depending on who looked first.
- */
+/** The flags of the resolved messages now (as flagList shows them); a message another client expunged meanwhile is left out. */
 export async function readFlags(session: Session, mailbox: string, target: Resolved): Promise<MessageFlags[]> {
   const rows = await session.run({ doing: "read the flags back", mailbox, uid: target.set }, () =>
     session.client.fetchAll(target.set, { uid: true, flags: true }, { uid: true }),
@@ -121,7 +120,7 @@ export async function readFlags(session: Session, mailbox: string, target: Resol
   return rows
     .filter((row) => wanted.has(row.uid))
     .sort((a, b) => a.uid - b.uid)
-    .map((row) => ({ uid: row.uid, flags: Array.from(row.flags ?? []).filter((flag) => flag.toLowerCase() !== "\\recent") }));
+    .map((row) => ({ uid: row.uid, flags: flagList(row.flags) }));
 }
 
 export type FlagChange = "add" | "remove" | "set";

@@ -117,7 +117,7 @@ function readAttachment(item: AttachmentStream, options: ParseOptions): Promise<
         chunks.length = 0;
       } else chunks.push(chunk);
     });
-    item.content.once("error", reject);
+    item.content.on("error", reject);
     item.content.once("end", () => {
       const disposition = item.contentDisposition?.toLowerCase();
       resolve({
@@ -170,7 +170,8 @@ export function parseMessage(source: Buffer, options: ParseOptions, where?: { ma
         item.release?.();
       }, (err: unknown) => parser.destroy(err instanceof Error ? err : new Error(String(err))));
     });
-    parser.once("error", reject);
+    // on, not once: a second error event without a listener would crash the process.
+    parser.on("error", reject);
     parser.once("end", () => {
       const headers = headersObject(parser.headerLines || []);
       resolve({

@@ -29,8 +29,23 @@ export async function fetchExisting(
   const op = { doing: "fetch the message", mailbox, uid };
   const message = await session.run(op, async () => (await session.client.fetchOne(String(uid), { ...query, uid: true }, { ...options, uid: true })) || null);
   if (message !== null && message.uid === uid) return message;
-  if (!session.client.usable) throw session.fail(Object.assign(new Error("Connection closed"), { code: "NoConnection" }), op);
+  if (!session.client.usable) throw session.refused(op);
   throw messageNotFound(mailbox, uid);
+}
+
+/**
+ * The bytes the server sent for `section` ("" for the whole message, else a part number). Some
+ * servers answer NIL for a message or part they cannot read (a damaged message store): that is an
+ * error, never an empty file or an empty message.
+ */
+export function contentOf(message: FetchMessageObject, section: string, where: { mailbox: string; uid: number }): Buffer {
+  const content = section === "" ? message.source : message.bodyParts?.get(section);
+  if (content) return content;
+  const what = section === "" ? "the message" : `body part ${section} of the message`;
+  throw new ImapError(
+    `The server sent no content for ${what} (UID ${where.uid} in mailbox "${where.mailbox}"): it answered NIL, so nothing was returned. The message may be damaged on the server: retry later, or ask the server's administrator to check it.`,
+    { code: "CONTENT_MISSING", mailbox: where.mailbox, uid: where.uid },
+  );
 }
 
 /** The content type a part is reported with: as declared, except that a generic one is guessed from the file name (as mailparser does). */
@@ -147,7 +162,7 @@ export async function fetchPart(session: Session, mailbox: string, uid: number, 
   const encoded = part.encoding === "base64" || part.encoding === "quoted-printable";
   const binary = encoded && session.has("BINARY") && !part.contentType.startsWith("message/");
   const message = await fetchExisting(session, mailbox, uid, { bodyParts: [part.partId] }, { binary });
-  const raw = message.bodyParts?.get(part.partId) ?? Buffer.alloc(0);
+  const raw = contentOf(message, part.partId, { mailbox, uid });
   if (message.binaryParts?.has(part.partId)) return raw;
   return decodeTransferEncoding(raw, part.encoding);
 }

@@ -1,12 +1,4 @@
-import { readState, uidSet } from "./poll";
-
-describe("uidSet", () => {
-  test("packs consecutive UIDs into ranges", () => {
-    expect(uidSet([1, 2, 3, 5, 7, 8, 10])).toBe("1:3,5,7:8,10");
-    expect(uidSet([42])).toBe("42");
-    expect(uidSet([])).toBe("");
-  });
-});
+import { readState } from "./poll";
 
 describe("readState", () => {
   const warnings: string[] = [];

@@ -11,7 +11,10 @@
  *   leaves the cursor where it was and the same messages are offered again.
  */
 import { ImapError } from "./errors";
+import { samePath } from "./mailboxes";
+import { uidSetOf } from "./messages";
 import { parseMessage } from "./parse";
+import type { ParsedAttachment } from "./parse";
 import { messageSummary } from "./serialize";
 import type { MessageSummary } from "./serialize";
 import { hasFlag } from "./session";
@@ -38,14 +41,7 @@ export interface PollLogger {
 }
 
 /** What getMessage says about an attachment, without its bytes and checksum. */
-export interface AttachmentMetadata {
-  partId: string;
-  filename: string | null;
-  contentType: string;
-  size: number;
-  contentId: string | null;
-  inline: boolean;
-}
+export type AttachmentMetadata = Pick<ParsedAttachment, "partId" | "filename" | "contentType" | "size" | "contentId" | "inline">;
 
 export interface MessageContent {
   text: string | null;
@@ -65,11 +61,6 @@ export interface PollResult {
 
 const label = "New Emails";
 
-/** INBOX is case-insensitive; every other path is compared as given. */
-function samePath(a: string, b: string): boolean {
-  return a === b || (a.toUpperCase() === "INBOX" && b.toUpperCase() === "INBOX");
-}
-
 /** The saved state, or undefined when there is none (first poll) or it is not ours. */
 export function readState(saved: Record<string, unknown>, logger: PollLogger): PollState | undefined {
   if (Object.keys(saved).length === 0) return undefined;
@@ -79,23 +70,6 @@ export function readState(saved: Record<string, unknown>, logger: PollLogger): P
   }
   logger.warn(`${label}: the saved polling state is not one this trigger wrote (${JSON.stringify(saved)}); starting again from the newest message.`);
   return undefined;
-}
-
-/** A UID set as short as possible: consecutive UIDs become ranges. `uids` is sorted ascending. */
-export function uidSet(uids: number[]): string {
-  const parts: string[] = [];
-  let start = uids[0];
-  let end = start;
-  for (const uid of uids.slice(1)) {
-    if (uid === end + 1) {
-      end = uid;
-      continue;
-    }
-    parts.push(start === end ? `${start}` : `${start}:${end}`);
-    start = end = uid;
-  }
-  if (start !== undefined) parts.push(start === end ? `${start}` : `${start}:${end}`);
-  return parts.join(",");
 }
 
 function rebaseline(logger: PollLogger, mailbox: string, previous: string, current: string): void {
@@ -178,11 +152,10 @@ async function collect(
   const messages: DeliveredMessage[] = [];
   await session.exec({ doing: "fetch the new messages", mailbox }, async () => {
     const query = { uid: true, flags: true, size: true, internalDate: true, envelope: true, source: options.fetchContent };
-    for await (const message of client.fetch(uidSet(chosen), query, { uid: true })) {
+    for await (const message of client.fetch(uidSetOf(chosen), query, { uid: true })) {
       if (!wanted.has(message.uid)) continue;
       wanted.delete(message.uid);
-      // \Recent only says which session saw the message first (here: this poll); nothing can act on it.
-      const summary: DeliveredMessage = { ...messageSummary(message), flags: Array.from(message.flags ?? []).filter((flag) => flag !== "\\Recent") };
+      const summary: DeliveredMessage = messageSummary(message);
       // Parsing is local work, no IMAP command: allowed inside the fetch loop.
       messages.push(options.fetchContent ? { ...summary, ...(await content(message.source)) } : summary);
     }
@@ -192,7 +165,7 @@ async function collect(
 
   if (options.markAsRead && messages.length > 0) {
     await session.run({ doing: "mark the delivered messages as read", mailbox }, () =>
-      client.messageFlagsAdd(uidSet(messages.map((message) => message.uid)), ["\\Seen"], { uid: true }),
+      client.messageFlagsAdd(uidSetOf(messages.map((message) => message.uid)), ["\\Seen"], { uid: true }),
     );
   }
   return { state, messages };

@@ -13,6 +13,7 @@ import { input } from "@prismatic-io/spectral";
 import type { ImapFlow, MailboxObject } from "imapflow";
 import { ImapError, InputError } from "./errors";
 import { optionalText, parseLimit, parseMailbox } from "./inputs";
+import { uidSetOf } from "./messages";
 import { messageSummary } from "./serialize";
 import type { MessageSummary } from "./serialize";
 import { hasLiteral, parseCriteria, parseDate, parseText, renderKeys } from "./searchCriteria";
@@ -164,11 +165,16 @@ function toRanges(uids: number[]): Ranges {
   return ranges;
 }
 
+const MAX_UID = 4_294_967_295;
+
+/** A UID set the server sent (ESEARCH ALL), as [low, high, low, high, ...]. */
 function parseSet(set: string): number[] {
   const uids: number[] = [];
   for (const part of set.split(",")) {
-    const [low, high = low] = part.split(":").map(Number);
-    if (!(low >= 1 && high >= 1)) throw new Error(`unreadable UID set from the server: ${set.slice(0, 80)}`);
+    const bounds = part.split(":");
+    const valid = bounds.length <= 2 && bounds.every((bound) => /^\d{1,10}$/.test(bound) && Number(bound) >= 1 && Number(bound) <= MAX_UID);
+    if (!valid) throw new Error(`the server sent an unreadable UID set: ${set.slice(0, 80)}`);
+    const [low, high = low] = bounds.map(Number);
     uids.push(Math.min(low, high), Math.max(low, high));
   }
   return uids;
@@ -179,16 +185,31 @@ interface Untagged {
   numbers?: number[];
   attributes?: unknown[];
 }
-type RawExec = (command: string, attributes: Token[], options: { untagged: Record<string, (untagged?: Untagged) => Promise<void>> }) => Promise<{ next: () => void }>;
+type UntaggedHandlers = Record<string, (untagged?: Untagged) => Promise<void>>;
+export type UidSearchCommand = (attributes: Token[], untagged: UntaggedHandlers) => Promise<void>;
 
 /**
- * imapflow's command channel. Its search() cannot send a date SINCE to a server with WITHIN and
- * drops empty values, so the search command is written here; exec() is what search() itself uses.
+ * The only use of imapflow internals in the component: its command channel `exec()`, which
+ * imapflow's own search() sends SEARCH through but which its types do not declare, hence Reflect.
+ * search() itself cannot be used: it turns a date SINCE or BEFORE into WITHIN's YOUNGER / OLDER
+ * (seconds relative to now) on servers with WITHIN, such as Dovecot, and drops empty values.
+ * Should an imapflow other than the pinned one lack exec(), this fails with a clear error before
+ * anything is sent, instead of crashing on an undefined function.
  */
-function rawExec(client: ImapFlow): RawExec {
+export function uidSearchCommand(client: ImapFlow, mailbox: string): UidSearchCommand {
   const exec: unknown = Reflect.get(client, "exec");
-  if (typeof exec !== "function") throw new Error("imapflow has no exec(): the pinned imapflow version was changed");
-  return (command, attributes, options) => Reflect.apply(exec, client, [command, attributes, options]);
+  if (typeof exec !== "function") {
+    throw new ImapError(
+      `Could not search the mailbox "${mailbox}": the imapflow library in this build has no exec() command channel, which Search Mailbox uses for exact date criteria. The component was built with another imapflow version than the pinned one: rebuild it with the version in package-lock.json.`,
+      { code: "UNEXPECTED", mailbox },
+    );
+  }
+  return async (attributes, untagged) => {
+    const response: unknown = await Reflect.apply(exec, client, ["UID SEARCH", attributes, { untagged }]);
+    // imapflow reads no further server response until the command's result is released.
+    const next: unknown = typeof response === "object" && response !== null ? Reflect.get(response, "next") : undefined;
+    if (typeof next === "function") Reflect.apply(next, response, []);
+  };
 }
 
 function atomValue(token: unknown): string | undefined {
@@ -198,31 +219,44 @@ function atomValue(token: unknown): string | undefined {
 
 /** UID SEARCH, as ESEARCH ALL where offered (a compact set instead of one number per message). */
 async function searchUids(session: Session, mailbox: string, tokens: Token[]): Promise<Ranges> {
+  const send = uidSearchCommand(session.client, mailbox);
   const esearch = session.has("ESEARCH");
   const charset: Token[] = hasLiteral(tokens) && !session.client.enabled.has("UTF8=ACCEPT") ? [{ type: "ATOM", value: "CHARSET" }, { type: "ATOM", value: "UTF-8" }] : [];
   const returnAll: Token[] = esearch ? [{ type: "ATOM", value: "RETURN" }, [{ type: "ATOM", value: "ALL" }]] : [];
   const found: number[] = [];
   const pairs: Array<[number, number]> = [];
-  const onSearch = async (untagged?: Untagged) => {
+  // imapflow only logs what a response handler throws: kept here, so that an answer we cannot
+  // read fails the search instead of silently matching fewer messages.
+  let unreadable: unknown;
+  const guarded = (read: (untagged?: Untagged) => void) => async (untagged?: Untagged) => {
+    try {
+      read(untagged);
+    } catch (err) {
+      unreadable ??= err;
+    }
+  };
+  const onSearch = guarded((untagged) => {
     if (untagged?.numbers) for (const n of untagged.numbers) found.push(n);
     else for (const token of untagged?.attributes ?? []) if (/^\d+$/.test(atomValue(token) ?? "")) found.push(Number(atomValue(token)));
-  };
-  const onEsearch = async (untagged?: Untagged) => {
+  });
+  const onEsearch = guarded((untagged) => {
     const items = (untagged?.attributes ?? []).filter((token) => !Array.isArray(token)).map((token) => atomValue(token) ?? "");
     const at = items.findIndex((item) => item.toUpperCase() === "ALL");
     if (at >= 0) {
       const bounds = parseSet(items[at + 1] ?? "");
       for (let i = 0; i < bounds.length; i += 2) pairs.push([bounds[i], bounds[i + 1]]);
     }
-  };
-  const exec = rawExec(session.client);
-  await session.exec({ doing: "search the mailbox", mailbox }, async () => {
-    const all: Token[] = [{ type: "ATOM", value: "ALL" }];
-    const response = await exec("UID SEARCH", [...returnAll, ...charset, ...(tokens.length ? tokens : all)], {
-      untagged: { SEARCH: onSearch, ESEARCH: onEsearch },
-    });
-    response.next();
   });
+  await session.exec({ doing: "search the mailbox", mailbox }, () => {
+    const all: Token[] = [{ type: "ATOM", value: "ALL" }];
+    return send([...returnAll, ...charset, ...(tokens.length ? tokens : all)], { SEARCH: onSearch, ESEARCH: onEsearch });
+  });
+  if (unreadable !== undefined) {
+    throw new ImapError(
+      `Could not search the mailbox "${mailbox}": ${unreadable instanceof Error ? unreadable.message : String(unreadable)}. Nothing was fetched; retry, and report it to the server's administrator if it persists.`,
+      { code: "UNEXPECTED", mailbox, cause: unreadable },
+    );
+  }
   return mergeRanges([...pairs, ...toRanges(found)]);
 }
 
@@ -245,13 +279,6 @@ function pageBelow(ranges: Ranges, below: number, limit: number): number[] {
   return page;
 }
 
-/** The UIDs as a compact set for FETCH: 10:20,25. */
-function uidSet(uidsDescending: number[]): string {
-  return toRanges(uidsDescending)
-    .map(([low, high]) => (low === high ? `${low}` : `${low}:${high}`))
-    .join(",");
-}
-
 function checkCursor(cursor: Cursor | undefined, mailbox: MailboxObject, path: string): void {
   if (cursor && cursor.uidValidity !== mailbox.uidValidity.toString()) {
     throw new ImapError(
@@ -267,7 +294,7 @@ export async function searchPage(session: Session, request: SearchRequest): Prom
   return session.withMailbox(request.mailbox, { readOnly: true }, async (mailbox) => {
     checkCursor(cursor, mailbox, request.mailbox);
     const keys: SearchKey[] = cursor ? [{ op: "uid", set: `1:${cursor.top}` }, ...request.keys] : request.keys;
-    const tokens = renderKeys(keys, { has: (cap) => session.has(cap), host: session.scope.host });
+    const tokens = renderKeys(keys, { has: (cap) => session.has(cap), host: session.scope.host, mailbox: request.mailbox });
     // Some servers match UID ranges loosely (e.g. against sequence numbers): keep only what the chain covers.
     const ranges = (await searchUids(session, request.mailbox, tokens))
       .filter(([low]) => !cursor || low <= cursor.top)
@@ -280,15 +307,14 @@ export async function searchPage(session: Session, request: SearchRequest): Prom
     const wanted = new Set(page);
     const fetched = page.length
       ? await session.run({ doing: "fetch the messages of the page", mailbox: request.mailbox }, () =>
-          session.client.fetchAll(uidSet(page), { uid: true, flags: true, size: true, internalDate: true, envelope: true }, { uid: true }),
+          session.client.fetchAll(uidSetOf([...page].reverse()), { uid: true, flags: true, size: true, internalDate: true, envelope: true }, { uid: true }),
         )
       : [];
     // A message expunged since the SEARCH is simply absent; a server answering with others is ignored.
     const messages = fetched
       .filter((message) => wanted.has(message.uid))
       .sort((a, b) => b.uid - a.uid)
-      // \Recent says which session saw the message first (and IMAP4rev2 dropped it): noise here.
-      .map((message) => messageSummary({ ...message, flags: new Set([...(message.flags ?? [])].filter((flag) => flag !== "\\Recent")) }));
+      .map(messageSummary);
     return {
       mailbox: mailbox.path,
       uidValidity: mailbox.uidValidity.toString(),

@@ -223,16 +223,17 @@ export function parseCriteria(value: unknown, name = "criteria"): SearchKey[] {
   return walk(parsed, name);
 }
 
-/** The server's extensions that decide how some keys are written. */
+/** The server's extensions that decide how some keys are written, and the mailbox searched. */
 export interface ServerFeatures {
   has: (capability: string) => boolean;
   host: string;
+  mailbox: string;
 }
 
 function missing(key: string, extension: string, server: ServerFeatures): ImapError {
   return new ImapError(
-    `The search key "${key}" needs the ${extension} extension, which the server at ${server.host} does not offer. Remove it from the criteria.`,
-    { code: "MISSING_EXTENSION" },
+    `The search key "${key}" needs the ${extension} extension, which the server at ${server.host} does not offer, so the mailbox "${server.mailbox}" was not searched. Remove the key from the criteria.`,
+    { code: "MISSING_EXTENSION", mailbox: server.mailbox },
   );
 }
 

@@ -1,4 +1,4 @@
-import { envelopeJson, isoDate, messageSummary, toJson } from "./serialize";
+import { envelopeJson, flagList, isoDate, messageSummary, toJson } from "./serialize";
 
 describe("toJson", () => {
   test("bigint becomes a decimal string, beyond the safe integer range too", () => {
@@ -69,5 +69,16 @@ describe("envelopes", () => {
       internalDate: "2026-11-24T10:00:00.000Z",
       envelope: envelopeJson(undefined),
     });
+  });
+});
+
+describe("flagList", () => {
+  test("leaves out \\Recent in any letter case and keeps everything else in order", () => {
+    expect(flagList(new Set(["\\Seen", "\\Recent", "$Label1", "\\recent", "\\RECENT", "\\Flagged"]))).toEqual(["\\Seen", "$Label1", "\\Flagged"]);
+    expect(flagList(undefined)).toEqual([]);
+  });
+
+  test("messageSummary shows the flags the same way", () => {
+    expect(messageSummary({ uid: 7, flags: new Set(["\\recent", "\\Answered"]) }).flags).toEqual(["\\Answered"]);
   });
 });

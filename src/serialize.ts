@@ -95,6 +95,16 @@ export function envelopeJson(envelope: EnvelopeSource | undefined): Envelope {
   };
 }
 
+/**
+ * A message's flags as every output shows them: \Recent left out (in any letter case). It only
+ * says which session saw the message first (whichever looked first, e.g. this very call), cannot
+ * be set or acted on, and IMAP4rev2 dropped it: the same call would otherwise return different
+ * flags depending on who looked first.
+ */
+export function flagList(flags: Iterable<string> | undefined): string[] {
+  return Array.from(flags ?? []).filter((flag) => flag.toLowerCase() !== "\\recent");
+}
+
 export interface MessageSummary {
   uid: number;
   flags: string[];
@@ -114,7 +124,7 @@ interface FetchedSummary {
 export function messageSummary(message: FetchedSummary): MessageSummary {
   return {
     uid: message.uid,
-    flags: Array.from(message.flags ?? []),
+    flags: flagList(message.flags),
     size: message.size ?? 0,
     internalDate: isoDate(message.internalDate),
     envelope: envelopeJson(message.envelope),

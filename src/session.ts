@@ -11,7 +11,7 @@ import type { ImapFlowOptions, Logger, MailboxObject } from "imapflow";
 import type { Connection } from "@prismatic-io/spectral";
 import { parseConnection, redactedConnection } from "./connections";
 import type { ImapSettings } from "./connections";
-import { ImapError, translateError } from "./errors";
+import { ImapError, onMailbox, redact, translateError } from "./errors";
 import type { ErrorScope, Operation } from "./errors";
 
 /**
@@ -35,12 +35,6 @@ export interface SessionContext {
   debug?: { enabled: boolean };
 }
 
-function redactText(text: string, secrets: string[]): string {
-  let out = text;
-  for (const secret of secrets) if (secret.length >= 3) out = out.split(secret).join("[redacted]");
-  return out;
-}
-
 /** imapflow's log entries go to the step log only in debug mode, with every secret removed. */
 function stepLogger(context: SessionContext, secrets: string[]): Logger | false {
   const logger = context.logger;
@@ -52,7 +46,7 @@ function stepLogger(context: SessionContext, secrets: string[]): Logger | false 
     } catch {
       line = String(entry);
     }
-    logger.debug(`imap ${level}: ${redactText(line, secrets)}`);
+    logger.debug(`imap ${level}: ${redact(line, secrets)}`);
   };
   return { debug: write("debug"), info: write("info"), warn: write("warn"), error: write("error") };
 }
@@ -154,10 +148,21 @@ export class Session {
 
   /** The reason for a command that failed without an error: lost connection, missing mailbox, or a plain refusal. */
   private async refusal(op: Operation): Promise<Error> {
-    if (this.client.usable && op.mailbox !== undefined && !(await this.mailboxExists(op.mailbox))) {
-      return this.fail(Object.assign(new Error("Mailbox does not exist"), { mailboxMissing: true }), op);
-    }
+    if (this.client.usable && op.mailbox !== undefined && !(await this.mailboxExists(op.mailbox))) return this.missingMailbox(op);
     return this.refused(op);
+  }
+
+  /** The clear error for `op.mailbox` not existing. */
+  missingMailbox(op: Operation): Error {
+    return this.fail(Object.assign(new Error("Mailbox does not exist"), { mailboxMissing: true }), op);
+  }
+
+  /**
+   * Fails with the clear "does not exist" error unless `op.mailbox` exists: checked before a
+   * command so that every server gives the same error, not only those that send NONEXISTENT.
+   */
+  async requireMailbox(op: Operation & { mailbox: string }): Promise<void> {
+    if (!(await this.mailboxExists(op.mailbox))) throw this.missingMailbox(op);
   }
 
   /** Whether `path` is a listed mailbox (compared as imapflow normalises paths: INBOX in any case). */
@@ -172,17 +177,16 @@ export class Session {
     return list.some((entry) => entry.path === wanted && !hasFlag(entry.flags, "\\NonExistent"));
   }
 
-  private refused(op: Operation): Error {
+  /** The error for a command that failed without one: the lost connection's, or a plain refusal. */
+  refused(op: Operation): Error {
     if (!this.client.usable) {
       return this.fail(this.lostWith ?? Object.assign(new Error("Connection closed"), { code: "NoConnection" }), op);
     }
-    const target = [op.uid !== undefined ? `UID ${op.uid}` : "", op.mailbox !== undefined ? `mailbox "${op.mailbox}"` : ""]
-      .filter(Boolean)
-      .join(" in ");
-    return new ImapError(
-      `The server refused to ${op.doing}${target ? ` (${target})` : ""} and gave no reason. Check that the account may do this on that mailbox.`,
-      { code: "SERVER_REFUSED", mailbox: op.mailbox, uid: op.uid },
-    );
+    return new ImapError(`The server refused to ${op.doing}${onMailbox(op)} and gave no reason. Check that the account may do this on that mailbox.`, {
+      code: "SERVER_REFUSED",
+      mailbox: op.mailbox,
+      uid: op.uid,
+    });
   }
 
   /**

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { getMessage as getMessageAction } from "../src/actions/getMessage";
 import { ImapError, InputError } from "../src/errors";
+import type { ParsedAttachment } from "../src/parse";
 import { failure, flagsByUid, harness, legacyConnection, rfc822, tlsConnection } from "./helpers";
 import {
   appendAll,
@@ -20,17 +21,8 @@ import type { FixtureName } from "./fixtures/fixtures";
 const USER = "test20";
 const LEGACY_USER = "test21";
 
-type Attachment = {
-  partId: string;
-  filename: string | null;
-  contentType: string;
-  size: number;
-  contentId: string | null;
-  inline: boolean;
-  checksum: string;
-  content: string | null;
-  tooLarge: boolean;
-};
+/** An attachment as the JSON output has it: the content as base64. */
+type Attachment = Omit<ParsedAttachment, "content"> & { content: string | null };
 type Message = Record<string, unknown> & { flags: string[]; attachments: Attachment[]; headers: Record<string, unknown>; text: string | null; html: string | null };
 
 async function getMessage(params: Record<string, unknown>, connection = tlsConnection(USER)): Promise<Message> {

@@ -87,13 +87,18 @@ export async function directClient(user: string): Promise<ImapFlow> {
   return client;
 }
 
+/** Logs out (whatever state the client is in) and closes the socket. */
+export async function closeDirect(client: ImapFlow): Promise<void> {
+  await client.logout().catch(() => undefined);
+  client.close();
+}
+
 export async function withDirect<T>(user: string, work: (client: ImapFlow) => Promise<T>): Promise<T> {
   const client = await directClient(user);
   try {
     return await work(client);
   } finally {
-    await client.logout().catch(() => undefined);
-    client.close();
+    await closeDirect(client);
   }
 }
 

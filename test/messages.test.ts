@@ -55,6 +55,20 @@ async function markDeleted(user: string, path: string, uid: number): Promise<voi
   });
 }
 
+/** A source and a destination mailbox with non-ASCII names (modified UTF-7 on the wire), and one message in the source. */
+async function nonAsciiMailboxes(user: string, destinationName: string, subject: string): Promise<{ source: string; destination: string; uid: number }> {
+  const base = uniqueName("Projekte");
+  const source = `${base}/Grüße & 日本語`;
+  const destination = `${base}/${destinationName}`;
+  await createMailbox(user, source);
+  await createMailbox(user, destination);
+  const uid = await withDirect(user, async (client) => {
+    const appended = await client.append(source, rfc822({ subject }));
+    return appended && appended.uid ? appended.uid : 0;
+  });
+  return { source, destination, uid };
+}
+
 const seed = (user: string, count: number, prefix = "src") => seedMailbox(user, { prefix, count, subject: (i) => `Message ${i + 1}` });
 
 async function transfer(key: "copyMessage" | "moveMessage", connection: unknown, params: Fields): Promise<Transfer> {
@@ -235,15 +249,7 @@ describe("copyMessage", () => {
     ["main", USER],
     ["legacy", LEGACY_USER],
   ])("non-ASCII source and destination names work (%s)", async (kind, user) => {
-    const base = uniqueName("Projekte");
-    const source = `${base}/Grüße & 日本語`;
-    const destination = `${base}/Archiv – Ærø`;
-    await createMailbox(user, source);
-    await createMailbox(user, destination);
-    const uid = await withDirect(user, async (client) => {
-      const appended = await client.append(source, rfc822({ subject: "Grüße" }));
-      return appended ? appended.uid : 0;
-    });
+    const { source, destination, uid } = await nonAsciiMailboxes(user, "Archiv – Ærø", "Grüße");
     const connection = kind === "main" ? tlsConnection(user) : legacyConnection(user);
     const out = await transfer("copyMessage", connection, { mailbox: source, uids: String(uid), destination });
     expect(out).toMatchObject({ path: source, destination, uidMap: [{ sourceUid: uid, destinationUid: 1 }] });
@@ -321,15 +327,7 @@ describe("moveMessage", () => {
     ["main", USER],
     ["legacy", LEGACY_USER],
   ])("non-ASCII mailbox names work (%s)", async (kind, user) => {
-    const base = uniqueName("Projekte");
-    const source = `${base}/Grüße & 日本語`;
-    const destination = `${base}/Erledigt ✓`;
-    await createMailbox(user, source);
-    await createMailbox(user, destination);
-    const uid = await withDirect(user, async (client) => {
-      const appended = await client.append(source, rfc822({ subject: "Umzug" }));
-      return appended ? appended.uid : 0;
-    });
+    const { source, destination, uid } = await nonAsciiMailboxes(user, "Erledigt ✓", "Umzug");
     const connection = kind === "main" ? tlsConnection(user) : legacyConnection(user);
     const out = await transfer("moveMessage", connection, { mailbox: source, uids: String(uid), destination });
     expect(out).toMatchObject({ path: source, destination, uidMap: [{ sourceUid: uid, destinationUid: 1 }] });

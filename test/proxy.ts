@@ -10,7 +10,11 @@ export interface Fault {
   close: () => Promise<void>;
 }
 
-function listen(server: net.Server, sockets: Set<net.Socket>): Promise<Fault> {
+/**
+ * Listens on a free loopback port; `close()` destroys every socket in `sockets` (each accepted
+ * connection is added; add outgoing ones yourself) and stops the server.
+ */
+export function listen(server: net.Server, sockets: Set<net.Socket>): Promise<Fault> {
   server.on("connection", (socket) => {
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
@@ -31,6 +35,15 @@ function listen(server: net.Server, sockets: Set<net.Socket>): Promise<Fault> {
   });
 }
 
+/** A connection to `target`, closed with the others by `close()`. */
+export function connectUpstream(target: { host: string; port: number }, sockets: Set<net.Socket>): net.Socket {
+  const upstream = net.connect(target.port, target.host);
+  sockets.add(upstream);
+  upstream.on("close", () => sockets.delete(upstream));
+  upstream.on("error", () => undefined);
+  return upstream;
+}
+
 /** Accepts connections and never says a word. */
 export function silentServer(): Promise<Fault> {
   const sockets = new Set<net.Socket>();
@@ -44,10 +57,7 @@ export function silentServer(): Promise<Fault> {
 export function faultyProxy(target: { host: string; port: number }, trigger: RegExp, mode: "cut" | "stall"): Promise<Fault> {
   const sockets = new Set<net.Socket>();
   const server = net.createServer((client) => {
-    const upstream = net.connect(target.port, target.host);
-    sockets.add(upstream);
-    upstream.on("close", () => sockets.delete(upstream));
-    upstream.on("error", () => undefined);
+    const upstream = connectUpstream(target, sockets);
     let broken = false;
     upstream.on("data", (chunk) => {
       if (!broken) client.write(chunk);

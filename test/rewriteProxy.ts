@@ -4,6 +4,8 @@
  * nothing, a UID FETCH answered with another message). Works line by line (latin1 keeps bytes).
  */
 import net from "node:net";
+import { connectUpstream, listen } from "./proxy";
+import type { Fault } from "./proxy";
 
 export interface Rewrites {
   /** Applied to each line the client sends (with its CRLF). */
@@ -14,10 +16,7 @@ export interface Rewrites {
 
 type Rewrite = (line: string) => string | Promise<string>;
 
-export interface Proxy {
-  port: number;
-  close: () => Promise<void>;
-}
+export type Proxy = Fault;
 
 function pipeLines(from: net.Socket, to: net.Socket, rewrite: Rewrite): void {
   let pending = "";
@@ -40,31 +39,12 @@ function pipeLines(from: net.Socket, to: net.Socket, rewrite: Rewrite): void {
 
 export function rewriteProxy(target: { host: string; port: number }, rewrites: Rewrites): Promise<Proxy> {
   const sockets = new Set<net.Socket>();
-  const track = (socket: net.Socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-    socket.on("error", () => undefined);
-  };
   const server = net.createServer((client) => {
-    track(client);
-    const upstream = net.connect(target.port, target.host);
-    track(upstream);
+    const upstream = connectUpstream(target, sockets);
     pipeLines(client, upstream, rewrites.toServer ?? ((line) => line));
     pipeLines(upstream, client, rewrites.toClient ?? ((line) => line));
     client.on("close", () => upstream.destroy());
     upstream.on("close", () => client.destroy());
   });
-  return new Promise((resolve) => {
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address() as net.AddressInfo;
-      resolve({
-        port: address.port,
-        close: () =>
-          new Promise<void>((done) => {
-            for (const socket of sockets) socket.destroy();
-            server.close(() => done());
-          }),
-      });
-    });
-  });
+  return listen(server, sockets);
 }

@@ -298,8 +298,10 @@ describe("searchMailbox input checks (before connecting)", () => {
     expect(uidsOf(page)).toEqual([...uids].reverse());
     const err = await failure(() => search(legacyConnection(USER), { mailbox: path, criteria: '{"modseq": 1}' }));
     expect(err).toBeInstanceOf(ImapError);
-    expect(err.code).toBe("MISSING_EXTENSION");
-    expect(err.message).toBe('The search key "modseq" needs the CONDSTORE extension, which the server at 127.0.0.1 does not offer. Remove it from the criteria.');
+    expect([err.code, err.mailbox]).toEqual(["MISSING_EXTENSION", path]);
+    expect(err.message).toBe(
+      `The search key "modseq" needs the CONDSTORE extension, which the server at 127.0.0.1 does not offer, so the mailbox "${path}" was not searched. Remove the key from the criteria.`,
+    );
   });
 });
 

@@ -10,8 +10,8 @@
  * turns it on); the message is appended once and reused by later runs.
  */
 import { randomBytes } from "node:crypto";
-import { harness, tlsConnection, withDirect } from "../../test/helpers";
-import { bareClient, childMain, closeBare, mb, measure, median, ms, printTable, ratio, runChild, silentLogger } from "../bench-helpers";
+import { harness, tlsConnection } from "../../test/helpers";
+import { bareClient, childMain, closeBare, ensureMessage, mb, measure, median, ms, printTable, ratio, runChild, silentLogger } from "../bench-helpers";
 import type { Measured } from "../bench-helpers";
 
 const USER = "bench";
@@ -43,26 +43,6 @@ function bigMessage(): Buffer {
     "",
   ].join("\r\n");
   return Buffer.from(`${head}\r\n${lines.join("\r\n")}\r\n--bench-boundary--\r\n`);
-}
-
-/** The UID and size of the benchmark message, appended when it is not there yet. */
-async function ensureMessage(): Promise<{ uid: number; size: number }> {
-  return withDirect(USER, async (client) => {
-    const status = await client.status(MAILBOX, { messages: true }).catch(() => false as const);
-    if (!status || status.messages !== 1) {
-      await client.mailboxDelete(MAILBOX).catch(() => undefined);
-      await client.mailboxCreate(MAILBOX);
-      await client.append(MAILBOX, bigMessage());
-    }
-    const lock = await client.getMailboxLock(MAILBOX, { readOnly: true });
-    try {
-      const message = await client.fetchOne("*", { uid: true, size: true }, { uid: true });
-      if (!message || !message.size) throw new Error(`no message in ${MAILBOX}`);
-      return { uid: message.uid, size: message.size };
-    } finally {
-      lock.release();
-    }
-  });
 }
 
 async function viaComponent(uid: number): Promise<number> {
@@ -101,7 +81,7 @@ async function child([variant, uidText]: string[]): Promise<Measured> {
 }
 
 async function main(): Promise<void> {
-  const { uid, size } = await ensureMessage();
+  const { uid, size } = await ensureMessage(USER, MAILBOX, bigMessage);
   console.log(`downloadMessage of a ${mb(size)} message (UID ${uid}): median of ${RUNS} runs after a warm-up, each variant in a fresh process.`);
   console.log("Memory: peak growth of JS heap + buffers during a run (sampled every ms), and peak RSS over the process before the first run.");
   console.log("TLS with COMPRESS=DEFLATE on loopback; machine: 2 CPU cores shared with other work, so times are noisy.\n");

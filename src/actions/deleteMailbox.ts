@@ -1,6 +1,7 @@
 import { action } from "@prismatic-io/spectral";
 import { InputError } from "../errors";
 import { connectionInput, parseMailbox, pathInput } from "../inputs";
+import { isInbox } from "../mailboxAdmin";
 import { withSession } from "../session";
 
 export const deleteMailbox = action({
@@ -20,14 +21,13 @@ export const deleteMailbox = action({
   },
   perform: async (context, params) => {
     const path = parseMailbox(params.path, "Path");
-    if (path.toUpperCase() === "INBOX") {
+    if (isInbox(path)) {
       throw new InputError(`Path "${path}" is the INBOX, which cannot be deleted. Give the path of another mailbox.`);
     }
     await withSession(params.connection, context, async (session) => {
       const op = { doing: "delete the mailbox", mailbox: path };
-      // Checked first so that every server gives the same clear error, not only those sending NONEXISTENT.
-      if (!(await session.mailboxExists(path))) throw session.fail(Object.assign(new Error("Mailbox does not exist"), { mailboxMissing: true }), op);
-      await session.exec(op, () => session.client.mailboxDelete(path));
+      await session.requireMailbox(op);
+      await session.run(op, () => session.client.mailboxDelete(path));
     });
     return { data: { path, deleted: true } };
   },

@@ -1,6 +1,6 @@
 import { action, input } from "@prismatic-io/spectral";
 import { connectionInput, mailboxInput, optionalText, parseMailbox, parseUid, uidInput } from "../inputs";
-import { downloadPart, fetchExisting, parsePartId } from "../parts";
+import { contentOf, downloadPart, fetchExisting, parsePartId } from "../parts";
 import { withSession } from "../session";
 
 export const downloadMessage = action({
@@ -33,7 +33,7 @@ export const downloadMessage = action({
         }
         // The whole source in one FETCH: imapflow's download() takes one round trip per 64 KiB.
         const message = await fetchExisting(session, box.path, uid, { source: true });
-        return { data: message.source ?? Buffer.alloc(0), contentType: "message/rfc822" };
+        return { data: contentOf(message, "", { mailbox: box.path, uid }), contentType: "message/rfc822" };
       }),
     );
   },

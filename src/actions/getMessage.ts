@@ -1,8 +1,8 @@
 import { action, input } from "@prismatic-io/spectral";
 import { connectionInput, mailboxInput, parseBool, parseLimit, parseMailbox, parseUid, uidInput } from "../inputs";
 import { parseMessage } from "../parse";
-import { fetchExisting } from "../parts";
-import { isoDate, toJson } from "../serialize";
+import { contentOf, fetchExisting } from "../parts";
+import { flagList, isoDate, toJson } from "../serialize";
 import { withSession } from "../session";
 
 const DEFAULT_MAX_ATTACHMENT_SIZE = 10 * 1024 * 1024;
@@ -51,12 +51,11 @@ export const getMessage = action({
         fetchExisting(session, mailbox, uid, { flags: true, size: true, internalDate: true, source: true }),
       ),
     );
-    const parsed = await parseMessage(message.source ?? Buffer.alloc(0), options, { mailbox, uid });
+    const parsed = await parseMessage(contentOf(message, "", { mailbox, uid }), options, { mailbox, uid });
     return {
       data: toJson({
         uid,
-        // \Recent only says which session saw the message first, as in searchMailbox
-        flags: Array.from(message.flags ?? []).filter((flag) => flag.toLowerCase() !== "\\recent"),
+        flags: flagList(message.flags),
         size: message.size ?? 0,
         internalDate: isoDate(message.internalDate),
         ...parsed,

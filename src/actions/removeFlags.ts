@@ -1,30 +1,7 @@
-import { action } from "@prismatic-io/spectral";
-import { connectionInput, flagsInput, mailboxInput, parseFlags, parseMailbox, parseUidSet, uidsInput } from "../inputs";
-import { changeFlags } from "../messages";
-import { withSession } from "../session";
-import { toJson } from "../serialize";
+import { flagAction } from "../messageActions";
 
-export const removeFlags = action({
-  display: {
-    label: "Remove Flags",
-    description:
-      "Remove flags (\\Seen, \\Flagged, keywords such as $Label1) from messages by UID and return the flags each message has afterwards. Changes flags only; safe to retry (removing a missing flag changes nothing).",
-  },
-  inputs: { connection: connectionInput, mailbox: mailboxInput, uids: uidsInput, flags: flagsInput },
-  perform: async (context, params) => {
-    const mailbox = parseMailbox(params.mailbox);
-    const uids = parseUidSet(params.uids);
-    const flags = parseFlags(params.flags, { required: true });
-    const result = await withSession(params.connection, context, (session) => changeFlags(session, mailbox, uids, flags, "remove"));
-    return { data: toJson(result) };
-  },
-  examplePayload: {
-    data: {
-      mailbox: "INBOX",
-      messages: [
-        { uid: 41, flags: ["\\Seen", "\\Flagged"] },
-        { uid: 42, flags: ["\\Flagged"] },
-      ],
-    },
-  },
+export const removeFlags = flagAction("remove", {
+  label: "Remove Flags",
+  description:
+    "Remove flags (\\Seen, \\Flagged, keywords such as $Label1) from messages by UID and return the flags each message has afterwards. Changes flags only; safe to retry (removing a missing flag changes nothing).",
 });

@@ -1,0 +1,72 @@
+/**
+ * The shared shape of actions that differ only in one word: Add / Remove / Set Flags (the flag
+ * change) and Copy / Move Messages (copy or move). Each action file still defines its own public
+ * key, label and description; the inputs, their parsing and the output are one definition here.
+ */
+import { action } from "@prismatic-io/spectral";
+import { InputError } from "./errors";
+import { connectionInput, destinationInput, flagsInput, mailboxInput, parseFlags, parseMailbox, parseUidSet, uidsInput } from "./inputs";
+import { changeFlags, transferMessages } from "./messages";
+import type { FlagChange } from "./messages";
+import { samePath } from "./mailboxes";
+import { toJson } from "./serialize";
+import { withSession } from "./session";
+
+interface Display {
+  label: string;
+  description: string;
+}
+
+/** An action that adds, removes or replaces flags of messages by UID and returns their flags afterwards. */
+export function flagAction(change: FlagChange, display: Display) {
+  return action({
+    display,
+    inputs: { connection: connectionInput, mailbox: mailboxInput, uids: uidsInput, flags: flagsInput },
+    perform: async (context, params) => {
+      const mailbox = parseMailbox(params.mailbox);
+      const uids = parseUidSet(params.uids);
+      const flags = parseFlags(params.flags, { required: true });
+      const result = await withSession(params.connection, context, (session) => changeFlags(session, mailbox, uids, flags, change));
+      return { data: toJson(result) };
+    },
+    examplePayload: {
+      data: {
+        mailbox: "INBOX",
+        messages: [
+          { uid: 41, flags: ["\\Seen", "\\Flagged"] },
+          { uid: 42, flags: ["\\Flagged"] },
+        ],
+      },
+    },
+  });
+}
+
+/** An action that copies or moves messages by UID to another mailbox and returns where each went. */
+export function transferAction(mode: "copy" | "move", display: Display) {
+  return action({
+    display,
+    inputs: { connection: connectionInput, mailbox: mailboxInput, uids: uidsInput, destination: destinationInput },
+    perform: async (context, params) => {
+      const mailbox = parseMailbox(params.mailbox);
+      const uids = parseUidSet(params.uids);
+      const destination = parseMailbox(params.destination, "Destination");
+      // A copy within one mailbox makes duplicates, as asked; a move there would change nothing.
+      if (mode === "move" && samePath(destination, mailbox)) {
+        throw new InputError(`Destination "${destination}" is the mailbox the messages are in: give another mailbox.`);
+      }
+      const result = await withSession(params.connection, context, (session) => transferMessages(session, mailbox, uids, destination, mode));
+      return { data: toJson(result) };
+    },
+    examplePayload: {
+      data: {
+        path: "INBOX",
+        destination: "Archive",
+        uidValidity: "1764115968",
+        uidMap: [
+          { sourceUid: 41, destinationUid: 7 },
+          { sourceUid: 42, destinationUid: 8 },
+        ],
+      },
+    },
+  });
+}
