@@ -237,16 +237,25 @@ CONF
   } > "$LEGACY_CONF.tmp"
 }
 
+running() {
+  # $1: pid file. A pid left from an earlier boot may now belong to another process: check its name.
+  local pid
+  [ -f "$1" ] || return 1
+  pid=$(cat "$1")
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = dovecot ]
+}
+
 start_instance() {
   # $1: name, $2: config file, $3: a port to wait for
   local name=$1 conf=$2 port=$3 pidfile=$STATE/$1/run/master.pid
-  if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+  if running "$pidfile"; then
     if cmp -s "$conf.tmp" "$conf"; then rm -f "$conf.tmp"; return; fi
     mv "$conf.tmp" "$conf"
     log "reloading $name with its new configuration"
     dovecot -c "$conf" reload
   else
     mv "$conf.tmp" "$conf"
+    rm -f "$pidfile"
     log "starting $name on port $port"
     dovecot -c "$conf"
   fi
@@ -261,7 +270,7 @@ start_instance() {
 
 stop_instance() {
   local pidfile=$STATE/$1/run/master.pid
-  if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+  if running "$pidfile"; then
     dovecot -c "$STATE/$1.conf" stop || kill "$(cat "$pidfile")"
     log "stopped $1"
   fi
