@@ -5,7 +5,6 @@
  */
 import { Readable } from "node:stream";
 import libmime from "libmime";
-import { MailParser } from "mailparser";
 import type { AddressObject, AttachmentStream, EmailAddress, HeaderLines, MessageText } from "mailparser";
 import { ImapError } from "./errors";
 import { isoDate } from "./serialize";
@@ -146,7 +145,9 @@ function unparseable(err: unknown, where: { mailbox: string; uid: number }): Ima
 }
 
 /** Parses `source`; with `where`, a failure is an ImapError naming the message, else mailparser's own error. */
-export function parseMessage(source: Buffer, options: ParseOptions, where?: { mailbox: string; uid: number }): Promise<ParsedMessage> {
+export async function parseMessage(source: Buffer, options: ParseOptions, where?: { mailbox: string; uid: number }): Promise<ParsedMessage> {
+  // Loaded on first use: most steps never parse a message, and every step pays the bundle's load time.
+  const { MailParser } = await import("mailparser");
   return new Promise((resolve, rejectWith) => {
     const reject = (err: unknown) => rejectWith(where ? unparseable(err, where) : err);
     const parser = new MailParser({
