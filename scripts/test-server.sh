@@ -42,16 +42,19 @@ INTROSPECTION_PORT=${IMAP_TEST_INTROSPECTION_PORT:-10980}
 log() { echo "[test-server] $*" >&2; }
 
 install_dovecot() {
-  if command -v dovecot >/dev/null 2>&1 && command -v doveadm >/dev/null 2>&1; then return; fi
+  local missing=()
+  command -v dovecot >/dev/null 2>&1 && command -v doveadm >/dev/null 2>&1 || missing+=(dovecot-imapd)
+  command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+  [ ${#missing[@]} -eq 0 ] && return
   if ! command -v apt-get >/dev/null 2>&1 || [ "$(id -u)" != 0 ]; then
-    log "Dovecot is not installed and this is not a Debian machine where I am root."
-    log "Install dovecot-imapd yourself, or run the tests against another server (see README)."
+    log "missing: ${missing[*]}, and this is not a Debian machine where I am root."
+    log "Install them yourself, or run the tests against another server (see README)."
     exit 1
   fi
-  log "installing dovecot-imapd from Debian's packages"
-  # The package's own service must not start: we run our own instance from the state folder.
+  log "installing ${missing[*]} from Debian's packages"
+  # Where the package's own service starts, it listens on the standard ports; ours uses others.
   DEBIAN_FRONTEND=noninteractive apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd openssl >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
 ensure_user() {
