@@ -16,9 +16,22 @@ describe("parseMessage", () => {
   });
 
   test("something that is not a message is refused", () => {
-    expect(() => parseMessage(Buffer.from("%PDF-1.4"))).toThrow(InputError);
-    expect(() => parseMessage(42)).toThrow(InputError);
-    expect(() => parseMessage(undefined)).toThrow(InputError);
+    const refusal = (value: unknown) => {
+      try {
+        parseMessage(value);
+      } catch (err) {
+        return [err instanceof InputError, (err as Error).message];
+      }
+      return [false, "accepted"];
+    };
+    const notRaw = "Message must be the raw message (RFC 5322 text: headers, a blank line, the body) or file data from an earlier step, not an object or a number.";
+    expect(refusal(Buffer.from("%PDF-1.4"))).toEqual([
+      true,
+      'Message does not start with a header field such as "From: ..." (it starts with "%PDF-1.4"). Give the raw RFC 5322 message: headers, a blank line, the body; remove an mbox "From " line.',
+    ]);
+    expect(refusal(42)).toEqual([true, notRaw]);
+    expect(refusal(undefined)).toEqual([true, notRaw]);
+    expect(refusal({ data: {} })).toEqual([true, notRaw]);
   });
 });
 
@@ -42,7 +55,12 @@ describe("parseInternalDate", () => {
   test.each<unknown>(["yesterday", "now", "2023-02-29", "2024-13-01", "2024-05-17T09:30:00", "31 Feb 2024 10:00 +0000", "17 Foo 2024 10:00 +0000", "1715938200", 1715938200, new Date("x")])(
     "%j is refused",
     (value) => {
+      const message =
+        value instanceof Date
+          ? "Internal Date is not a valid date."
+          : `Internal Date ${JSON.stringify(value)} is not a date: use ISO 8601 such as 2024-05-17 or 2024-05-17T09:30:00Z (a time needs a zone: Z or +02:00), or a mail date such as "Fri, 17 May 2024 09:30:00 +0200".`;
       expect(() => parseInternalDate(value)).toThrow(InputError);
+      expect(() => parseInternalDate(value)).toThrow(message);
     },
   );
 });

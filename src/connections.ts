@@ -49,6 +49,7 @@ const portInput = {
 const verifyCertificateInput = {
   label: "Verify Certificate",
   type: "boolean",
+  required: false,
   default: "true",
   comments:
     "Verify the server's TLS certificate and host name. Leave on. For a server with a private or self-signed certificate, paste its CA certificate below instead of turning this off: turning it off lets anyone on the network read the password and the mail.",
@@ -115,6 +116,7 @@ export const imapOAuth2Connection = oauth2Connection({
       required: true,
       default: "outlook.office365.com",
       comments: "outlook.office365.com for Microsoft 365, imap.gmail.com for Gmail.",
+      example: "outlook.office365.com",
     },
     port: portInput,
     encryption: encryptionInput,

@@ -30,14 +30,21 @@ describe("translateError", () => {
 
   test("a rejected token asks to re-authorise", () => {
     const err = translateError(imapflowError({ authenticationFailed: true, serverResponseCode: "AUTHENTICATIONFAILED", responseText: "Invalid token" }), { ...scope, oauth: true });
-    expect(err.message).toContain("rejected the OAuth access token");
-    expect(err.message).toContain("Re-authorise the connection");
+    expect(err).toBeInstanceOf(ImapConnectionError);
+    expect((err as ImapConnectionError).code).toBe("AUTHENTICATION_FAILED");
+    expect(err.message).toBe(
+      'The server at imap.example.com:993 rejected the OAuth access token for "someone@example.com". Re-authorise the connection (the token may have expired or been revoked, or lacks the IMAP scope), and check that the username is the mailbox\'s address. The server said: [AUTHENTICATIONFAILED] Invalid token',
+    );
   });
 
   test("an unavailable authentication backend is temporary, not a configuration error", () => {
     const err = translateError(imapflowError({ authenticationFailed: true, serverResponseCode: "UNAVAILABLE", responseText: "Temporary authentication failure" }), scope);
     expect(err).toBeInstanceOf(ImapError);
+    expect(err).not.toBeInstanceOf(ImapConnectionError);
     expect((err as ImapError).code).toBe("AUTHENTICATION_UNAVAILABLE");
+    expect(err.message).toBe(
+      'The server at imap.example.com:993 could not check the login of "someone@example.com" right now (temporary failure). Retry later; if it persists, the server\'s authentication backend is down. The server said: [UNAVAILABLE] Temporary authentication failure',
+    );
   });
 
   test.each([
@@ -57,7 +64,13 @@ describe("translateError", () => {
 
   test("STARTTLS not offered is told apart from a handshake failure", () => {
     const err = translateError(Object.assign(new Error("Server does not support STARTTLS"), { tlsFailed: true }), { ...scope, encryption: "starttls", port: 143 });
+    expect(err).toBeInstanceOf(ImapConnectionError);
     expect((err as ImapConnectionError).code).toBe("STARTTLS_UNAVAILABLE");
+    expect(err.message).toBe(
+      'The server at imap.example.com:143 does not offer STARTTLS, and the connection requires it, so nothing was sent in cleartext. Use encryption "tls" (usually port 993) if the server supports implicit TLS.',
+    );
+    // the same flag on a TLS connection is a handshake failure
+    expect((translateError(Object.assign(new Error("x"), { tlsFailed: true }), scope) as ImapConnectionError).code).toBe("TLS_HANDSHAKE");
   });
 
   test("inactivity and a lost connection name what was being done, and where", () => {
@@ -68,6 +81,9 @@ describe("translateError", () => {
     const lost = translateError(Object.assign(new Error("c"), { code: "NoConnection" }), scope, op);
     expect((lost as ImapError).code).toBe("CONNECTION_LOST");
     expect((lost as ImapError).mailbox).toBe("INBOX");
+    expect(lost.message).toBe(
+      'The connection to imap.example.com:993 was closed unexpectedly while trying to add flags (UID 5 in mailbox "INBOX"). Check the server\'s availability; the step can be retried if the operation is safe to retry.',
+    );
   });
 
   test("a missing mailbox and a refused command name the mailbox and quote the server", () => {

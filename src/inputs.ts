@@ -34,7 +34,7 @@ export const uidInput = input({
   label: "UID",
   type: "string",
   required: true,
-  comments: "The UID of one message, e.g. from Search Mailbox or the New Emails trigger.",
+  comments: "The UID of one message, e.g. from Search / List Mailbox Messages or the New Emails trigger.",
   example: "42",
 });
 

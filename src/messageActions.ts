@@ -45,7 +45,12 @@ export function flagAction(change: FlagChange, display: Display) {
 export function transferAction(mode: "copy" | "move", display: Display) {
   return action({
     display,
-    inputs: { connection: connectionInput, mailbox: mailboxInput, uids: uidsInput, destination: destinationInput },
+    inputs: {
+      connection: connectionInput,
+      mailbox: { ...mailboxInput, comments: "Full path of the mailbox the messages are in now (the source), e.g. INBOX." },
+      uids: uidsInput,
+      destination: destinationInput,
+    },
     perform: async (context, params) => {
       const mailbox = parseMailbox(params.mailbox);
       const uids = parseUidSet(params.uids);

@@ -96,7 +96,7 @@ export async function resolveUids(session: Session, box: MailboxObject, wanted: 
   const missing = wanted.singles.filter((uid) => !flags.has(uid));
   if (missing.length > 0) {
     throw new ImapError(
-      `Could not ${doing}: the mailbox "${mailbox}" has no message with UID ${list(missing)}, so nothing was changed. Check the UIDs: they come from Search Mailbox or the trigger, and a message that was moved or deleted is gone for good.`,
+      `Could not ${doing}: the mailbox "${mailbox}" has no message with UID ${list(missing)}, so nothing was changed. Check the UIDs: they come from Search / List Mailbox Messages or the trigger, and a message that was moved or deleted is gone for good.`,
       { code: "MESSAGE_NOT_FOUND", mailbox, uid: missing.join(",") },
     );
   }

@@ -40,6 +40,7 @@ export const searchInputs = {
       { label: "Unread", value: "unread" },
       { label: "Read", value: "read" },
     ],
+    comments: "Unread: only messages without \\Seen. Read: only messages with \\Seen. All: both.",
   }),
   flagged: input({
     label: "Flagged",
@@ -51,13 +52,15 @@ export const searchInputs = {
       { label: "Flagged", value: "flagged" },
       { label: "Not flagged", value: "unflagged" },
     ],
+    comments: "Flagged: only messages with \\Flagged (starred). Not flagged: only messages without it. Any: both.",
   }),
   criteria: input({
     label: "Criteria",
     type: "code",
     language: "json",
     required: false,
-    comments: 'More criteria as an imapflow search object, ANDed with the inputs above, e.g. {"larger": 100000, "not": {"keyword": "$Done"}}.',
+    comments: 'Optional. More criteria as an imapflow search object, ANDed with the inputs above, e.g. {"larger": 100000, "not": {"keyword": "$Done"}}. Unknown keys are refused.',
+    example: '{"larger": 100000, "not": {"keyword": "$Done"}}',
   }),
   limit: input({ label: "Limit", type: "string", required: false, default: "50", comments: "Messages per page, 1 to 1000.", example: "50" }),
   cursor: input({
@@ -117,7 +120,7 @@ function decodeCursor(value: string): Cursor {
   const c: Record<string, unknown> = typeof parsed === "object" && parsed !== null ? { ...parsed } : {};
   const uid = (n: unknown): n is number => typeof n === "number" && Number.isInteger(n) && n >= 1 && n <= 4_294_967_295;
   if (typeof c.uidValidity !== "string" || !/^\d+$/.test(c.uidValidity) || !uid(c.top) || !uid(c.last) || c.last > c.top || typeof c.search !== "string") {
-    throw new InputError(`Cursor "${value.slice(0, 40)}${value.length > 40 ? "..." : ""}" is not a cursor of Search Mailbox (it may be cut off). ${CURSOR_HINT}`);
+    throw new InputError(`Cursor "${value.slice(0, 40)}${value.length > 40 ? "..." : ""}" is not a cursor of Search / List Mailbox Messages (it may be cut off). ${CURSOR_HINT}`);
   }
   return { uidValidity: c.uidValidity, top: c.top, last: c.last, search: c.search };
 }
@@ -126,25 +129,26 @@ function decodeCursor(value: string): Cursor {
 export function parseSearchRequest(params: Record<string, unknown>): SearchRequest {
   const mailbox = parseMailbox(params.mailbox);
   const keys: SearchKey[] = [];
-  for (const [name, atom] of [["from", "FROM"], ["to", "TO"], ["subject", "SUBJECT"], ["body", "TEXT"]] as const) {
-    const value = optionalText(params[name], name);
-    if (value !== undefined) keys.push({ op: "text", atom, value: parseText(value, name) });
+  // Errors name each input by its label, as the designer shows it.
+  for (const [key, label, atom] of [["from", "From", "FROM"], ["to", "To", "TO"], ["subject", "Subject", "SUBJECT"], ["body", "Body", "TEXT"]] as const) {
+    const value = optionalText(params[key], label);
+    if (value !== undefined) keys.push({ op: "text", atom, value: parseText(value, label) });
   }
-  const since = optionalText(params.since, "since");
-  const before = optionalText(params.before, "before");
-  if (since !== undefined) keys.push({ op: "date", atom: "SINCE", date: parseDate(since, "since") });
-  if (before !== undefined) keys.push({ op: "date", atom: "BEFORE", date: parseDate(before, "before") });
+  const since = optionalText(params.since, "Since");
+  const before = optionalText(params.before, "Before");
+  if (since !== undefined) keys.push({ op: "date", atom: "SINCE", date: parseDate(since, "Since") });
+  if (before !== undefined) keys.push({ op: "date", atom: "BEFORE", date: parseDate(before, "Before") });
   if (since !== undefined && before !== undefined && since.slice(0, 10) >= before.slice(0, 10)) {
-    throw new InputError(`since (${since}) is not before before (${before}): no message can match. since includes its day, before excludes its day.`);
+    throw new InputError(`Since (${since}) is not before Before (${before}): no message can match. Since includes its day, Before excludes its day.`);
   }
-  const readStatus = choice(params.readStatus, "readStatus", ["all", "unread", "read"] as const);
+  const readStatus = choice(params.readStatus, "Read Status", ["all", "unread", "read"] as const);
   if (readStatus !== "all") keys.push({ op: "atom", atom: readStatus === "read" ? "SEEN" : "UNSEEN" });
-  const flagged = choice(params.flagged, "flagged", ["any", "flagged", "unflagged"] as const);
+  const flagged = choice(params.flagged, "Flagged", ["any", "flagged", "unflagged"] as const);
   if (flagged !== "any") keys.push({ op: "atom", atom: flagged === "flagged" ? "FLAGGED" : "UNFLAGGED" });
   keys.push(...parseCriteria(params.criteria));
-  const limit = parseLimit(params.limit, "limit", { min: 1, max: 1000, fallback: 50 });
+  const limit = parseLimit(params.limit, "Limit", { min: 1, max: 1000, fallback: 50 });
   const fingerprint = createHash("sha256").update(JSON.stringify({ mailbox, keys })).digest("base64url").slice(0, 16);
-  const cursorText = optionalText(params.cursor, "cursor");
+  const cursorText = optionalText(params.cursor, "Cursor");
   const cursor = cursorText === undefined ? undefined : decodeCursor(cursorText);
   if (cursor && cursor.search !== fingerprint) {
     throw new InputError(`Cursor belongs to another search: the mailbox or the criteria changed since its first page. ${CURSOR_HINT}`);
@@ -200,7 +204,7 @@ export function uidSearchCommand(client: ImapFlow, mailbox: string): UidSearchCo
   const exec: unknown = Reflect.get(client, "exec");
   if (typeof exec !== "function") {
     throw new ImapError(
-      `Could not search the mailbox "${mailbox}": the imapflow library in this build has no exec() command channel, which Search Mailbox uses for exact date criteria. The component was built with another imapflow version than the pinned one: rebuild it with the version in package-lock.json.`,
+      `Could not search the mailbox "${mailbox}": the imapflow library in this build has no exec() command channel, which Search / List Mailbox Messages uses for exact date criteria. The component was built with another imapflow version than the pinned one: rebuild it with the version in package-lock.json.`,
       { code: "UNEXPECTED", mailbox },
     );
   }

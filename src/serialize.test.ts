@@ -67,7 +67,7 @@ describe("envelopes", () => {
       flags: ["\\Seen"],
       size: 120,
       internalDate: "2026-11-24T10:00:00.000Z",
-      envelope: envelopeJson(undefined),
+      envelope: { date: null, subject: "", messageId: "", inReplyTo: "", from: [], to: [], cc: [], bcc: [], replyTo: [], sender: [] },
     });
   });
 });

@@ -1,6 +1,6 @@
 import { InputError, ImapConnectionError, ImapError } from "../src/errors";
 import { sessionLimits } from "../src/session";
-import { failure, harness, legacyConnection, openResources, resourcesAfter, server, tlsConnection } from "./helpers";
+import { failure, harness, leaks, legacyConnection, openResources, resourcesAfter, server, tlsConnection } from "./helpers";
 import { faultyProxy, silentServer } from "./proxy";
 
 const USER = "test01";
@@ -93,14 +93,12 @@ describe("connecting", () => {
 
   test("a wrong password is a connection error that never shows the password", async () => {
     const password = "Wrong-Pa55word-xyz";
-    const { ms, result: err } = await timed(() => failure(() => status(tlsConnection(USER, { password }))));
+    const err = await failure(() => status(tlsConnection(USER, { password })));
     expect(err).toBeInstanceOf(ImapConnectionError);
     expect(err.code).toBe("AUTHENTICATION_FAILED");
     expect(err.message).toContain(`Login to 127.0.0.1:${server.tlsPort} as "${USER}" failed: check the username and password.`);
     expect(err.message).toContain("[AUTHENTICATIONFAILED]");
-    expect(JSON.stringify(err)).not.toContain(password);
-    expect(err.message).not.toContain(password);
-    expect(ms).toBeLessThan(1500);
+    expect(leaks(`${err.message}\n${JSON.stringify(err)}\n${String(err.stack)}`, password)).toEqual([]);
   });
 
   test("a refused port names host and port", async () => {
@@ -111,10 +109,10 @@ describe("connecting", () => {
   });
 
   test("a non-numeric port is refused before any traffic", async () => {
-    const { ms, result: err } = await timed(() => failure(() => status(tlsConnection(USER, { port: "99x3" }))));
+    // An InputError (not a connection error) shows that parsing failed before anything was sent.
+    const err = await failure(() => status(tlsConnection(USER, { port: "99x3" })));
     expect(err).toBeInstanceOf(InputError);
     expect(err.message).toBe('The connection\'s port "99x3" is not a number. Use a port number such as 993 (implicit TLS) or 143 (STARTTLS).');
-    expect(ms).toBeLessThan(200);
   });
 
   test("a CA certificate that is not a certificate is refused before any traffic", async () => {
@@ -133,8 +131,9 @@ describe("connecting", () => {
       expect(err).toBeInstanceOf(ImapConnectionError);
       expect(err.code).toBe("GREETING_TIMEOUT");
       expect(err.message).toContain("no IMAP greeting came within 1 s");
+      // Waited for the 1 s bound, and was ended by it: imapflow's own default would wait 16 s.
       expect(ms).toBeGreaterThanOrEqual(900);
-      expect(ms).toBeLessThan(4000);
+      expect(ms).toBeLessThan(12_000);
     } finally {
       await silent.close();
     }
@@ -161,8 +160,9 @@ describe("connecting", () => {
       expect(err).toBeInstanceOf(ImapError);
       expect(err.code).toBe("SOCKET_TIMEOUT");
       expect(err.message).toContain("stopped responding for 1.5 s while trying to read the status of the mailbox");
+      // Ended by the 1.5 s inactivity bound, not by imapflow's default of 5 minutes.
       expect(ms).toBeGreaterThanOrEqual(1400);
-      expect(ms).toBeLessThan(5000);
+      expect(ms).toBeLessThan(30_000);
     } finally {
       await proxy.close();
     }
@@ -175,8 +175,14 @@ describe("logging", () => {
     const logger = { debug: (...args: unknown[]) => lines.push(args.join(" ")), info: () => undefined, warn: () => undefined, error: () => undefined, metric: () => undefined };
     // The platform turns debug mode on through globalDebug; spectral derives context.debug from it.
     await harness.action("getStatus", { connection: tlsConnection(USER), mailbox: "INBOX" }, { logger: logger as never, globalDebug: true } as never);
-    expect(lines.some((line) => line.includes("STATUS"))).toBe(true);
-    expect(lines.join("\n")).not.toContain(server.password);
+    const sent = lines
+      .filter((line) => line.startsWith("imap debug: "))
+      .map((line) => JSON.parse(line.slice("imap debug: ".length)) as { src?: string; msg?: string })
+      .filter((entry) => entry.src === "c")
+      .map((entry) => String(entry.msg).replace(/^\d+ /, ""));
+    // The login and the command were logged, and the password in no form (plain, URL-encoded, base64).
+    expect(sent).toEqual(expect.arrayContaining(["AUTHENTICATE PLAIN", "STATUS INBOX (MESSAGES RECENT UIDNEXT UIDVALIDITY UNSEEN HIGHESTMODSEQ)", "LOGOUT"]));
+    expect(leaks(lines.join("\n"), server.password)).toEqual([]);
   });
 
   test("without debug mode nothing is logged and nothing goes to stdout", async () => {

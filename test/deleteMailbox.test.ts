@@ -55,8 +55,10 @@ describe("deleteMailbox", () => {
       await client.append(child, rfc822({ subject: "in the child" }));
     });
     expect(await deleteMailbox(parent)).toEqual({ path: parent, deleted: true });
-    // Dovecot removes the parent's messages and keeps its name as the child's parent
+    // Dovecot removes the parent's messages and keeps its name as the child's parent, which can no longer be opened
     expect(await withDirect(USER, (client) => count(client, child))).toBe(1);
+    expect(await withDirect(USER, (client) => client.status(parent, { messages: true }))).toBe(false);
+    expect(await paths()).toContain(child);
   });
 
   test("a mailbox that does not exist is a clear error naming it; a retry after success fails the same way", async () => {

@@ -63,10 +63,8 @@ describe("downloadAttachment", () => {
     const commands = await commandsOf({ mailbox: box.mailbox, uid: uidOf("nested-multipart.eml"), partId: "3" });
     const fetches = commands.filter((command) => /FETCH/i.test(command));
     const uid = uidOf("nested-multipart.eml");
-    expect(fetches).toEqual([
-      expect.stringMatching(new RegExp(`^UID FETCH ${uid} \\(UID BODYSTRUCTURE( MODSEQ)?\\)$`)),
-      expect.stringMatching(new RegExp(`^UID FETCH ${uid} \\(UID( MODSEQ)? BINARY\\.PEEK\\[3\\]\\)$`)),
-    ]);
+    // imapflow adds MODSEQ once CONDSTORE is enabled
+    expect(fetches).toEqual([`UID FETCH ${uid} (UID BODYSTRUCTURE MODSEQ)`, `UID FETCH ${uid} (UID MODSEQ BINARY.PEEK[3])`]);
     expect(commands.some((command) => command.startsWith("EXAMINE "))).toBe(true);
   });
 

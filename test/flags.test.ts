@@ -58,7 +58,7 @@ describe("addFlags", () => {
     expect(err).toBeInstanceOf(ImapError);
     expect(err.code).toBe("MESSAGE_NOT_FOUND");
     expect(err.message).toBe(
-      `Could not add flags: the mailbox "${path}" has no message with UID ${missing}, ${missing + 1}, so nothing was changed. Check the UIDs: they come from Search Mailbox or the trigger, and a message that was moved or deleted is gone for good.`,
+      `Could not add flags: the mailbox "${path}" has no message with UID ${missing}, ${missing + 1}, so nothing was changed. Check the UIDs: they come from Search / List Mailbox Messages or the trigger, and a message that was moved or deleted is gone for good.`,
     );
     expect(await flagsByUid(USER, path)).toEqual({ [uids[0]]: [], [uids[1]]: [] });
   });
@@ -75,6 +75,8 @@ describe("addFlags", () => {
     const path = uniqueName("Empty");
     await withDirect(USER, (client) => client.mailboxCreate(path));
     const err = await failure(() => run("addFlags", { mailbox: path, uids: "1:*", flags: ["\\Seen"] }));
+    expect(err).toBeInstanceOf(ImapError);
+    expect(err.code).toBe("MESSAGE_NOT_FOUND");
     expect(err.message).toBe(`Could not add flags: no message in the mailbox "${path}" matches UIDs 1:*, so nothing was changed.`);
   });
 

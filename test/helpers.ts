@@ -186,6 +186,23 @@ export async function resourcesAfter(before: { sockets: number; timers: number }
   return { sockets: Math.max(now.sockets, before.sockets), timers: Math.max(now.timers, before.timers) };
 }
 
+/** Every form in which a token could leak: as is, URL-encoded, and inside any base64 text. */
+export function secretForms(secret: string): string[] {
+  const bytes = Buffer.from(secret);
+  const forms = [secret, encodeURIComponent(secret)];
+  for (let shift = 0; shift < 3; shift += 1) {
+    const encoded = Buffer.concat([Buffer.alloc(shift), bytes]).toString("base64");
+    // only the characters made of the secret's bits alone, whatever comes before and after it
+    forms.push(encoded.slice(Math.ceil((shift * 8) / 6), Math.floor(((shift + bytes.length) * 8) / 6)));
+  }
+  return forms;
+}
+
+/** The forms of `secret` found in `text` (empty when it does not leak). */
+export function leaks(text: string, secret: string): string[] {
+  return secretForms(secret).filter((form) => text.includes(form));
+}
+
 /** Runs `work` and returns the error it threw (failing the test if it did not throw). */
 export async function failure(work: () => Promise<unknown>): Promise<Error & Record<string, unknown>> {
   try {

@@ -18,11 +18,12 @@ async function messageCount(path: string): Promise<number> {
 }
 
 describe("createMailbox", () => {
-  test("creates and subscribes a mailbox, with its parent", async () => {
+  test("creates and subscribes a mailbox inside a parent that does not exist yet", async () => {
     const path = `${uniqueName("Projects")}/2024`;
     const { data } = (await harness.action("createMailbox", { connection: tlsConnection(USER), path })) as { data: unknown };
     expect(data).toEqual({ path, created: true, subscribed: true });
     expect((await mailboxes()).get(path)).toBe(true);
+    expect(await messageCount(path)).toBe(0);
   });
 
   test("an existing mailbox is created: false, and gets subscribed", async () => {
@@ -38,7 +39,10 @@ describe("createMailbox", () => {
 
   test("an existing mailbox is created: false also on a server that refuses without ALREADYEXISTS", async () => {
     const path = uniqueName("Existing");
-    await withDirect(USER, (client) => client.mailboxCreate(path));
+    await withDirect(USER, async (client) => {
+      await client.mailboxCreate(path);
+      await client.mailboxUnsubscribe(path);
+    });
     let stripped = 0;
     const proxy = await rewriteProxy(
       { host: server.host, port: server.legacyPort },
@@ -51,6 +55,7 @@ describe("createMailbox", () => {
       await proxy.close();
     }
     expect(stripped).toBe(1);
+    expect((await mailboxes()).get(path)).toBe(true);
   });
 
   test("a name the server refuses is a clear error with the server's reason", async () => {

@@ -136,7 +136,7 @@ describe("deleteMessage", () => {
     const err = await failure(() => harness.action("deleteMessage", { connection: tlsConnection(USER), mailbox: path, uid: String(uids[0]) }));
     expect(err.code).toBe("MESSAGE_NOT_FOUND");
     expect(err.message).toBe(
-      `Could not delete the message: the mailbox "${path}" has no message with UID ${uids[0]}, so nothing was changed. Check the UIDs: they come from Search Mailbox or the trigger, and a message that was moved or deleted is gone for good.`,
+      `Could not delete the message: the mailbox "${path}" has no message with UID ${uids[0]}, so nothing was changed. Check the UIDs: they come from Search / List Mailbox Messages or the trigger, and a message that was moved or deleted is gone for good.`,
     );
     expect(await subjects(USER, path)).toEqual({ [uids[1]]: "Message 2" });
   });
@@ -250,10 +250,12 @@ describe("copyMessage", () => {
     ["legacy", LEGACY_USER],
   ])("non-ASCII source and destination names work (%s)", async (kind, user) => {
     const { source, destination, uid } = await nonAsciiMailboxes(user, "Archiv – Ærø", "Grüße");
+    const { uidValidity } = await status(user, destination);
     const connection = kind === "main" ? tlsConnection(user) : legacyConnection(user);
     const out = await transfer("copyMessage", connection, { mailbox: source, uids: String(uid), destination });
-    expect(out).toMatchObject({ path: source, destination, uidMap: [{ sourceUid: uid, destinationUid: 1 }] });
+    expect(out).toEqual({ path: source, destination, uidValidity, uidMap: [{ sourceUid: uid, destinationUid: 1 }] });
     expect(await subjects(user, destination)).toEqual({ 1: "Grüße" });
+    expect(await subjects(user, source)).toEqual({ [uid]: "Grüße" });
   });
 });
 
@@ -281,8 +283,8 @@ describe("moveMessage", () => {
     const { path, uids } = await seed(LEGACY_USER, 4);
     const destination = uniqueName("dest");
     await createMailbox(LEGACY_USER, destination);
+    const before = await status(LEGACY_USER, destination);
     const out = await transfer("moveMessage", legacyConnection(LEGACY_USER), { mailbox: path, uids: `${uids[1]},${uids[3]}`, destination });
-    const before = { uidValidity: (await status(LEGACY_USER, destination)).uidValidity };
     expect(out).toEqual({
       path,
       destination,
@@ -328,9 +330,10 @@ describe("moveMessage", () => {
     ["legacy", LEGACY_USER],
   ])("non-ASCII mailbox names work (%s)", async (kind, user) => {
     const { source, destination, uid } = await nonAsciiMailboxes(user, "Erledigt ✓", "Umzug");
+    const { uidValidity } = await status(user, destination);
     const connection = kind === "main" ? tlsConnection(user) : legacyConnection(user);
     const out = await transfer("moveMessage", connection, { mailbox: source, uids: String(uid), destination });
-    expect(out).toMatchObject({ path: source, destination, uidMap: [{ sourceUid: uid, destinationUid: 1 }] });
+    expect(out).toEqual({ path: source, destination, uidValidity, uidMap: [{ sourceUid: uid, destinationUid: 1 }] });
     expect(await subjects(user, source)).toEqual({});
     expect(await subjects(user, destination)).toEqual({ 1: "Umzug" });
   });
@@ -377,7 +380,11 @@ describe("moveMessage on servers with one of MOVE and UIDPLUS", () => {
     const destination = uniqueName("dest");
     await createMailbox(PROXY_USER, destination);
     const before = await status(PROXY_USER, destination);
-    const proxy = await rewriteProxy({ host: server.host, port: server.plainPort }, { toClient: dropCapability("UIDPLUS") });
+    const sent: string[] = [];
+    const proxy = await rewriteProxy(
+      { host: server.host, port: server.plainPort },
+      { toClient: dropCapability("UIDPLUS"), toServer: (line) => (sent.push(line.split(" ").slice(1, 3).join(" ")), line) },
+    );
     try {
       const out = await transfer("moveMessage", legacyConnection(PROXY_USER, { port: String(proxy.port) }), { mailbox: path, uids: `${uids[0]}:*`, destination });
       expect(out).toEqual({
@@ -392,7 +399,10 @@ describe("moveMessage on servers with one of MOVE and UIDPLUS", () => {
     } finally {
       await proxy.close();
     }
+    expect(sent).toContain("UID MOVE");
+    expect(sent).not.toContain("UID COPY");
     expect(await subjects(PROXY_USER, path)).toEqual({});
+    expect(await subjects(PROXY_USER, destination)).toEqual({ [before.uidNext]: "Message 1", [before.uidNext + 1]: "Message 2" });
   });
 
   test("a copy that cannot be confirmed removes nothing from the source", async () => {

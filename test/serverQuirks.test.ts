@@ -40,6 +40,9 @@ describe("\\Recent in any letter case is left out of every output", () => {
       };
       expect(added.data.messages.map((entry) => entry.flags.sort())).toEqual([["\\Flagged", "\\Seen"]]);
     });
+    // the flag reached the server; nothing else changed
+    const stored = await flagsByUid(USER, path);
+    expect(stored[uids[0]].filter((flag) => flag !== "\\Recent")).toEqual(["\\Flagged", "\\Seen"]);
   });
 
   test("the newEmails trigger", async () => {

@@ -3,5 +3,5 @@ import { transferAction } from "../messageActions";
 export const copyMessage = transferAction("copy", {
   label: "Copy Messages",
   description:
-    "Copy messages by UID to another mailbox and return where each copy went (uidMap). The source is not changed. Not safe to retry blindly: a second run makes second copies.",
+    "Copy messages by UID to another mailbox and return where each copy went (uidMap). Adds messages to the destination; the source is not changed. Not safe to retry blindly: a second run makes second copies.",
 });

@@ -7,7 +7,7 @@ export const createMailbox = action({
   display: {
     label: "Create Mailbox",
     description:
-      "Create a mailbox (folder), with its parents where needed, and subscribe to it. A mailbox that already exists is not an error: created is false. Safe to retry.",
+      "Create a mailbox (folder) and subscribe to it. A mailbox that already exists is not an error: created is false. Creates a mailbox; safe to retry.",
   },
   inputs: { connection: connectionInput, path: pathInput },
   perform: async (context, params) => {

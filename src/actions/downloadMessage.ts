@@ -14,17 +14,17 @@ export const downloadMessage = action({
     mailbox: mailboxInput,
     uid: uidInput,
     part: input({
-      label: "Part",
+      label: "Part ID",
       type: "string",
       required: false,
-      comments: "Optional body part id, e.g. 2 or 1.2 (the partId from Get Message). Empty: the whole message.",
+      comments: "Optional: one body part to download instead of the whole message, e.g. 2 or 1.2 (the partId from Get Message). Empty: the whole message.",
       example: "2",
     }),
   },
   perform: async (context, params) => {
     const mailbox = parseMailbox(params.mailbox);
     const uid = parseUid(params.uid);
-    const part = parsePartId(optionalText(params.part, "Part"), "Part");
+    const part = parsePartId(optionalText(params.part, "Part ID"), "Part ID");
     return withSession(params.connection, context, (session) =>
       session.withMailbox(mailbox, { readOnly: true }, async (box) => {
         if (part !== undefined) {

@@ -6,7 +6,7 @@ import { withSession } from "../session";
 export const listMailboxes = dataSource({
   display: {
     label: "Mailboxes",
-    description: "The account's selectable mailboxes by full path, INBOX first, for a mailbox dropdown.",
+    description: "The account's selectable mailboxes by full path, INBOX first, for a mailbox dropdown. Read-only; safe to retry.",
   },
   dataSourceType: "picklist",
   inputs: { connection: connectionInput },

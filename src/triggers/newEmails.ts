@@ -11,7 +11,7 @@ export const newEmails = pollingTrigger({
   },
   inputs: {
     connection: connectionInput,
-    mailbox: mailboxInput,
+    mailbox: { ...mailboxInput, comments: "Full path of the mailbox to watch for new messages, e.g. INBOX or Support/Incoming." },
     batchSize: input({
       label: "Batch Size",
       type: "string",
@@ -23,18 +23,21 @@ export const newEmails = pollingTrigger({
     fetchContent: input({
       label: "Fetch Content",
       type: "boolean",
+      required: false,
       default: "false",
       comments: "Also deliver each message's text, HTML, headers and attachment metadata (not the attachments' bytes).",
     }),
     markAsRead: input({
       label: "Mark As Read",
       type: "boolean",
+      required: false,
       default: "false",
       comments: "Add \\Seen to the delivered messages, and only to those. Opens the mailbox read-write.",
     }),
     onlyUnread: input({
       label: "Only Unread",
       type: "boolean",
+      required: false,
       default: "false",
       comments: "Deliver only new messages without \\Seen at the time of the poll; new messages already read are passed over, never delivered later.",
     }),
