@@ -26,7 +26,8 @@ const params: Record<string, string> = {};
 let out: string | undefined;
 for (let i = 0; i < args.length; i += 1) {
   if (args[i] === "--out") {
-    out = args[(i += 1)] ?? usage("--out needs a file name.");
+    i += 1;
+    out = args[i] ?? usage("--out needs a file name.");
     continue;
   }
   const eq = args[i].indexOf("=");

@@ -7,7 +7,7 @@ import { X509Certificate } from "node:crypto";
 import { connection, oauth2Connection, OAuth2Type } from "@prismatic-io/spectral";
 import type { Connection } from "@prismatic-io/spectral";
 import { InputError } from "./errors";
-import { parseBool } from "./inputs";
+import { hasControlCharacters, parseBool } from "./inputs";
 
 export type Encryption = "tls" | "starttls" | "none";
 
@@ -252,7 +252,7 @@ export function parseConnection(conn: Connection | undefined): ImapSettings {
       throw new InputError("The OAuth 2.0 connection has no access token: authorise the connection first.");
     }
     // a control character would end the SASL field early; imapflow would refuse it with an opaque error
-    if (/[\u0000-\u001f\u007f]/.test(token)) {
+    if (hasControlCharacters(token)) {
       throw new InputError("The OAuth 2.0 connection's access token contains control characters: re-authorise the connection.");
     }
     settings.accessToken = token;

@@ -75,12 +75,18 @@ function asText(value: unknown, name: string): string {
   throw new InputError(`${name} must be text, not ${describe(value)}.`);
 }
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what this rejects
 const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/** Whether `value` holds a C0 control character or DEL, which no mailbox name or SASL field may. */
+export function hasControlCharacters(value: string): boolean {
+  return CONTROL.test(value);
+}
 
 export function parseMailbox(value: unknown, name = "Mailbox"): string {
   const path = typeof value === "string" ? value : asText(value, name);
   if (path.trim() === "") throw new InputError(`${name} is empty: give a mailbox path such as INBOX.`);
-  if (CONTROL.test(path)) throw new InputError(`${name} ${describe(path)} contains control characters.`);
+  if (hasControlCharacters(path)) throw new InputError(`${name} ${describe(path)} contains control characters.`);
   return path;
 }
 

@@ -239,6 +239,7 @@ function missing(key: string, extension: string, server: ServerFeatures): ImapEr
 
 function textToken(value: string): Token {
   // A quoted string carries 7-bit text only; anything else goes as a literal (with CHARSET UTF-8).
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the range is "7-bit, not NUL", which includes controls
   return /^[\x01-\x7f]*$/.test(value) ? { type: "STRING", value } : { type: "LITERAL", value: Buffer.from(value, "utf8") };
 }
 

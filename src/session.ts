@@ -7,7 +7,7 @@ import { createSecureContext, rootCertificates } from "node:tls";
 import type { SecureContext } from "node:tls";
 import { isIP } from "node:net";
 import { ImapFlow } from "imapflow";
-import type { ImapFlowOptions, Logger, MailboxObject } from "imapflow";
+import type { ImapFlowOptions, ListResponse, Logger, MailboxLockObject, MailboxObject } from "imapflow";
 import type { Connection } from "@prismatic-io/spectral";
 import { parseConnection, redactedConnection } from "./connections";
 import type { ImapSettings } from "./connections";
@@ -167,7 +167,7 @@ export class Session {
 
   /** Whether `path` is a listed mailbox (compared as imapflow normalises paths: INBOX in any case). */
   async mailboxExists(path: string): Promise<boolean> {
-    let list;
+    let list: ListResponse[];
     try {
       list = await this.client.list({ listOnly: true });
     } catch (err) {
@@ -194,7 +194,7 @@ export class Session {
    * lock. A missing mailbox is a clear error naming it.
    */
   async withMailbox<T>(path: string, options: { readOnly: boolean }, work: (mailbox: MailboxObject) => Promise<T>): Promise<T> {
-    let lock;
+    let lock: MailboxLockObject;
     try {
       lock = await this.client.getMailboxLock(path, { readOnly: options.readOnly });
     } catch (err) {

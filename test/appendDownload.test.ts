@@ -219,7 +219,12 @@ describe("downloadMessage", () => {
     const fetches: string[] = [];
     const proxy = await rewriteProxy(
       { host: server.host, port: server.legacyPort },
-      { toServer: (line) => (/^\S+ UID FETCH /.test(line) && fetches.push(line.trim()), line) },
+      {
+        toServer: (line) => {
+          if (/^\S+ UID FETCH /.test(line)) fetches.push(line.trim());
+          return line;
+        },
+      },
     );
     try {
       const out = await download(legacyConnection(LEGACY_USER, { port: String(proxy.port) }), { mailbox: path, uid: String(uid) });

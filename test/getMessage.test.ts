@@ -199,7 +199,9 @@ describe("getMessage", () => {
     for (const name of FIXTURES) {
       const uid = box.uids[name];
       const data = await getMessage({ mailbox: box.mailbox, uid: String(uid) });
-      const parts = structureParts((await readBack(USER, box.mailbox, uid)).bodyStructure!);
+      const structure = (await readBack(USER, box.mailbox, uid)).bodyStructure;
+      if (!structure) throw new Error(`no BODYSTRUCTURE for ${name}`);
+      const parts = structureParts(structure);
       for (const item of data.attachments) {
         const node = parts.get(item.partId);
         expect({ name, partId: item.partId, type: node?.type }).toEqual({

@@ -46,7 +46,13 @@ describe("createMailbox", () => {
     let stripped = 0;
     const proxy = await rewriteProxy(
       { host: server.host, port: server.legacyPort },
-      { toClient: (line) => (line.includes("[ALREADYEXISTS] ") ? (stripped++, line.replace("[ALREADYEXISTS] ", "")) : line) },
+      {
+        toClient: (line) => {
+          if (!line.includes("[ALREADYEXISTS] ")) return line;
+          stripped++;
+          return line.replace("[ALREADYEXISTS] ", "");
+        },
+      },
     );
     try {
       const { data } = (await harness.action("createMailbox", { connection: legacyConnection(USER, { port: String(proxy.port) }), path })) as { data: unknown };

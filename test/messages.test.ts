@@ -360,7 +360,13 @@ describe("moveMessage on servers with one of MOVE and UIDPLUS", () => {
     const sent: string[] = [];
     const proxy = await rewriteProxy(
       { host: server.host, port: server.plainPort },
-      { toClient: dropCapability("MOVE"), toServer: (line) => (sent.push(line.split(" ").slice(1, 3).join(" ")), line) },
+      {
+        toClient: dropCapability("MOVE"),
+        toServer: (line) => {
+          sent.push(line.split(" ").slice(1, 3).join(" "));
+          return line;
+        },
+      },
     );
     try {
       const out = await transfer("moveMessage", legacyConnection(PROXY_USER, { port: String(proxy.port) }), { mailbox: path, uids: String(uids[0]), destination });
@@ -383,7 +389,13 @@ describe("moveMessage on servers with one of MOVE and UIDPLUS", () => {
     const sent: string[] = [];
     const proxy = await rewriteProxy(
       { host: server.host, port: server.plainPort },
-      { toClient: dropCapability("UIDPLUS"), toServer: (line) => (sent.push(line.split(" ").slice(1, 3).join(" ")), line) },
+      {
+        toClient: dropCapability("UIDPLUS"),
+        toServer: (line) => {
+          sent.push(line.split(" ").slice(1, 3).join(" "));
+          return line;
+        },
+      },
     );
     try {
       const out = await transfer("moveMessage", legacyConnection(PROXY_USER, { port: String(proxy.port) }), { mailbox: path, uids: `${uids[0]}:*`, destination });
