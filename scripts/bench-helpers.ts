@@ -19,7 +19,15 @@ export interface Measured {
 
 export const quiet = (): undefined => undefined;
 /** A spectral logger that writes nothing (the harness' default mock writes to the console). */
-export const silentLogger = { metric: quiet, trace: quiet, debug: quiet, info: quiet, log: quiet, warn: quiet, error: quiet };
+export const silentLogger = {
+  metric: quiet,
+  trace: quiet,
+  debug: quiet,
+  info: quiet,
+  log: quiet,
+  warn: quiet,
+  error: quiet,
+};
 
 export const median = (values: number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -61,10 +69,14 @@ export async function measure(runs: number, run: () => Promise<unknown>): Promis
 
 /** Runs `file --child <args>` in a fresh node process and returns the Measured it prints last. */
 export function runChild(file: string, args: string[]): Measured {
-  const out = spawnSync(process.execPath, ["--expose-gc", "-r", "ts-node/register/transpile-only", file, "--child", ...args], {
-    encoding: "utf8",
-    maxBuffer: 16 * 1024 * 1024,
-  });
+  const out = spawnSync(
+    process.execPath,
+    ["--expose-gc", "-r", "ts-node/register/transpile-only", file, "--child", ...args],
+    {
+      encoding: "utf8",
+      maxBuffer: 16 * 1024 * 1024,
+    },
+  );
   if (out.status !== 0) throw new Error(`${args.join(" ")} failed:\n${out.stderr}`);
   const lines = out.stdout.trim().split("\n");
   return JSON.parse(lines[lines.length - 1]) as Measured;
@@ -86,13 +98,17 @@ export function childMain(run: (args: string[]) => Promise<Measured>): boolean {
  * A client as a builder would write it with imapflow alone, over TLS to the test server: the
  * tests' direct client, and its logout-and-close.
  */
-export { directClient as bareClient, closeDirect as closeBare } from "../test/helpers";
+export { closeDirect as closeBare, directClient as bareClient } from "../test/helpers";
 
 /**
  * The UID and size of the one message in `mailbox`, appended (as `build()` makes it) when the
  * mailbox does not hold exactly one message yet, so later runs reuse it.
  */
-export async function ensureMessage(user: string, mailbox: string, build: () => Buffer): Promise<{ uid: number; size: number }> {
+export async function ensureMessage(
+  user: string,
+  mailbox: string,
+  build: () => Buffer,
+): Promise<{ uid: number; size: number }> {
   return withDirect(user, async (client) => {
     const status = await client.status(mailbox, { messages: true }).catch(() => false as const);
     if (!status || status.messages !== 1) {
@@ -113,5 +129,11 @@ export async function ensureMessage(user: string, mailbox: string, build: () => 
 
 export function printTable(rows: string[][]): void {
   const widths = rows[0].map((_, col) => Math.max(...rows.map((row) => (row[col] ?? "").length)));
-  for (const row of rows) console.log(row.map((cell, col) => (cell ?? "").padEnd(widths[col])).join("  ").trimEnd());
+  for (const row of rows)
+    console.log(
+      row
+        .map((cell, col) => (cell ?? "").padEnd(widths[col]))
+        .join("  ")
+        .trimEnd(),
+    );
 }

@@ -1,9 +1,10 @@
 // Bundles the component into one CommonJS file, dist/index.js, with every runtime dependency
 // inside (prism uploads only dist/), and copies the icon beside it.
-import { build } from "esbuild";
+
 import { copyFileSync, mkdirSync, rmSync, statSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), "..");
 const dist = path.join(root, "dist");

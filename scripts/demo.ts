@@ -7,8 +7,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { createConnection, createHarness } from "@prismatic-io/spectral/dist/testing";
 import component from "../src";
-import { stateDir } from "../test/helpers";
 import { imapConnection } from "../src/connections";
+import { stateDir } from "../test/helpers";
 
 const connection = createConnection(imapConnection, {
   host: "127.0.0.1",
@@ -24,7 +24,11 @@ const stamp = new Date().toISOString().replace(/[-:]/g, "").replace(/\..*/, "");
 const mailbox = `Demo/${stamp}/Projekte Grüße`;
 const archive = `Demo/${stamp}/Archive`;
 
-function message(subject: string, body: string, attachment?: { name: string; content: string }): string {
+function message(
+  subject: string,
+  body: string,
+  attachment?: { name: string; content: string },
+): string {
   const head = [
     "From: Ada Lovelace <ada@example.com>",
     "To: Demo User <demo@example.com>",
@@ -33,7 +37,8 @@ function message(subject: string, body: string, attachment?: { name: string; con
     `Message-ID: <${stamp}.${Math.random().toString(36).slice(2)}@example.com>`,
     "MIME-Version: 1.0",
   ];
-  if (!attachment) return [...head, "Content-Type: text/plain; charset=utf-8", "", body, ""].join("\r\n");
+  if (!attachment)
+    return [...head, "Content-Type: text/plain; charset=utf-8", "", body, ""].join("\r\n");
   return [
     ...head,
     'Content-Type: multipart/mixed; boundary="b1"',
@@ -54,13 +59,24 @@ function message(subject: string, body: string, attachment?: { name: string; con
 }
 
 function show(title: string, value: unknown): void {
-  const text = JSON.stringify(value, (_key, item: unknown) => (Buffer.isBuffer(item) ? `<${item.length} bytes>` : item), 2);
-  process.stdout.write(`\n=== ${title}\n${text.length > 2500 ? `${text.slice(0, 2500)}\n... (${text.length} characters)` : text}\n`);
+  const text = JSON.stringify(
+    value,
+    (_key, item: unknown) => (Buffer.isBuffer(item) ? `<${item.length} bytes>` : item),
+    2,
+  );
+  process.stdout.write(
+    `\n=== ${title}\n${text.length > 2500 ? `${text.slice(0, 2500)}\n... (${text.length} characters)` : text}\n`,
+  );
 }
 
 /** A poll's delivered data and its result type, without the harness's sample payload around it. */
 async function poll(trigger: { instanceState: Record<string, unknown> }): Promise<unknown> {
-  const result = (await harness.trigger("newEmails", undefined, { connection, mailbox }, trigger)) as {
+  const result = (await harness.trigger(
+    "newEmails",
+    undefined,
+    { connection, mailbox },
+    trigger,
+  )) as {
     payload?: { body?: { data?: unknown } };
     resultType?: string;
   };
@@ -77,11 +93,19 @@ async function main(): Promise<void> {
 
   const uids: number[] = [];
   for (const [subject, body, attachment] of [
-    ["Invoice 2026-11", "Please find the invoice attached.", { name: "invoice.txt", content: "Total: 42.00 EUR\n" }],
+    [
+      "Invoice 2026-11",
+      "Please find the invoice attached.",
+      { name: "invoice.txt", content: "Total: 42.00 EUR\n" },
+    ],
     ["Lunch on Friday?", "Shall we meet at noon?", undefined],
     ["Grüße aus Köln", "Schöne Grüße!", undefined],
   ] as const) {
-    const appended = (await harness.action("appendMessage", { connection, mailbox, message: message(subject, body, attachment) })) as { data: { uid: number } };
+    const appended = (await harness.action("appendMessage", {
+      connection,
+      mailbox,
+      message: message(subject, body, attachment),
+    })) as { data: { uid: number } };
     uids.push(appended.data.uid);
   }
   show("appendMessage x3 -> UIDs", uids);
@@ -89,13 +113,49 @@ async function main(): Promise<void> {
   show("newEmails, next poll (the three new messages)", await poll(trigger));
   show("listMailboxes data source", await harness.dataSource("listMailboxes", { connection }));
   show("getStatus", await harness.action("getStatus", { connection, mailbox }));
-  show('searchMailbox subject="invoice"', await harness.action("searchMailbox", { connection, mailbox, subject: "invoice" }));
-  show(`getMessage uid=${uids[0]}`, await harness.action("getMessage", { connection, mailbox, uid: String(uids[0]) }));
-  show(`downloadAttachment uid=${uids[0]} filename=invoice.txt`, await harness.action("downloadAttachment", { connection, mailbox, uid: String(uids[0]), filename: "invoice.txt" }));
-  show(`addFlags uids=${uids[1]} \\Flagged`, await harness.action("addFlags", { connection, mailbox, uids: String(uids[1]), flags: ["\\Flagged"] }));
-  show(`moveMessage uids=${uids[1]} to ${archive}`, await harness.action("moveMessage", { connection, mailbox, uids: String(uids[1]), destination: archive }));
-  show(`deleteMessage uid=${uids[2]}`, await harness.action("deleteMessage", { connection, mailbox, uid: String(uids[2]) }));
-  show("getStatus after move and delete", await harness.action("getStatus", { connection, mailbox }));
+  show(
+    'searchMailbox subject="invoice"',
+    await harness.action("searchMailbox", { connection, mailbox, subject: "invoice" }),
+  );
+  show(
+    `getMessage uid=${uids[0]}`,
+    await harness.action("getMessage", { connection, mailbox, uid: String(uids[0]) }),
+  );
+  show(
+    `downloadAttachment uid=${uids[0]} filename=invoice.txt`,
+    await harness.action("downloadAttachment", {
+      connection,
+      mailbox,
+      uid: String(uids[0]),
+      filename: "invoice.txt",
+    }),
+  );
+  show(
+    `addFlags uids=${uids[1]} \\Flagged`,
+    await harness.action("addFlags", {
+      connection,
+      mailbox,
+      uids: String(uids[1]),
+      flags: ["\\Flagged"],
+    }),
+  );
+  show(
+    `moveMessage uids=${uids[1]} to ${archive}`,
+    await harness.action("moveMessage", {
+      connection,
+      mailbox,
+      uids: String(uids[1]),
+      destination: archive,
+    }),
+  );
+  show(
+    `deleteMessage uid=${uids[2]}`,
+    await harness.action("deleteMessage", { connection, mailbox, uid: String(uids[2]) }),
+  );
+  show(
+    "getStatus after move and delete",
+    await harness.action("getStatus", { connection, mailbox }),
+  );
   show("newEmails, next poll (nothing new)", await poll(trigger));
   process.stdout.write("\nDemo finished: every step above ran against the local Dovecot.\n");
 }

@@ -16,7 +16,9 @@ import component from "../src";
 import { imapConnection, imapOAuth2Connection } from "../src/connections";
 
 function usage(message: string): never {
-  process.stderr.write(`${message}\nusage: npm run invoke -- <actionKey | dataSource:key | trigger:key> [input=value ...] [--out FILE]\n`);
+  process.stderr.write(
+    `${message}\nusage: npm run invoke -- <actionKey | dataSource:key | trigger:key> [input=value ...] [--out FILE]\n`,
+  );
   process.exit(2);
 }
 
@@ -36,7 +38,8 @@ for (let i = 0; i < args.length; i += 1) {
 }
 
 const env = process.env;
-if (!env.IMAP_HOST || !env.IMAP_USER) usage("Set IMAP_HOST and IMAP_USER (and IMAP_PASSWORD or IMAP_ACCESS_TOKEN).");
+if (!env.IMAP_HOST || !env.IMAP_USER)
+  usage("Set IMAP_HOST and IMAP_USER (and IMAP_PASSWORD or IMAP_ACCESS_TOKEN).");
 const fields = {
   host: env.IMAP_HOST,
   port: env.IMAP_PORT ?? "993",

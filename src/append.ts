@@ -9,14 +9,16 @@ import type { Session } from "./session";
 function bytesOf(value: unknown): Buffer | undefined {
   if (typeof value === "string") return Buffer.from(value, "utf8");
   if (Buffer.isBuffer(value)) return value;
-  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  if (value instanceof Uint8Array)
+    return Buffer.from(value.buffer, value.byteOffset, value.byteLength);
   return undefined;
 }
 
 /** IMAP wants CRLF line ends; text typed into a step or saved by some tools has bare LF. */
 function withCrlf(bytes: Buffer): Buffer {
   let bare = 0;
-  for (let i = 0; i < bytes.length; i += 1) if (bytes[i] === 0x0a && bytes[i - 1] !== 0x0d) bare += 1;
+  for (let i = 0; i < bytes.length; i += 1)
+    if (bytes[i] === 0x0a && bytes[i - 1] !== 0x0d) bare += 1;
   if (bare === 0) return bytes;
   const out = Buffer.allocUnsafe(bytes.length + bare);
   let j = 0;
@@ -34,13 +36,20 @@ const FIRST_HEADER = /^[!-9;-~]+[ \t]*:/;
  * (`{ data, contentType }`). It must start with a header field; bare LF line ends become CRLF.
  */
 export function parseMessage(value: unknown): Buffer {
-  const data = typeof value === "object" && value !== null && !(value instanceof Uint8Array) && "data" in value ? value.data : value;
+  const data =
+    typeof value === "object" && value !== null && !(value instanceof Uint8Array) && "data" in value
+      ? value.data
+      : value;
   const bytes = bytesOf(data);
   if (!bytes) {
-    throw new InputError("Message must be the raw message (RFC 5322 text: headers, a blank line, the body) or file data from an earlier step, not an object or a number.");
+    throw new InputError(
+      "Message must be the raw message (RFC 5322 text: headers, a blank line, the body) or file data from an earlier step, not an object or a number.",
+    );
   }
   if (bytes.toString("latin1", 0, Math.min(bytes.length, 4096)).trim() === "") {
-    throw new InputError("Message is empty: give the raw message (RFC 5322 text: headers, a blank line, the body).");
+    throw new InputError(
+      "Message is empty: give the raw message (RFC 5322 text: headers, a blank line, the body).",
+    );
   }
   const firstLine = bytes.toString("latin1", 0, Math.min(bytes.length, 1000)).split(/\r?\n/)[0];
   if (!FIRST_HEADER.test(firstLine)) {
@@ -52,12 +61,16 @@ export function parseMessage(value: unknown): Buffer {
 }
 
 const MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
-const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(Z|[+-]\d{2}:?\d{2}))?$/i;
-const MAIL_DATE = /^(?:[A-Za-z]{3},\s*)?(\d{1,2})\s+([A-Za-z]{3})\s+(\d{4})\s+(\d{2}):(\d{2})(?::(\d{2}))?\s+([+-]\d{4}|UT|GMT|Z)$/;
+const ISO_DATE =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(Z|[+-]\d{2}:?\d{2}))?$/i;
+const MAIL_DATE =
+  /^(?:[A-Za-z]{3},\s*)?(\d{1,2})\s+([A-Za-z]{3})\s+(\d{4})\s+(\d{2}):(\d{2})(?::(\d{2}))?\s+([+-]\d{4}|UT|GMT|Z)$/;
 
 function isCalendarDay(year: number, month: number, day: number): boolean {
   const date = new Date(Date.UTC(year, month - 1, day));
-  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+  return (
+    date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day
+  );
 }
 
 /**
@@ -90,7 +103,9 @@ export function parseInternalDate(value: unknown): Date | undefined {
   } else {
     throw bad();
   }
-  const time = Date.parse(iso ? text.replace(" ", "T").replace(/([+-]\d{2})(\d{2})$/, "$1:$2") : text);
+  const time = Date.parse(
+    iso ? text.replace(" ", "T").replace(/([+-]\d{2})(\d{2})$/, "$1:$2") : text,
+  );
   if (Number.isNaN(time)) throw bad();
   return new Date(time);
 }
@@ -102,17 +117,36 @@ export interface Appended {
 }
 
 /** The highest UID since `uidNext` whose Message-ID is `messageId`: the message just appended. */
-async function findAppended(session: Session, mailbox: string, before: { uidNext: number; uidValidity: bigint }, messageId: string): Promise<number | undefined> {
+async function findAppended(
+  session: Session,
+  mailbox: string,
+  before: { uidNext: number; uidValidity: bigint },
+  messageId: string,
+): Promise<number | undefined> {
   return session.withMailbox(mailbox, { readOnly: true }, async (box) => {
     if (box.uidValidity !== before.uidValidity || box.exists === 0) return undefined;
-    const arrived = await identities(session, box.path, `${before.uidNext}:*`, "find the appended message", before.uidNext);
+    const arrived = await identities(
+      session,
+      box.path,
+      `${before.uidNext}:*`,
+      "find the appended message",
+      before.uidNext,
+    );
     return arrived.filter((message) => message.messageId === messageId).pop()?.uid;
   });
 }
 
 /** Appends `content` and returns its UID: from APPENDUID with UIDPLUS, else by its Message-ID. */
-export async function appendMessage(session: Session, mailbox: string, content: Buffer, flags: string[], internalDate?: Date): Promise<Appended> {
-  const status = await session.run({ doing: "open the mailbox", mailbox }, () => session.client.status(mailbox, { uidNext: true, uidValidity: true }));
+export async function appendMessage(
+  session: Session,
+  mailbox: string,
+  content: Buffer,
+  flags: string[],
+  internalDate?: Date,
+): Promise<Appended> {
+  const status = await session.run({ doing: "open the mailbox", mailbox }, () =>
+    session.client.status(mailbox, { uidNext: true, uidValidity: true }),
+  );
   const before = { uidNext: status.uidNext ?? 1, uidValidity: status.uidValidity ?? BigInt(0) };
   const uidPlus = session.has("UIDPLUS");
   const messageId = messageIdOf(content);
@@ -122,11 +156,20 @@ export async function appendMessage(session: Session, mailbox: string, content: 
       { code: "MISSING_EXTENSION", mailbox: status.path },
     );
   }
-  const result = await session.run({ doing: "append the message", mailbox }, () => session.client.append(mailbox, content, flags, internalDate));
+  const result = await session.run({ doing: "append the message", mailbox }, () =>
+    session.client.append(mailbox, content, flags, internalDate),
+  );
   if (uidPlus && result.uid !== undefined && result.uidValidity !== undefined) {
-    return { mailbox: result.destination, uid: result.uid, uidValidity: result.uidValidity.toString() };
+    return {
+      mailbox: result.destination,
+      uid: result.uid,
+      uidValidity: result.uidValidity.toString(),
+    };
   }
-  const uid = messageId === "" ? undefined : await findAppended(session, result.destination, before, messageId);
+  const uid =
+    messageId === ""
+      ? undefined
+      : await findAppended(session, result.destination, before, messageId);
   if (uid === undefined) {
     throw new ImapError(
       `The message was appended to "${result.destination}", but its UID could not be found (the server reported none, and no new message with Message-ID ${messageId || "(none)"} is there now: another client may have moved it). Do not retry this step: it would append the message again.`,

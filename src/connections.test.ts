@@ -1,7 +1,12 @@
 import { createConnection } from "@prismatic-io/spectral/dist/testing";
-import { imapConnection, imapOAuth2Connection, parseConnection, redactedConnection } from "./connections";
-import { InputError } from "./errors";
 import { server } from "../test/helpers";
+import {
+  imapConnection,
+  imapOAuth2Connection,
+  parseConnection,
+  redactedConnection,
+} from "./connections";
+import { InputError } from "./errors";
 
 // The local test server's CA: a real certificate, as the parser checks each one.
 const PEM = server.ca.trim();
@@ -20,7 +25,10 @@ function password(fields: Record<string, unknown> = {}) {
 }
 
 /** `token: null`: a connection that was never authorised, so the platform gives it no token. */
-function oauth(fields: Record<string, unknown> = {}, token: Record<string, unknown> | null = { access_token: "eyJ0eXAi.token" }) {
+function oauth(
+  fields: Record<string, unknown> = {},
+  token: Record<string, unknown> | null = { access_token: "eyJ0eXAi.token" },
+) {
   return createConnection(
     imapOAuth2Connection,
     {
@@ -78,11 +86,26 @@ describe("parseConnection (imap)", () => {
   });
 
   test.each([
-    ["abc", 'The connection\'s port "abc" is not a number. Use a port number such as 993 (implicit TLS) or 143 (STARTTLS).'],
-    ["99.3", 'The connection\'s port "99.3" is not a number. Use a port number such as 993 (implicit TLS) or 143 (STARTTLS).'],
-    ["-1", 'The connection\'s port "-1" is not a number. Use a port number such as 993 (implicit TLS) or 143 (STARTTLS).'],
-    ["70000", "The connection's port 70000 is out of range: use a number from 1 to 65535 (usually 993 or 143)."],
-    ["0", "The connection's port 0 is out of range: use a number from 1 to 65535 (usually 993 or 143)."],
+    [
+      "abc",
+      'The connection\'s port "abc" is not a number. Use a port number such as 993 (implicit TLS) or 143 (STARTTLS).',
+    ],
+    [
+      "99.3",
+      'The connection\'s port "99.3" is not a number. Use a port number such as 993 (implicit TLS) or 143 (STARTTLS).',
+    ],
+    [
+      "-1",
+      'The connection\'s port "-1" is not a number. Use a port number such as 993 (implicit TLS) or 143 (STARTTLS).',
+    ],
+    [
+      "70000",
+      "The connection's port 70000 is out of range: use a number from 1 to 65535 (usually 993 or 143).",
+    ],
+    [
+      "0",
+      "The connection's port 0 is out of range: use a number from 1 to 65535 (usually 993 or 143).",
+    ],
   ])("port %j is refused", (port, message) => {
     expect(inputError(() => parseConnection(password({ port })))).toBe(message);
   });
@@ -98,7 +121,9 @@ describe("parseConnection (imap)", () => {
   });
 
   test("an unknown encryption is refused", () => {
-    expect(inputError(() => parseConnection(password({ encryption: "ssl" })))).toBe('The connection\'s encryption "ssl" is not one of tls, starttls or none.');
+    expect(inputError(() => parseConnection(password({ encryption: "ssl" })))).toBe(
+      'The connection\'s encryption "ssl" is not one of tls, starttls or none.',
+    );
   });
 
   test.each([
@@ -124,35 +149,58 @@ describe("parseConnection (imap)", () => {
       'The connection\'s CA certificate is not PEM text: it must contain "-----BEGIN CERTIFICATE-----".',
     );
     const broken = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----";
-    expect(inputError(() => parseConnection(password({ caCertificate: `${PEM}\n${broken}` })))).toMatch(
+    expect(
+      inputError(() => parseConnection(password({ caCertificate: `${PEM}\n${broken}` }))),
+    ).toMatch(
       /^The connection's CA certificate could not be read \(certificate 2 of 2\): .+\. Paste the whole certificate/,
     );
-    expect(inputError(() => parseConnection(password({ caCertificate: "-----BEGIN CERTIFICATE-----\nMIIB" })))).toBe(
+    expect(
+      inputError(() =>
+        parseConnection(password({ caCertificate: "-----BEGIN CERTIFICATE-----\nMIIB" })),
+      ),
+    ).toBe(
       "The connection's CA certificate has no -----END CERTIFICATE----- line: paste the whole certificate.",
     );
   });
 
   test.each([
-    ["", "The connection's host is empty. Enter the IMAP server's host name, e.g. imap.example.com."],
-    [undefined, "The connection's host is empty. Enter the IMAP server's host name, e.g. imap.example.com."],
+    [
+      "",
+      "The connection's host is empty. Enter the IMAP server's host name, e.g. imap.example.com.",
+    ],
+    [
+      undefined,
+      "The connection's host is empty. Enter the IMAP server's host name, e.g. imap.example.com.",
+    ],
     [
       "imaps://imap.example.com",
       'The connection\'s host "imaps://imap.example.com" is not a host name: enter only the name (e.g. imap.example.com), without a scheme, path or spaces.',
     ],
-    ["imap example.com", 'The connection\'s host "imap example.com" is not a host name: enter only the name (e.g. imap.example.com), without a scheme, path or spaces.'],
+    [
+      "imap example.com",
+      'The connection\'s host "imap example.com" is not a host name: enter only the name (e.g. imap.example.com), without a scheme, path or spaces.',
+    ],
   ])("host %j is refused", (host, message) => {
     expect(inputError(() => parseConnection(password({ host })))).toBe(message);
   });
 
   test("the username and the password are required; the password is kept exactly as typed", () => {
-    expect(inputError(() => parseConnection(password({ username: " " })))).toBe("The connection's username is empty.");
-    expect(inputError(() => parseConnection(password({ password: "" })))).toBe("The connection's password is empty.");
-    expect(inputError(() => parseConnection(password({ password: undefined })))).toBe("The connection's password is empty.");
+    expect(inputError(() => parseConnection(password({ username: " " })))).toBe(
+      "The connection's username is empty.",
+    );
+    expect(inputError(() => parseConnection(password({ password: "" })))).toBe(
+      "The connection's password is empty.",
+    );
+    expect(inputError(() => parseConnection(password({ password: undefined })))).toBe(
+      "The connection's password is empty.",
+    );
     expect(parseConnection(password({ password: " pass word " })).password).toBe(" pass word ");
   });
 
   test("no connection at all is refused", () => {
-    expect(inputError(() => parseConnection(undefined))).toBe("No connection was given: choose an IMAP connection for this step.");
+    expect(inputError(() => parseConnection(undefined))).toBe(
+      "No connection was given: choose an IMAP connection for this step.",
+    );
   });
 });
 
@@ -176,7 +224,17 @@ describe("parseConnection (imapOAuth2)", () => {
   });
 
   test("its host, port, encryption and certificate fields are parsed as for imap", () => {
-    expect(parseConnection(oauth({ host: "imap.gmail.com", port: "", encryption: "TLS", verifyCertificate: false, caCertificate: PEM }))).toMatchObject({
+    expect(
+      parseConnection(
+        oauth({
+          host: "imap.gmail.com",
+          port: "",
+          encryption: "TLS",
+          verifyCertificate: false,
+          caCertificate: PEM,
+        }),
+      ),
+    ).toMatchObject({
       host: "imap.gmail.com",
       port: 993,
       encryption: "tls",
@@ -186,8 +244,12 @@ describe("parseConnection (imapOAuth2)", () => {
     expect(inputError(() => parseConnection(oauth({ port: "70000" })))).toBe(
       "The connection's port 70000 is out of range: use a number from 1 to 65535 (usually 993 or 143).",
     );
-    expect(inputError(() => parseConnection(oauth({ host: "" })))).toBe("The connection's host is empty. Enter the IMAP server's host name, e.g. imap.example.com.");
-    expect(inputError(() => parseConnection(oauth({ username: "" })))).toBe("The connection's username is empty.");
+    expect(inputError(() => parseConnection(oauth({ host: "" })))).toBe(
+      "The connection's host is empty. Enter the IMAP server's host name, e.g. imap.example.com.",
+    );
+    expect(inputError(() => parseConnection(oauth({ username: "" })))).toBe(
+      "The connection's username is empty.",
+    );
   });
 
   test.each([
@@ -197,7 +259,9 @@ describe("parseConnection (imapOAuth2)", () => {
     ["a blank access_token", { access_token: "  " }],
     ["an access_token that is not text", { access_token: 42 }],
   ])("%s is refused", (_name, token) => {
-    expect(inputError(() => parseConnection(oauth({}, token)))).toBe("The OAuth 2.0 connection has no access token: authorise the connection first.");
+    expect(inputError(() => parseConnection(oauth({}, token)))).toBe(
+      "The OAuth 2.0 connection has no access token: authorise the connection first.",
+    );
   });
 
   test("an access token with a control character is refused", () => {
@@ -211,9 +275,15 @@ describe("parseConnection (imapOAuth2)", () => {
     expect(inputs.host.default).toBe("outlook.office365.com");
     expect(inputs.port.default).toBe("993");
     expect(inputs.encryption.default).toBe("tls");
-    expect(inputs.authorizeUrl.default).toBe("https://login.microsoftonline.com/common/oauth2/v2.0/authorize");
-    expect(inputs.tokenUrl.default).toBe("https://login.microsoftonline.com/common/oauth2/v2.0/token");
-    expect(inputs.scopes.default).toBe("https://outlook.office.com/IMAP.AccessAsUser.All offline_access");
+    expect(inputs.authorizeUrl.default).toBe(
+      "https://login.microsoftonline.com/common/oauth2/v2.0/authorize",
+    );
+    expect(inputs.tokenUrl.default).toBe(
+      "https://login.microsoftonline.com/common/oauth2/v2.0/token",
+    );
+    expect(inputs.scopes.default).toBe(
+      "https://outlook.office.com/IMAP.AccessAsUser.All offline_access",
+    );
   });
 });
 
@@ -221,7 +291,12 @@ describe("redactedConnection", () => {
   test("keeps the fields but never the password, the client secret or the token", () => {
     const redacted = redactedConnection(oauth({ password: "s3cret" }));
     expect(redacted.token).toBeUndefined();
-    expect(redacted.fields).toMatchObject({ username: "shared@example.com", clientSecret: "[redacted]", password: "[redacted]", clientId: "client-id" });
+    expect(redacted.fields).toMatchObject({
+      username: "shared@example.com",
+      clientSecret: "[redacted]",
+      password: "[redacted]",
+      clientId: "client-id",
+    });
     expect(JSON.stringify(redacted)).not.toMatch(/eyJ0eXAi\.token|client-secret|s3cret/);
   });
 });

@@ -4,8 +4,8 @@
  * validated here, before any network traffic.
  */
 import { X509Certificate } from "node:crypto";
-import { connection, oauth2Connection, OAuth2Type } from "@prismatic-io/spectral";
 import type { Connection } from "@prismatic-io/spectral";
+import { connection, OAuth2Type, oauth2Connection } from "@prismatic-io/spectral";
 import { InputError } from "./errors";
 import { hasControlCharacters, parseBool } from "./inputs";
 
@@ -98,7 +98,8 @@ export const imapConnection = connection({
   },
 });
 
-export const MICROSOFT_AUTHORIZE_URL = "https://login.microsoftonline.com/common/oauth2/v2.0/authorize";
+export const MICROSOFT_AUTHORIZE_URL =
+  "https://login.microsoftonline.com/common/oauth2/v2.0/authorize";
 export const MICROSOFT_TOKEN_URL = "https://login.microsoftonline.com/common/oauth2/v2.0/token";
 export const MICROSOFT_SCOPES = "https://outlook.office.com/IMAP.AccessAsUser.All offline_access";
 
@@ -124,7 +125,8 @@ export const imapOAuth2Connection = oauth2Connection({
       label: "Username",
       type: "string",
       required: true,
-      comments: "The address of the mailbox to open. For a Microsoft 365 shared mailbox, the shared mailbox's address.",
+      comments:
+        "The address of the mailbox to open. For a Microsoft 365 shared mailbox, the shared mailbox's address.",
       example: "someone@example.com",
     },
     verifyCertificate: verifyCertificateInput,
@@ -144,7 +146,8 @@ export const imapOAuth2Connection = oauth2Connection({
       required: true,
       shown: true,
       default: MICROSOFT_TOKEN_URL,
-      comments: "Microsoft 365: the default (with the same tenant ID as the Authorize URL, if you replaced common there). Gmail: https://oauth2.googleapis.com/token",
+      comments:
+        "Microsoft 365: the default (with the same tenant ID as the Authorize URL, if you replaced common there). Gmail: https://oauth2.googleapis.com/token",
     },
     scopes: {
       label: "Scopes",
@@ -152,7 +155,8 @@ export const imapOAuth2Connection = oauth2Connection({
       required: true,
       shown: true,
       default: MICROSOFT_SCOPES,
-      comments: "Space-separated. Microsoft 365: the default (offline_access lets the platform refresh the token). Gmail: https://mail.google.com/",
+      comments:
+        "Space-separated. Microsoft 365: the default (offline_access lets the platform refresh the token). Gmail: https://mail.google.com/",
     },
     clientId: {
       label: "Client ID",
@@ -182,11 +186,15 @@ export function parsePort(value: unknown, encryption: Encryption): number {
   const raw = text(value);
   if (raw === "") return encryption === "tls" ? 993 : 143;
   if (!/^\d+$/.test(raw)) {
-    throw new InputError(`The connection's port "${raw}" is not a number. Use a port number such as 993 (implicit TLS) or 143 (STARTTLS).`);
+    throw new InputError(
+      `The connection's port "${raw}" is not a number. Use a port number such as 993 (implicit TLS) or 143 (STARTTLS).`,
+    );
   }
   const port = Number(raw);
   if (port < 1 || port > 65535) {
-    throw new InputError(`The connection's port ${port} is out of range: use a number from 1 to 65535 (usually 993 or 143).`);
+    throw new InputError(
+      `The connection's port ${port} is out of range: use a number from 1 to 65535 (usually 993 or 143).`,
+    );
   }
   return port;
 }
@@ -200,9 +208,14 @@ export function parseEncryption(value: unknown): Encryption {
 
 export function parseHost(value: unknown): string {
   const host = text(value);
-  if (host === "") throw new InputError("The connection's host is empty. Enter the IMAP server's host name, e.g. imap.example.com.");
+  if (host === "")
+    throw new InputError(
+      "The connection's host is empty. Enter the IMAP server's host name, e.g. imap.example.com.",
+    );
   if (/[\s/]|:\/\//.test(host)) {
-    throw new InputError(`The connection's host "${host}" is not a host name: enter only the name (e.g. imap.example.com), without a scheme, path or spaces.`);
+    throw new InputError(
+      `The connection's host "${host}" is not a host name: enter only the name (e.g. imap.example.com), without a scheme, path or spaces.`,
+    );
   }
   return host;
 }
@@ -211,7 +224,9 @@ function parseCa(value: unknown): string | undefined {
   const pem = text(value);
   if (pem === "") return undefined;
   if (!pem.includes("-----BEGIN CERTIFICATE-----")) {
-    throw new InputError('The connection\'s CA certificate is not PEM text: it must contain "-----BEGIN CERTIFICATE-----".');
+    throw new InputError(
+      'The connection\'s CA certificate is not PEM text: it must contain "-----BEGIN CERTIFICATE-----".',
+    );
   }
   // Node skips certificates it cannot parse without a word: check each one here instead.
   const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
@@ -225,7 +240,10 @@ function parseCa(value: unknown): string | undefined {
       );
     }
   });
-  if (blocks.length === 0) throw new InputError("The connection's CA certificate has no -----END CERTIFICATE----- line: paste the whole certificate.");
+  if (blocks.length === 0)
+    throw new InputError(
+      "The connection's CA certificate has no -----END CERTIFICATE----- line: paste the whole certificate.",
+    );
   return pem;
 }
 
@@ -243,17 +261,25 @@ export function parseConnection(conn: Connection | undefined): ImapSettings {
     port: parsePort(fields.port, encryption),
     encryption,
     user,
-    verifyCertificate: parseBool(fields.verifyCertificate, "The connection's Verify Certificate", true),
+    verifyCertificate: parseBool(
+      fields.verifyCertificate,
+      "The connection's Verify Certificate",
+      true,
+    ),
     caCertificate: parseCa(fields.caCertificate),
   };
   if (conn.key === imapOAuth2Connection.key) {
     const token = conn.token?.access_token;
     if (typeof token !== "string" || token.trim() === "") {
-      throw new InputError("The OAuth 2.0 connection has no access token: authorise the connection first.");
+      throw new InputError(
+        "The OAuth 2.0 connection has no access token: authorise the connection first.",
+      );
     }
     // a control character would end the SASL field early; imapflow would refuse it with an opaque error
     if (hasControlCharacters(token)) {
-      throw new InputError("The OAuth 2.0 connection's access token contains control characters: re-authorise the connection.");
+      throw new InputError(
+        "The OAuth 2.0 connection's access token contains control characters: re-authorise the connection.",
+      );
     }
     settings.accessToken = token;
   } else {

@@ -3,8 +3,9 @@
  * classified by their structured fields (never by message text) and turned into one clear
  * message that says what failed, where, and what to do. The original error stays as `cause`.
  */
-import { ConnectionError, SpectralError } from "@prismatic-io/spectral";
+
 import type { Connection } from "@prismatic-io/spectral";
+import { ConnectionError, SpectralError } from "@prismatic-io/spectral";
 
 /** Bad input, found before any network traffic. */
 export class InputError extends SpectralError {
@@ -61,7 +62,8 @@ export class ImapError extends SpectralError {
     this.code = details.code;
     this.mailbox = details.mailbox;
     this.uid = details.uid;
-    if (details.cause !== undefined) Object.defineProperty(this, "cause", { value: details.cause, enumerable: false });
+    if (details.cause !== undefined)
+      Object.defineProperty(this, "cause", { value: details.cause, enumerable: false });
   }
 }
 
@@ -73,7 +75,8 @@ export class ImapConnectionError extends ConnectionError {
     super(connection, message);
     this.name = "ImapConnectionError";
     this.code = code;
-    if (cause !== undefined) Object.defineProperty(this, "cause", { value: cause, enumerable: false });
+    if (cause !== undefined)
+      Object.defineProperty(this, "cause", { value: cause, enumerable: false });
   }
 }
 
@@ -133,11 +136,30 @@ const CERTIFICATE_CODES = new Set([
   "HOSTNAME_MISMATCH",
 ]);
 
-const TLS_HANDSHAKE_CODES = new Set(["EPROTO", "ERR_SSL_WRONG_VERSION_NUMBER", "ERR_SSL_PACKET_LENGTH_TOO_LONG", "ECONNRESET_TLS"]);
+const TLS_HANDSHAKE_CODES = new Set([
+  "EPROTO",
+  "ERR_SSL_WRONG_VERSION_NUMBER",
+  "ERR_SSL_PACKET_LENGTH_TOO_LONG",
+  "ECONNRESET_TLS",
+]);
 
-const UNREACHABLE_CODES = new Set(["ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "EHOSTDOWN", "CONNECT_TIMEOUT"]);
+const UNREACHABLE_CODES = new Set([
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EHOSTDOWN",
+  "CONNECT_TIMEOUT",
+]);
 
-const LOST_CODES = new Set(["NoConnection", "EConnectionClosed", "ECONNRESET", "EPIPE", "ClosedAfterConnectText", "ClosedAfterConnectTLS", "StateLogout"]);
+const LOST_CODES = new Set([
+  "NoConnection",
+  "EConnectionClosed",
+  "ECONNRESET",
+  "EPIPE",
+  "ClosedAfterConnectText",
+  "ClosedAfterConnectTLS",
+  "StateLogout",
+]);
 
 function raw(err: unknown): RawError {
   return typeof err === "object" && err !== null ? (err as RawError) : { message: String(err) };
@@ -191,7 +213,9 @@ type Rule = {
 /** The one table of failures. First match wins. */
 const RULES: Rule[] = [
   {
-    when: (e, s) => e.serverResponseCode === "PRIVACYREQUIRED" || (e.authenticationFailed === true && s.loginDisabled === true),
+    when: (e, s) =>
+      e.serverResponseCode === "PRIVACYREQUIRED" ||
+      (e.authenticationFailed === true && s.loginDisabled === true),
     code: "LOGIN_DISABLED",
     connection: true,
     message: (e, s) =>
@@ -199,7 +223,8 @@ const RULES: Rule[] = [
   },
   {
     // imapflow throws a plain Error (no code, no server reply) when it finds no mechanism to use
-    when: (e, s) => s.oauthUnsupported === true && e.authenticationFailed !== true && codeOf(e) === undefined,
+    when: (e, s) =>
+      s.oauthUnsupported === true && e.authenticationFailed !== true && codeOf(e) === undefined,
     code: "OAUTH_UNSUPPORTED",
     connection: true,
     message: (_e, s) =>
@@ -255,7 +280,8 @@ const RULES: Rule[] = [
     when: (e) => codeOf(e) === "ENOTFOUND" || codeOf(e) === "EAI_AGAIN",
     code: "HOST_NOT_FOUND",
     connection: true,
-    message: (_e, s) => `The host name "${s.host}" could not be resolved. Check the connection's host.`,
+    message: (_e, s) =>
+      `The host name "${s.host}" could not be resolved. Check the connection's host.`,
   },
   {
     when: (e) => UNREACHABLE_CODES.has(codeOf(e) ?? ""),
@@ -286,7 +312,10 @@ const RULES: Rule[] = [
       `The connection to ${where(s)} was closed unexpectedly while trying to ${op?.doing ?? "run a command"}${onMailbox(op)}. Check the server's availability; the step can be retried if the operation is safe to retry.`,
   },
   {
-    when: (e) => e.mailboxMissing === true || e.serverResponseCode === "NONEXISTENT" || codeOf(e) === "NotFound",
+    when: (e) =>
+      e.mailboxMissing === true ||
+      e.serverResponseCode === "NONEXISTENT" ||
+      codeOf(e) === "NotFound",
     code: "MAILBOX_NOT_FOUND",
     connection: false,
     message: (e, _s, op) =>
@@ -296,7 +325,8 @@ const RULES: Rule[] = [
     when: (e) => e.serverResponseCode === "ALREADYEXISTS",
     code: "MAILBOX_EXISTS",
     connection: false,
-    message: (e, _s, op) => `Could not ${op?.doing ?? "run the command"}${onMailbox(op)}: a mailbox with that name already exists.${serverSaid(e)}`,
+    message: (e, _s, op) =>
+      `Could not ${op?.doing ?? "run the command"}${onMailbox(op)}: a mailbox with that name already exists.${serverSaid(e)}`,
   },
   {
     when: (e) => e.responseStatus === "NO" || e.responseStatus === "BAD",
@@ -320,7 +350,8 @@ export function redact(message: string, secrets: string[]): string {
  * The error to show for `err`. Errors that are already ours pass through unchanged.
  */
 export function translateError(err: unknown, scope: ErrorScope, op?: Operation): Error {
-  if (err instanceof InputError || err instanceof ImapError || err instanceof ImapConnectionError) return err;
+  if (err instanceof InputError || err instanceof ImapError || err instanceof ImapConnectionError)
+    return err;
   const e = raw(err);
   const rule = RULES.find((candidate) => candidate.when(e, scope));
   if (rule) {

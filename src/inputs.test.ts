@@ -1,5 +1,13 @@
 import { InputError } from "./errors";
-import { parseBool, parseFlag, parseFlags, parseLimit, parseMailbox, parseUid, parseUidSet } from "./inputs";
+import {
+  parseBool,
+  parseFlag,
+  parseFlags,
+  parseLimit,
+  parseMailbox,
+  parseUid,
+  parseUidSet,
+} from "./inputs";
 
 function errorOf(work: () => unknown): InputError {
   try {
@@ -39,10 +47,22 @@ describe("parseUidSet", () => {
     ["1:2:3", `UIDs "1:2:3" is not a UID set (at "1:2:3"). ${SET_HINT}`],
     ["1.5", `UIDs "1.5" is not a UID set (at "1.5"). ${SET_HINT}`],
     ["4294967296", `UIDs "4294967296" is not a UID set (at "4294967296"). ${SET_HINT}`],
-    ["", `UIDs is empty: give a UID (42), a list (1,5,9), a range (10:20) or an open range (100:*).`],
-    ["  ", `UIDs is empty: give a UID (42), a list (1,5,9), a range (10:20) or an open range (100:*).`],
-    [undefined, `UIDs is empty: give a UID (42), a list (1,5,9), a range (10:20) or an open range (100:*).`],
-    [[], `UIDs is empty: give a UID (42), a list (1,5,9), a range (10:20) or an open range (100:*).`],
+    [
+      "",
+      `UIDs is empty: give a UID (42), a list (1,5,9), a range (10:20) or an open range (100:*).`,
+    ],
+    [
+      "  ",
+      `UIDs is empty: give a UID (42), a list (1,5,9), a range (10:20) or an open range (100:*).`,
+    ],
+    [
+      undefined,
+      `UIDs is empty: give a UID (42), a list (1,5,9), a range (10:20) or an open range (100:*).`,
+    ],
+    [
+      [],
+      `UIDs is empty: give a UID (42), a list (1,5,9), a range (10:20) or an open range (100:*).`,
+    ],
     [{ uid: 1 }, 'UIDs must be text, not {"uid":1}.'],
   ])("%j is refused", (value, message) => {
     expect(errorOf(() => parseUidSet(value)).message).toBe(message);
@@ -74,7 +94,8 @@ describe("parseUid", () => {
   });
 });
 
-const BAD_KEYWORD = "is not a valid flag: keywords are ASCII without spaces, parentheses, braces, quotes, backslashes, %, *, ] or control characters (e.g. $Label1).";
+const BAD_KEYWORD =
+  "is not a valid flag: keywords are ASCII without spaces, parentheses, braces, quotes, backslashes, %, *, ] or control characters (e.g. $Label1).";
 
 describe("parseFlag", () => {
   test.each([
@@ -90,7 +111,10 @@ describe("parseFlag", () => {
   test.each([
     ["\\Recent", "Flags: \\Recent is set by the server alone and cannot be added, removed or set."],
     ["\\recent", "Flags: \\Recent is set by the server alone and cannot be added, removed or set."],
-    ["\\Important", 'Flags: "\\Important" is not a system flag. System flags are \\Seen, \\Answered, \\Flagged, \\Deleted and \\Draft; keywords have no backslash (e.g. $Label1).'],
+    [
+      "\\Important",
+      'Flags: "\\Important" is not a system flag. System flags are \\Seen, \\Answered, \\Flagged, \\Deleted and \\Draft; keywords have no backslash (e.g. $Label1).',
+    ],
     ["has space", `Flags: "has space" ${BAD_KEYWORD}`],
     ["(x)", `Flags: "(x)" ${BAD_KEYWORD}`],
     ['"q"', `Flags: ""q"" ${BAD_KEYWORD}`],
@@ -104,7 +128,10 @@ describe("parseFlag", () => {
 
 describe("parseFlags", () => {
   test("accepts a list, comma-separated text and a JSON list, normalises and de-duplicates", () => {
-    expect(parseFlags(["\\seen", "$Done", "\\Seen"], { required: true })).toEqual(["\\Seen", "$Done"]);
+    expect(parseFlags(["\\seen", "$Done", "\\Seen"], { required: true })).toEqual([
+      "\\Seen",
+      "$Done",
+    ]);
     expect(parseFlags("\\Seen, \\Flagged", { required: true })).toEqual(["\\Seen", "\\Flagged"]);
     expect(parseFlags('["$A", "$B"]', { required: true })).toEqual(["$A", "$B"]);
     expect(parseFlags(["", "\\Draft"], { required: true })).toEqual(["\\Draft"]);
@@ -114,13 +141,20 @@ describe("parseFlags", () => {
     expect(parseFlags("", { required: false })).toEqual([]);
     expect(parseFlags(undefined, { required: false })).toEqual([]);
     expect(parseFlags([], { required: false })).toEqual([]);
-    expect(errorOf(() => parseFlags("", { required: true })).message).toBe("Flags is empty: give at least one flag, e.g. \\Seen.");
-    expect(errorOf(() => parseFlags([" "], { required: true })).message).toBe("Flags is empty: give at least one flag, e.g. \\Seen.");
+    expect(errorOf(() => parseFlags("", { required: true })).message).toBe(
+      "Flags is empty: give at least one flag, e.g. \\Seen.",
+    );
+    expect(errorOf(() => parseFlags([" "], { required: true })).message).toBe(
+      "Flags is empty: give at least one flag, e.g. \\Seen.",
+    );
   });
 
   test.each<[unknown, string]>([
     [["\\Seen", "has space"], `Flags: "has space" ${BAD_KEYWORD}`],
-    ["\\Seen,\\Recent", "Flags: \\Recent is set by the server alone and cannot be added, removed or set."],
+    [
+      "\\Seen,\\Recent",
+      "Flags: \\Recent is set by the server alone and cannot be added, removed or set.",
+    ],
     [[5], "Flags: 5 is not a flag."],
     [42, "Flags must be a list of flags, not 42."],
     ["[broken", 'Flags "[broken" is not a list of flags.'],
@@ -195,6 +229,8 @@ describe("parseMailbox", () => {
   });
 
   test("names the input it parses", () => {
-    expect(errorOf(() => parseMailbox("", "Destination")).message).toBe("Destination is empty: give a mailbox path such as INBOX.");
+    expect(errorOf(() => parseMailbox("", "Destination")).message).toBe(
+      "Destination is empty: give a mailbox path such as INBOX.",
+    );
   });
 });

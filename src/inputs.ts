@@ -18,7 +18,8 @@ export const mailboxInput = input({
   required: true,
   default: "INBOX",
   dataSource: "listMailboxes",
-  comments: "Full path of the mailbox, e.g. INBOX or Archive/2024 (the List Mailboxes action shows every path).",
+  comments:
+    "Full path of the mailbox, e.g. INBOX or Archive/2024 (the List Mailboxes action shows every path).",
   example: "INBOX",
 });
 
@@ -34,7 +35,8 @@ export const uidInput = input({
   label: "UID",
   type: "string",
   required: true,
-  comments: "The UID of one message, e.g. from Search / List Mailbox Messages or the New Emails trigger.",
+  comments:
+    "The UID of one message, e.g. from Search / List Mailbox Messages or the New Emails trigger.",
   example: "42",
 });
 
@@ -43,7 +45,8 @@ export const flagsInput = input({
   type: "string",
   collection: "valuelist",
   required: true,
-  comments: "System flags (\\Seen, \\Answered, \\Flagged, \\Deleted, \\Draft) or keywords such as $Label1.",
+  comments:
+    "System flags (\\Seen, \\Answered, \\Flagged, \\Deleted, \\Draft) or keywords such as $Label1.",
   example: "\\Seen",
 });
 
@@ -52,7 +55,8 @@ export const destinationInput = input({
   type: "string",
   required: true,
   dataSource: "listMailboxes",
-  comments: "Full path of the mailbox the messages go to, e.g. Archive/2024. It must exist (Create Mailbox makes it).",
+  comments:
+    "Full path of the mailbox the messages go to, e.g. Archive/2024. It must exist (Create Mailbox makes it).",
   example: "Archive",
 });
 
@@ -60,12 +64,13 @@ export const pathInput = input({
   label: "Path",
   type: "string",
   required: true,
-  comments: "Full path of the mailbox, with the server's hierarchy separator (usually /), e.g. Projects/2024. Unicode names work as they are.",
+  comments:
+    "Full path of the mailbox, with the server's hierarchy separator (usually /), e.g. Projects/2024. Unicode names work as they are.",
   example: "Projects/2024",
 });
 
 function describe(value: unknown): string {
-  return typeof value === "string" ? `"${value}"` : JSON.stringify(value) ?? String(value);
+  return typeof value === "string" ? `"${value}"` : (JSON.stringify(value) ?? String(value));
 }
 
 function asText(value: unknown, name: string): string {
@@ -85,8 +90,10 @@ export function hasControlCharacters(value: string): boolean {
 
 export function parseMailbox(value: unknown, name = "Mailbox"): string {
   const path = typeof value === "string" ? value : asText(value, name);
-  if (path.trim() === "") throw new InputError(`${name} is empty: give a mailbox path such as INBOX.`);
-  if (hasControlCharacters(path)) throw new InputError(`${name} ${describe(path)} contains control characters.`);
+  if (path.trim() === "")
+    throw new InputError(`${name} is empty: give a mailbox path such as INBOX.`);
+  if (hasControlCharacters(path))
+    throw new InputError(`${name} ${describe(path)} contains control characters.`);
   return path;
 }
 
@@ -94,9 +101,13 @@ const MAX_UID = 4_294_967_295;
 
 export function parseUid(value: unknown, name = "UID"): number {
   const text = asText(value, name);
-  if (!/^\d+$/.test(text)) throw new InputError(`${name} ${describe(value)} is not a message UID: give one positive whole number, e.g. 42.`);
+  if (!/^\d+$/.test(text))
+    throw new InputError(
+      `${name} ${describe(value)} is not a message UID: give one positive whole number, e.g. 42.`,
+    );
   const uid = Number(text);
-  if (uid < 1 || uid > MAX_UID) throw new InputError(`${name} ${text} is out of range: UIDs run from 1 to ${MAX_UID}.`);
+  if (uid < 1 || uid > MAX_UID)
+    throw new InputError(`${name} ${text} is out of range: UIDs run from 1 to ${MAX_UID}.`);
   return uid;
 }
 
@@ -114,11 +125,17 @@ const SET_ITEM = /^(\d+|\*)(?::(\d+|\*))?$/;
 export function parseUidSet(value: unknown, name = "UIDs"): UidSet {
   const items = Array.isArray(value)
     ? value.map((item) => asText(item, name))
-    : asText(value, name).split(",").map((item) => item.trim());
+    : asText(value, name)
+        .split(",")
+        .map((item) => item.trim());
   const bad = (item: string) =>
-    new InputError(`${name} ${describe(value)} is not a UID set (at ${describe(item)}). Use a UID (42), a list (1,5,9), a range (10:20) or an open range (100:*).`);
+    new InputError(
+      `${name} ${describe(value)} is not a UID set (at ${describe(item)}). Use a UID (42), a list (1,5,9), a range (10:20) or an open range (100:*).`,
+    );
   if (items.length === 0 || items.every((item) => item === "")) {
-    throw new InputError(`${name} is empty: give a UID (42), a list (1,5,9), a range (10:20) or an open range (100:*).`);
+    throw new InputError(
+      `${name} is empty: give a UID (42), a list (1,5,9), a range (10:20) or an open range (100:*).`,
+    );
   }
   const singles: number[] = [];
   const ranges: string[] = [];
@@ -126,7 +143,8 @@ export function parseUidSet(value: unknown, name = "UIDs"): UidSet {
     const match = SET_ITEM.exec(item);
     if (!match) throw bad(item);
     for (const part of [match[1], match[2]]) {
-      if (part !== undefined && part !== "*" && (Number(part) < 1 || Number(part) > MAX_UID)) throw bad(item);
+      if (part !== undefined && part !== "*" && (Number(part) < 1 || Number(part) > MAX_UID))
+        throw bad(item);
     }
     if (match[2] === undefined && match[1] !== "*") singles.push(Number(match[1]));
     else ranges.push(item);
@@ -134,41 +152,59 @@ export function parseUidSet(value: unknown, name = "UIDs"): UidSet {
   return { text: items.join(","), singles, ranges };
 }
 
-const SYSTEM_FLAGS = new Map(["\\Seen", "\\Answered", "\\Flagged", "\\Deleted", "\\Draft"].map((flag) => [flag.toLowerCase(), flag]));
+const SYSTEM_FLAGS = new Map(
+  ["\\Seen", "\\Answered", "\\Flagged", "\\Deleted", "\\Draft"].map((flag) => [
+    flag.toLowerCase(),
+    flag,
+  ]),
+);
 const KEYWORD = /^[!#$&'+\-./0-9:;<=>?@A-Z^_`a-z|~]+$/;
 
 export function parseFlag(value: string, name = "Flags"): string {
   const flag = value.trim();
   if (flag.toLowerCase() === "\\recent") {
-    throw new InputError(`${name}: \\Recent is set by the server alone and cannot be added, removed or set.`);
+    throw new InputError(
+      `${name}: \\Recent is set by the server alone and cannot be added, removed or set.`,
+    );
   }
   if (flag.startsWith("\\")) {
     const system = SYSTEM_FLAGS.get(flag.toLowerCase());
-    if (!system) throw new InputError(`${name}: ${describe(flag)} is not a system flag. System flags are \\Seen, \\Answered, \\Flagged, \\Deleted and \\Draft; keywords have no backslash (e.g. $Label1).`);
+    if (!system)
+      throw new InputError(
+        `${name}: ${describe(flag)} is not a system flag. System flags are \\Seen, \\Answered, \\Flagged, \\Deleted and \\Draft; keywords have no backslash (e.g. $Label1).`,
+      );
     return system;
   }
   if (!KEYWORD.test(flag)) {
-    throw new InputError(`${name}: ${describe(flag)} is not a valid flag: keywords are ASCII without spaces, parentheses, braces, quotes, backslashes, %, *, ] or control characters (e.g. $Label1).`);
+    throw new InputError(
+      `${name}: ${describe(flag)} is not a valid flag: keywords are ASCII without spaces, parentheses, braces, quotes, backslashes, %, *, ] or control characters (e.g. $Label1).`,
+    );
   }
   return flag;
 }
 
 /** A list of flags; `required: false` accepts an empty list. */
-export function parseFlags(value: unknown, options: { required: boolean; name?: string }): string[] {
+export function parseFlags(
+  value: unknown,
+  options: { required: boolean; name?: string },
+): string[] {
   const name = options.name ?? "Flags";
   let items: unknown[];
   if (Array.isArray(value)) items = value;
   else if (value === undefined || value === null || value === "") items = [];
-  else if (typeof value === "string") items = value.trim().startsWith("[") ? parseJsonList(value, name) : value.split(",");
+  else if (typeof value === "string")
+    items = value.trim().startsWith("[") ? parseJsonList(value, name) : value.split(",");
   else throw new InputError(`${name} must be a list of flags, not ${describe(value)}.`);
   const flags = items
     .map((item) => {
-      if (typeof item !== "string") throw new InputError(`${name}: ${describe(item)} is not a flag.`);
+      if (typeof item !== "string")
+        throw new InputError(`${name}: ${describe(item)} is not a flag.`);
       return item;
     })
     .filter((item) => item.trim() !== "")
     .map((item) => parseFlag(item, name));
-  if (options.required && flags.length === 0) throw new InputError(`${name} is empty: give at least one flag, e.g. \\Seen.`);
+  if (options.required && flags.length === 0)
+    throw new InputError(`${name} is empty: give at least one flag, e.g. \\Seen.`);
   return Array.from(new Set(flags));
 }
 
@@ -183,12 +219,18 @@ function parseJsonList(value: string, name: string): unknown[] {
 }
 
 /** A whole number within bounds; "" gives the default. */
-export function parseLimit(value: unknown, name: string, bounds: { min: number; max: number; fallback: number }): number {
+export function parseLimit(
+  value: unknown,
+  name: string,
+  bounds: { min: number; max: number; fallback: number },
+): number {
   const text = asText(value, name);
   if (text === "") return bounds.fallback;
-  if (!/^\d+$/.test(text)) throw new InputError(`${name} ${describe(value)} is not a whole number.`);
+  if (!/^\d+$/.test(text))
+    throw new InputError(`${name} ${describe(value)} is not a whole number.`);
   const n = Number(text);
-  if (n < bounds.min || n > bounds.max) throw new InputError(`${name} must be from ${bounds.min} to ${bounds.max}, not ${n}.`);
+  if (n < bounds.min || n > bounds.max)
+    throw new InputError(`${name} must be from ${bounds.min} to ${bounds.max}, not ${n}.`);
   return n;
 }
 

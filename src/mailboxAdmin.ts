@@ -16,7 +16,8 @@ export function checkRename(path: string, newPath: string): void {
     );
   }
   if (isInbox(newPath)) throw new InputError("New Path cannot be INBOX: INBOX always exists.");
-  if (path === newPath) throw new InputError(`New Path is the same as Path ("${path}"): nothing to rename.`);
+  if (path === newPath)
+    throw new InputError(`New Path is the same as Path ("${path}"): nothing to rename.`);
 }
 
 export interface Created {
@@ -44,14 +45,21 @@ export async function createMailbox(session: Session, path: string): Promise<Cre
 }
 
 /** Renames `path` to `newPath` after checking that the source exists and the new name is free. */
-export async function renameMailbox(session: Session, path: string, newPath: string): Promise<{ path: string; newPath: string }> {
+export async function renameMailbox(
+  session: Session,
+  path: string,
+  newPath: string,
+): Promise<{ path: string; newPath: string }> {
   const doing = `rename the mailbox "${path}" to "${newPath}"`;
   await session.requireMailbox({ doing, mailbox: path });
   if (await session.mailboxExists(newPath)) {
-    throw new ImapError(`Could not ${doing}: a mailbox named "${newPath}" already exists. Nothing was changed; choose another name.`, {
-      code: "MAILBOX_EXISTS",
-      mailbox: newPath,
-    });
+    throw new ImapError(
+      `Could not ${doing}: a mailbox named "${newPath}" already exists. Nothing was changed; choose another name.`,
+      {
+        code: "MAILBOX_EXISTS",
+        mailbox: newPath,
+      },
+    );
   }
   return session.run({ doing, mailbox: path }, () => session.client.mailboxRename(path, newPath));
 }

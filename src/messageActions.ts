@@ -5,10 +5,19 @@
  */
 import { action } from "@prismatic-io/spectral";
 import { InputError } from "./errors";
-import { connectionInput, destinationInput, flagsInput, mailboxInput, parseFlags, parseMailbox, parseUidSet, uidsInput } from "./inputs";
-import { changeFlags, transferMessages } from "./messages";
-import type { FlagChange } from "./messages";
+import {
+  connectionInput,
+  destinationInput,
+  flagsInput,
+  mailboxInput,
+  parseFlags,
+  parseMailbox,
+  parseUidSet,
+  uidsInput,
+} from "./inputs";
 import { samePath } from "./mailboxes";
+import type { FlagChange } from "./messages";
+import { changeFlags, transferMessages } from "./messages";
 import { toJson } from "./serialize";
 import { withSession } from "./session";
 
@@ -21,12 +30,19 @@ interface Display {
 export function flagAction(change: FlagChange, display: Display) {
   return action({
     display,
-    inputs: { connection: connectionInput, mailbox: mailboxInput, uids: uidsInput, flags: flagsInput },
+    inputs: {
+      connection: connectionInput,
+      mailbox: mailboxInput,
+      uids: uidsInput,
+      flags: flagsInput,
+    },
     perform: async (context, params) => {
       const mailbox = parseMailbox(params.mailbox);
       const uids = parseUidSet(params.uids);
       const flags = parseFlags(params.flags, { required: true });
-      const result = await withSession(params.connection, context, (session) => changeFlags(session, mailbox, uids, flags, change));
+      const result = await withSession(params.connection, context, (session) =>
+        changeFlags(session, mailbox, uids, flags, change),
+      );
       return { data: toJson(result) };
     },
     examplePayload: {
@@ -47,7 +63,10 @@ export function transferAction(mode: "copy" | "move", display: Display) {
     display,
     inputs: {
       connection: connectionInput,
-      mailbox: { ...mailboxInput, comments: "Full path of the mailbox the messages are in now (the source), e.g. INBOX." },
+      mailbox: {
+        ...mailboxInput,
+        comments: "Full path of the mailbox the messages are in now (the source), e.g. INBOX.",
+      },
       uids: uidsInput,
       destination: destinationInput,
     },
@@ -57,9 +76,13 @@ export function transferAction(mode: "copy" | "move", display: Display) {
       const destination = parseMailbox(params.destination, "Destination");
       // A copy within one mailbox makes duplicates, as asked; a move there would change nothing.
       if (mode === "move" && samePath(destination, mailbox)) {
-        throw new InputError(`Destination "${destination}" is the mailbox the messages are in: give another mailbox.`);
+        throw new InputError(
+          `Destination "${destination}" is the mailbox the messages are in: give another mailbox.`,
+        );
       }
-      const result = await withSession(params.connection, context, (session) => transferMessages(session, mailbox, uids, destination, mode));
+      const result = await withSession(params.connection, context, (session) =>
+        transferMessages(session, mailbox, uids, destination, mode),
+      );
       return { data: toJson(result) };
     },
     examplePayload: {

@@ -1,5 +1,5 @@
-import { messageIdOf, requestedIntervals, uidSetOf } from "./messages";
 import { parseUidSet } from "./inputs";
+import { messageIdOf, requestedIntervals, uidSetOf } from "./messages";
 
 describe("requestedIntervals", () => {
   test("merges singles and ranges; n:* means n and above; a lone * is the highest UID", () => {

@@ -4,8 +4,8 @@
  * nothing is expunged that was not asked for, also on servers without UIDPLUS or MOVE.
  */
 import type { FetchMessageObject, MailboxObject } from "imapflow";
-import { ImapError } from "./errors";
 import type { Operation } from "./errors";
+import { ImapError } from "./errors";
 import type { UidSet } from "./inputs";
 import { flagList } from "./serialize";
 import type { Session } from "./session";
@@ -59,12 +59,15 @@ export function requestedIntervals(wanted: UidSet, highest: number): Interval[] 
  * so the range names exactly these messages. Without `within`, only consecutive UIDs are joined.
  */
 export function uidSetOf(uids: number[], within?: Interval[]): string {
-  const groupOf = (uid: number) => (within ? within.findIndex((iv) => uid >= iv.lo && uid <= iv.hi) : -1);
+  const groupOf = (uid: number) =>
+    within ? within.findIndex((iv) => uid >= iv.lo && uid <= iv.hi) : -1;
   const parts: string[] = [];
   let start = 0;
   for (let i = 1; i <= uids.length; i += 1) {
     const joined =
-      i < uids.length && (uids[i] === uids[i - 1] + 1 || (groupOf(uids[i]) >= 0 && groupOf(uids[i]) === groupOf(uids[i - 1])));
+      i < uids.length &&
+      (uids[i] === uids[i - 1] + 1 ||
+        (groupOf(uids[i]) >= 0 && groupOf(uids[i]) === groupOf(uids[i - 1])));
     if (joined) continue;
     parts.push(i - 1 === start ? String(uids[start]) : `${uids[start]}:${uids[i - 1]}`);
     start = i;
@@ -79,19 +82,27 @@ const list = (uids: number[]) => uids.join(", ");
  * ranges match whatever exists in them, and a set that matches nothing is an error. The UIDs the
  * server returns are checked: some servers answer a missing UID with another message.
  */
-export async function resolveUids(session: Session, box: MailboxObject, wanted: UidSet, doing: string): Promise<Resolved> {
+export async function resolveUids(
+  session: Session,
+  box: MailboxObject,
+  wanted: UidSet,
+  doing: string,
+): Promise<Resolved> {
   const mailbox = box.path;
   // imapflow turns a lone "*" into the last sequence number; "*:*" names the same message by UID.
   const set = wanted.text === "*" ? "*:*" : wanted.text;
   const rows =
     box.exists === 0
       ? []
-      : await session.run({ doing, mailbox, uid: wanted.text }, () => session.client.fetchAll(set, { uid: true, flags: true }, { uid: true }));
+      : await session.run({ doing, mailbox, uid: wanted.text }, () =>
+          session.client.fetchAll(set, { uid: true, flags: true }, { uid: true }),
+        );
   const highest = rows.reduce((max, row) => Math.max(max, row.uid), 0);
   const intervals = requestedIntervals(wanted, highest);
   const flags = new Map<number, string[]>();
   for (const row of rows) {
-    if (intervals.some((iv) => row.uid >= iv.lo && row.uid <= iv.hi)) flags.set(row.uid, Array.from(row.flags ?? []));
+    if (intervals.some((iv) => row.uid >= iv.lo && row.uid <= iv.hi))
+      flags.set(row.uid, Array.from(row.flags ?? []));
   }
   const missing = wanted.singles.filter((uid) => !flags.has(uid));
   if (missing.length > 0) {
@@ -101,18 +112,25 @@ export async function resolveUids(session: Session, box: MailboxObject, wanted: 
     );
   }
   if (flags.size === 0) {
-    throw new ImapError(`Could not ${doing}: no message in the mailbox "${mailbox}" matches UIDs ${wanted.text}, so nothing was changed.`, {
-      code: "MESSAGE_NOT_FOUND",
-      mailbox,
-      uid: wanted.text,
-    });
+    throw new ImapError(
+      `Could not ${doing}: no message in the mailbox "${mailbox}" matches UIDs ${wanted.text}, so nothing was changed.`,
+      {
+        code: "MESSAGE_NOT_FOUND",
+        mailbox,
+        uid: wanted.text,
+      },
+    );
   }
   const uids = Array.from(flags.keys()).sort((a, b) => a - b);
   return { uids, set: uidSetOf(uids, intervals), flags };
 }
 
 /** The flags of the resolved messages now (as flagList shows them); a message another client expunged meanwhile is left out. */
-export async function readFlags(session: Session, mailbox: string, target: Resolved): Promise<MessageFlags[]> {
+export async function readFlags(
+  session: Session,
+  mailbox: string,
+  target: Resolved,
+): Promise<MessageFlags[]> {
   const rows = await session.run({ doing: "read the flags back", mailbox, uid: target.set }, () =>
     session.client.fetchAll(target.set, { uid: true, flags: true }, { uid: true }),
   );
@@ -125,7 +143,11 @@ export async function readFlags(session: Session, mailbox: string, target: Resol
 
 export type FlagChange = "add" | "remove" | "set";
 
-const CHANGE_DOING: Record<FlagChange, string> = { add: "add flags", remove: "remove flags", set: "set flags" };
+const CHANGE_DOING: Record<FlagChange, string> = {
+  add: "add flags",
+  remove: "remove flags",
+  set: "set flags",
+};
 
 /** Adds, removes or replaces flags of the messages `wanted` names; returns the flags they have afterwards. */
 export async function changeFlags(
@@ -139,7 +161,10 @@ export async function changeFlags(
   return session.withMailbox(mailbox, { readOnly: false }, async (box) => {
     // imapflow silently drops a flag the mailbox cannot keep; say so instead.
     const permanent = box.permanentFlags;
-    const refused = change === "remove" || !permanent || permanent.has("\\*") ? [] : flags.filter((flag) => !permanent.has(flag));
+    const refused =
+      change === "remove" || !permanent || permanent.has("\\*")
+        ? []
+        : flags.filter((flag) => !permanent.has(flag));
     if (refused.length > 0) {
       throw new ImapError(
         `Could not ${doing}: the mailbox "${box.path}" cannot keep the flag ${refused.join(", ")} (it keeps ${Array.from(permanent ?? []).join(" ") || "no flags"}). Nothing was changed.`,
@@ -149,26 +174,40 @@ export async function changeFlags(
     const target = await resolveUids(session, box, wanted, doing);
     const op: Operation = { doing, mailbox: box.path, uid: target.set };
     const client = session.client;
-    if (change === "add") await session.run(op, () => client.messageFlagsAdd(target.set, flags, { uid: true }));
-    else if (change === "remove") await session.run(op, () => client.messageFlagsRemove(target.set, flags, { uid: true }));
+    if (change === "add")
+      await session.run(op, () => client.messageFlagsAdd(target.set, flags, { uid: true }));
+    else if (change === "remove")
+      await session.run(op, () => client.messageFlagsRemove(target.set, flags, { uid: true }));
     else await session.run(op, () => client.messageFlagsSet(target.set, flags, { uid: true }));
     return { mailbox: box.path, messages: await readFlags(session, box.path, target) };
   });
 }
 
 /** Messages other than `target` that carry \Deleted: a plain EXPUNGE would remove them too. */
-async function othersDeleted(session: Session, mailbox: string, target: Resolved, doing: string): Promise<number[]> {
+async function othersDeleted(
+  session: Session,
+  mailbox: string,
+  target: Resolved,
+  doing: string,
+): Promise<number[]> {
   const op = { doing: `${doing} (look for other deleted messages)`, mailbox };
   // Dovecot answers SEARCH from the session's last view of the mailbox: a \Deleted flag another
   // client set since then is missing from the result, yet EXPUNGE would remove that message.
   // NOOP brings the view up to date first.
   await session.exec(op, () => session.client.noop());
-  const deleted = await session.run(op, () => session.client.search({ deleted: true }, { uid: true }));
+  const deleted = await session.run(op, () =>
+    session.client.search({ deleted: true }, { uid: true }),
+  );
   const ours = new Set(target.uids);
   return deleted.filter((uid) => !ours.has(uid));
 }
 
-function unsafeExpunge(mailbox: string, target: Resolved, others: number[], doing: string): ImapError {
+function unsafeExpunge(
+  mailbox: string,
+  target: Resolved,
+  others: number[],
+  doing: string,
+): ImapError {
   return new ImapError(
     `Could not ${doing} (UID ${list(target.uids)} in mailbox "${mailbox}"): the server has no UIDPLUS extension, so removing a message takes a plain EXPUNGE, which would also remove the other messages marked \\Deleted but not yet expunged (UID ${list(others)}). Nothing was changed. Expunge or undelete those messages first, then retry.`,
     { code: "UNSAFE_EXPUNGE", mailbox, uid: target.set },
@@ -179,7 +218,12 @@ function unsafeExpunge(mailbox: string, target: Resolved, others: number[], doin
  * Without UIDPLUS: refuses, before anything changes, when a plain EXPUNGE would remove messages
  * other than `target`. With UIDPLUS there is nothing to check.
  */
-export async function refuseUnsafeExpunge(session: Session, mailbox: string, target: Resolved, doing: string): Promise<void> {
+export async function refuseUnsafeExpunge(
+  session: Session,
+  mailbox: string,
+  target: Resolved,
+  doing: string,
+): Promise<void> {
   if (session.has("UIDPLUS")) return;
   const others = await othersDeleted(session, mailbox, target, doing);
   if (others.length > 0) throw unsafeExpunge(mailbox, target, others, doing);
@@ -191,7 +235,12 @@ export async function refuseUnsafeExpunge(session: Session, mailbox: string, tar
  * other message carries \Deleted, checked before and again after flagging the targets; when another
  * client flagged one in between, the targets get their flags back and the call fails.
  */
-export async function expungeExactly(session: Session, mailbox: string, target: Resolved, doing: string): Promise<void> {
+export async function expungeExactly(
+  session: Session,
+  mailbox: string,
+  target: Resolved,
+  doing: string,
+): Promise<void> {
   const op: Operation = { doing, mailbox, uid: target.set };
   const client = session.client;
   if (session.has("UIDPLUS")) {
@@ -203,7 +252,10 @@ export async function expungeExactly(session: Session, mailbox: string, target: 
   const others = await othersDeleted(session, mailbox, target, doing);
   if (others.length > 0) {
     const flagged = target.uids.filter((uid) => !hasFlag(target.flags.get(uid) ?? [], "\\Deleted"));
-    if (flagged.length > 0) await session.run(op, () => client.messageFlagsRemove(uidSetOf(flagged), ["\\Deleted"], { uid: true }));
+    if (flagged.length > 0)
+      await session.run(op, () =>
+        client.messageFlagsRemove(uidSetOf(flagged), ["\\Deleted"], { uid: true }),
+      );
     throw unsafeExpunge(mailbox, target, others, doing);
   }
   await session.run(op, () => client.messageDelete(target.set, { uid: true }));
@@ -213,7 +265,12 @@ export async function expungeExactly(session: Session, mailbox: string, target: 
 export async function deleteOne(session: Session, mailbox: string, uid: number): Promise<true> {
   const doing = "delete the message";
   return session.withMailbox(mailbox, { readOnly: false }, async (box) => {
-    const target = await resolveUids(session, box, { text: String(uid), singles: [uid], ranges: [] }, doing);
+    const target = await resolveUids(
+      session,
+      box,
+      { text: String(uid), singles: [uid], ranges: [] },
+      doing,
+    );
     await expungeExactly(session, box.path, target, doing);
     return true as const;
   });
@@ -237,7 +294,13 @@ export interface Identity {
 }
 
 /** UID, Message-ID and size of the messages of `set` whose UID is at least `from`, ascending. */
-export async function identities(session: Session, mailbox: string, set: string, doing: string, from = 1): Promise<Identity[]> {
+export async function identities(
+  session: Session,
+  mailbox: string,
+  set: string,
+  doing: string,
+  from = 1,
+): Promise<Identity[]> {
   const rows: FetchMessageObject[] = await session.run({ doing, mailbox, uid: set }, () =>
     session.client.fetchAll(set, { uid: true, size: true, headers: ["message-id"] }, { uid: true }),
   );
@@ -266,7 +329,15 @@ async function findCopies(
         { code: "COPY_INCOMPLETE", mailbox: destination },
       );
     }
-    return box.exists === 0 ? [] : identities(session, destination, `${before.uidNext}:*`, `${doing} (find the copies)`, before.uidNext);
+    return box.exists === 0
+      ? []
+      : identities(
+          session,
+          destination,
+          `${before.uidNext}:*`,
+          `${doing} (find the copies)`,
+          before.uidNext,
+        );
   });
   const waiting = new Map<string, number[]>();
   for (const copy of arrived) {
@@ -302,21 +373,31 @@ export async function transferMessages(
   destination: string,
   mode: "copy" | "move",
 ): Promise<Transfer> {
-  const doing = mode === "copy" ? `copy messages to "${destination}"` : `move messages to "${destination}"`;
+  const doing =
+    mode === "copy" ? `copy messages to "${destination}"` : `move messages to "${destination}"`;
   const uidPlus = session.has("UIDPLUS");
   const byMove = mode === "move" && session.has("MOVE");
-  const dest = await session.run({ doing: "open the destination mailbox", mailbox: destination }, () =>
-    session.client.status(destination, { uidNext: true, uidValidity: true }),
+  const dest = await session.run(
+    { doing: "open the destination mailbox", mailbox: destination },
+    () => session.client.status(destination, { uidNext: true, uidValidity: true }),
   );
   const before = { uidNext: dest.uidNext ?? 1, uidValidity: dest.uidValidity ?? BigInt(0) };
   const first = await session.withMailbox(source, { readOnly: mode === "copy" }, async (box) => {
     const target = await resolveUids(session, box, wanted, doing);
     const sources = uidPlus ? [] : await identities(session, box.path, target.set, doing);
     // Refused here, before the copy, so that nothing changes in the common case.
-    if (mode === "move" && !byMove) await refuseUnsafeExpunge(session, box.path, target, "remove the copied messages from the source");
+    if (mode === "move" && !byMove)
+      await refuseUnsafeExpunge(
+        session,
+        box.path,
+        target,
+        "remove the copied messages from the source",
+      );
     const op: Operation = { doing, mailbox: box.path, uid: target.set };
     const result = await session.run(op, () =>
-      byMove ? session.client.messageMove(target.set, destination, { uid: true }) : session.client.messageCopy(target.set, destination, { uid: true }),
+      byMove
+        ? session.client.messageMove(target.set, destination, { uid: true })
+        : session.client.messageCopy(target.set, destination, { uid: true }),
     );
     const map = uidPlus ? (result.uidMap ?? new Map<number, number>()) : undefined;
     if (mode === "move" && !byMove && map) {
@@ -324,7 +405,8 @@ export async function transferMessages(
       await expungeExactly(session, box.path, target, "remove the copied messages from the source");
     }
     // The destination's UIDVALIDITY: the one COPYUID reports, else the one STATUS gave before.
-    const uidValidity = uidPlus && result.uidValidity !== undefined ? result.uidValidity : before.uidValidity;
+    const uidValidity =
+      uidPlus && result.uidValidity !== undefined ? result.uidValidity : before.uidValidity;
     return { path: box.path, target, sources, map, uidValidity, sourceValidity: box.uidValidity };
   });
   const map = first.map ?? (await findCopies(session, destination, before, first.sources, doing));
@@ -337,19 +419,32 @@ export async function transferMessages(
           { code: "COPY_INCOMPLETE", mailbox: first.path },
         );
       }
-      await expungeExactly(session, box.path, first.target, "remove the copied messages from the source");
+      await expungeExactly(
+        session,
+        box.path,
+        first.target,
+        "remove the copied messages from the source",
+      );
     });
   }
   return {
     path: first.path,
     destination,
     uidValidity: first.uidValidity.toString(),
-    uidMap: first.target.uids.map((uid) => ({ sourceUid: uid, destinationUid: map.get(uid) ?? null })),
+    uidMap: first.target.uids.map((uid) => ({
+      sourceUid: uid,
+      destinationUid: map.get(uid) ?? null,
+    })),
   };
 }
 
 /** A move by copy removes nothing unless every message demonstrably arrived. */
-function refuseIncomplete(source: string, destination: string, target: Resolved, map: Map<number, number>): void {
+function refuseIncomplete(
+  source: string,
+  destination: string,
+  target: Resolved,
+  map: Map<number, number>,
+): void {
   const missing = target.uids.filter((uid) => !map.has(uid));
   if (missing.length === 0) return;
   throw new ImapError(

@@ -5,10 +5,16 @@
  */
 import { Readable } from "node:stream";
 import libmime from "libmime";
-import type { AddressObject, AttachmentStream, EmailAddress, HeaderLines, MessageText } from "mailparser";
+import type {
+  AddressObject,
+  AttachmentStream,
+  EmailAddress,
+  HeaderLines,
+  MessageText,
+} from "mailparser";
 import { ImapError } from "./errors";
-import { isoDate } from "./serialize";
 import type { Address } from "./serialize";
+import { isoDate } from "./serialize";
 
 export interface ParseOptions {
   /** Keep the bytes of attachments up to `maxAttachmentSize` (decoded) bytes each. */
@@ -73,13 +79,19 @@ function headersObject(lines: HeaderLines): Record<string, string | string[]> {
     else grouped.set(key, [headerValue(line)]);
   }
   // fromEntries defines own properties: a header named __proto__ cannot reach the prototype
-  return Object.fromEntries(Array.from(grouped, ([key, values]) => [key, values.length === 1 ? values[0] : values]));
+  return Object.fromEntries(
+    Array.from(grouped, ([key, values]) => [key, values.length === 1 ? values[0] : values]),
+  );
 }
 
 function addresses(value: AddressObject | AddressObject[] | undefined): Address[] {
   const flatten = (entry: EmailAddress): Address[] =>
-    entry.group ? entry.group.flatMap(flatten) : [{ name: entry.name ?? "", address: entry.address ?? "" }];
-  return (value === undefined ? [] : ([] as AddressObject[]).concat(value)).flatMap((object) => object.value.flatMap(flatten));
+    entry.group
+      ? entry.group.flatMap(flatten)
+      : [{ name: entry.name ?? "", address: entry.address ?? "" }];
+  return (value === undefined ? [] : ([] as AddressObject[]).concat(value)).flatMap((object) =>
+    object.value.flatMap(flatten),
+  );
 }
 
 function firstHeader(headers: Record<string, string | string[]>, key: string): string | undefined {
@@ -96,7 +108,8 @@ function headerDate(headers: Record<string, string | string[]>): string | null {
 }
 
 function* slices(source: Buffer, size = 64 * 1024): Generator<Buffer> {
-  for (let start = 0; start < source.length; start += size) yield source.subarray(start, start + size);
+  for (let start = 0; start < source.length; start += size)
+    yield source.subarray(start, start + size);
 }
 
 /**
@@ -145,7 +158,11 @@ function unparseable(err: unknown, where: { mailbox: string; uid: number }): Ima
 }
 
 /** Parses `source`; with `where`, a failure is an ImapError naming the message, else mailparser's own error. */
-export async function parseMessage(source: Buffer, options: ParseOptions, where?: { mailbox: string; uid: number }): Promise<ParsedMessage> {
+export async function parseMessage(
+  source: Buffer,
+  options: ParseOptions,
+  where?: { mailbox: string; uid: number },
+): Promise<ParsedMessage> {
   // Loaded on first use: most steps never parse a message, and every step pays the bundle's load time.
   const { MailParser } = await import("mailparser");
   return new Promise((resolve, rejectWith) => {
@@ -166,10 +183,13 @@ export async function parseMessage(source: Buffer, options: ParseOptions, where?
         return;
       }
       // The parser waits for release() before it goes on: one attachment at a time.
-      readAttachment(item, options).then((attachment) => {
-        attachments.push(attachment);
-        item.release?.();
-      }, (err: unknown) => parser.destroy(err instanceof Error ? err : new Error(String(err))));
+      readAttachment(item, options).then(
+        (attachment) => {
+          attachments.push(attachment);
+          item.release?.();
+        },
+        (err: unknown) => parser.destroy(err instanceof Error ? err : new Error(String(err))),
+      );
     });
     // on, not once: a second error event without a listener would crash the process.
     parser.on("error", reject);
@@ -180,7 +200,8 @@ export async function parseMessage(source: Buffer, options: ParseOptions, where?
         date: headerDate(headers),
         messageId: parser.messageId ?? "",
         inReplyTo: parser.inReplyTo ?? "",
-        references: parser.references === undefined ? [] : ([] as string[]).concat(parser.references),
+        references:
+          parser.references === undefined ? [] : ([] as string[]).concat(parser.references),
         from: addresses(parser.from),
         to: addresses(parser.to),
         cc: addresses(parser.cc),

@@ -1,5 +1,5 @@
-import { decodeQuotedPrintable, decodeTransferEncoding, listParts, parsePartId } from "./parts";
 import type { MessageStructureObject } from "imapflow";
+import { decodeQuotedPrintable, decodeTransferEncoding, listParts, parsePartId } from "./parts";
 
 const qp = (text: string) => decodeQuotedPrintable(Buffer.from(text, "latin1")).toString("latin1");
 
@@ -22,9 +22,13 @@ describe("decodeQuotedPrintable", () => {
 
 describe("decodeTransferEncoding", () => {
   test("base64 with line breaks; 7bit, 8bit and unknown encodings as they are", () => {
-    expect(decodeTransferEncoding(Buffer.from("SGVs\r\nbG8=\r\n"), "base64").toString()).toBe("Hello");
+    expect(decodeTransferEncoding(Buffer.from("SGVs\r\nbG8=\r\n"), "base64").toString()).toBe(
+      "Hello",
+    );
     expect(decodeTransferEncoding(Buffer.from("as is"), "8bit").toString()).toBe("as is");
-    expect(decodeTransferEncoding(Buffer.from("begin 644 x"), "x-uuencode").toString()).toBe("begin 644 x");
+    expect(decodeTransferEncoding(Buffer.from("begin 644 x"), "x-uuencode").toString()).toBe(
+      "begin 644 x",
+    );
   });
 });
 
@@ -36,15 +40,31 @@ describe("listParts", () => {
       {
         part: "2",
         type: "message/rfc822",
-        childNodes: [{ part: "2", type: "multipart/alternative", childNodes: [{ part: "2.1", type: "text/plain" }, { part: "2.2", type: "text/html" }] }],
+        childNodes: [
+          {
+            part: "2",
+            type: "multipart/alternative",
+            childNodes: [
+              { part: "2.1", type: "text/plain" },
+              { part: "2.2", type: "text/html" },
+            ],
+          },
+        ],
       },
       { part: "3", type: "message/rfc822", childNodes: [{ part: "3", type: "text/plain" }] },
-      { part: "4", type: "application/octet-stream", encoding: "BASE64", dispositionParameters: { filename: "a.pdf" } },
+      {
+        part: "4",
+        type: "application/octet-stream",
+        encoding: "BASE64",
+        dispositionParameters: { filename: "a.pdf" },
+      },
     ],
   };
 
   test("numbers parts as IMAP does: a single-part body of attached message N is N.1", () => {
-    expect(listParts(structure, { intoMessages: true }).map((part) => [part.partId, part.contentType])).toEqual([
+    expect(
+      listParts(structure, { intoMessages: true }).map((part) => [part.partId, part.contentType]),
+    ).toEqual([
       ["1", "text/plain"],
       ["2", "message/rfc822"],
       ["2.1", "text/plain"],
@@ -53,12 +73,22 @@ describe("listParts", () => {
       ["3.1", "text/plain"],
       ["4", "application/pdf"],
     ]);
-    expect(listParts(structure, { intoMessages: false }).map((part) => part.partId)).toEqual(["1", "2", "3", "4"]);
-    expect(listParts(structure, { intoMessages: false })[3]).toMatchObject({ filename: "a.pdf", encoding: "base64" });
+    expect(listParts(structure, { intoMessages: false }).map((part) => part.partId)).toEqual([
+      "1",
+      "2",
+      "3",
+      "4",
+    ]);
+    expect(listParts(structure, { intoMessages: false })[3]).toMatchObject({
+      filename: "a.pdf",
+      encoding: "base64",
+    });
   });
 
   test("the body of a single-part message is part 1", () => {
-    expect(listParts({ type: "application/pdf" }, { intoMessages: true }).map((part) => part.partId)).toEqual(["1"]);
+    expect(
+      listParts({ type: "application/pdf" }, { intoMessages: true }).map((part) => part.partId),
+    ).toEqual(["1"]);
   });
 });
 
@@ -66,6 +96,7 @@ describe("parsePartId", () => {
   test("takes part numbers, refuses anything else", () => {
     expect(parsePartId("1.2.10")).toBe("1.2.10");
     expect(parsePartId(undefined)).toBeUndefined();
-    for (const bad of ["", "0", "1.0", "01", "1.", "TEXT", "1.MIME", "-1"]) expect(() => parsePartId(bad)).toThrow("is not a body part number");
+    for (const bad of ["", "0", "1.0", "01", "1.", "TEXT", "1.MIME", "-1"])
+      expect(() => parsePartId(bad)).toThrow("is not a body part number");
   });
 });

@@ -3,8 +3,9 @@
  * that must exist, finding a part by part id or file name, and fetching only that part with its
  * transfer encoding removed.
  */
-import libmime from "libmime";
+
 import type { FetchMessageObject, FetchQueryObject, MessageStructureObject } from "imapflow";
+import libmime from "libmime";
 import { ImapError, InputError } from "./errors";
 import type { Session } from "./session";
 
@@ -27,7 +28,15 @@ export async function fetchExisting(
   options: { binary?: boolean } = {},
 ): Promise<FetchMessageObject> {
   const op = { doing: "fetch the message", mailbox, uid };
-  const message = await session.run(op, async () => (await session.client.fetchOne(String(uid), { ...query, uid: true }, { ...options, uid: true })) || null);
+  const message = await session.run(
+    op,
+    async () =>
+      (await session.client.fetchOne(
+        String(uid),
+        { ...query, uid: true },
+        { ...options, uid: true },
+      )) || null,
+  );
   if (message !== null && message.uid === uid) return message;
   if (!session.client.usable) throw session.refused(op);
   throw messageNotFound(mailbox, uid);
@@ -38,7 +47,11 @@ export async function fetchExisting(
  * servers answer NIL for a message or part they cannot read (a damaged message store): that is an
  * error, never an empty file or an empty message.
  */
-export function contentOf(message: FetchMessageObject, section: string, where: { mailbox: string; uid: number }): Buffer {
+export function contentOf(
+  message: FetchMessageObject,
+  section: string,
+  where: { mailbox: string; uid: number },
+): Buffer {
   const content = section === "" ? message.source : message.bodyParts?.get(section);
   if (content) return content;
   const what = section === "" ? "the message" : `body part ${section} of the message`;
@@ -51,7 +64,8 @@ export function contentOf(message: FetchMessageObject, section: string, where: {
 /** The content type a part is reported with: as declared, except that a generic one is guessed from the file name (as mailparser does). */
 export function reportedContentType(declared: string, filename: string | null): string {
   const type = declared.toLowerCase();
-  if (type === "application/octet-stream" && filename) return libmime.detectMimeType(filename) || type;
+  if (type === "application/octet-stream" && filename)
+    return libmime.detectMimeType(filename) || type;
   return type;
 }
 
@@ -78,7 +92,9 @@ function bodyPart(node: MessageStructureObject, partId: string): BodyPart {
     filename,
     encoding: (node.encoding ?? "7bit").toLowerCase(),
     multipart: isMultipart(node),
-    children: isMultipart(node) ? (node.childNodes ?? []).flatMap((child) => (child.part ? [child.part] : [])) : [],
+    children: isMultipart(node)
+      ? (node.childNodes ?? []).flatMap((child) => (child.part ? [child.part] : []))
+      : [],
   };
 }
 
@@ -86,7 +102,10 @@ function bodyPart(node: MessageStructureObject, partId: string): BodyPart {
  * Every part that has a number, in document order. `intoMessages: false` leaves out the parts
  * inside attached messages (message/rfc822), which getMessage reports as one attachment each.
  */
-export function listParts(structure: MessageStructureObject, options: { intoMessages: boolean }): BodyPart[] {
+export function listParts(
+  structure: MessageStructureObject,
+  options: { intoMessages: boolean },
+): BodyPart[] {
   const out: BodyPart[] = [];
   // partId "" is a node without a number of its own: the multipart root of a message.
   const visit = (node: MessageStructureObject, partId: string) => {
@@ -111,17 +130,22 @@ const PART_ID = /^[1-9]\d*(?:\.[1-9]\d*)*$/;
 export function parsePartId(value: string | undefined, name = "Part ID"): string | undefined {
   if (value === undefined) return undefined;
   if (!PART_ID.test(value)) {
-    throw new InputError(`${name} "${value}" is not a body part number: give one such as 2 or 1.2 (the partId of an attachment from Get Message).`);
+    throw new InputError(
+      `${name} "${value}" is not a body part number: give one such as 2 or 1.2 (the partId of an attachment from Get Message).`,
+    );
   }
   return value;
 }
 
 function partNotFound(mailbox: string, uid: number, detail: string): ImapError {
-  return new ImapError(`${detail} (UID ${uid} in mailbox "${mailbox}"). Get Message lists the attachments with their partId.`, {
-    code: "PART_NOT_FOUND",
-    mailbox,
-    uid,
-  });
+  return new ImapError(
+    `${detail} (UID ${uid} in mailbox "${mailbox}"). Get Message lists the attachments with their partId.`,
+    {
+      code: "PART_NOT_FOUND",
+      mailbox,
+      uid,
+    },
+  );
 }
 
 /** The part named by `partId`, or else the one part whose file name is `filename`. */
@@ -132,10 +156,16 @@ export function choosePart(
 ): BodyPart {
   const { mailbox, uid } = where;
   if (wanted.partId !== undefined) {
-    const part = listParts(structure, { intoMessages: true }).find((candidate) => candidate.partId === wanted.partId);
+    const part = listParts(structure, { intoMessages: true }).find(
+      (candidate) => candidate.partId === wanted.partId,
+    );
     if (!part) throw partNotFound(mailbox, uid, `The message has no body part ${wanted.partId}`);
     if (part.multipart) {
-      throw partNotFound(mailbox, uid, `Body part ${part.partId} is a ${part.contentType} container, not a single part: use one of its parts (${part.children.join(", ")})`);
+      throw partNotFound(
+        mailbox,
+        uid,
+        `Body part ${part.partId} is a ${part.contentType} container, not a single part: use one of its parts (${part.children.join(", ")})`,
+      );
     }
     return part;
   }
@@ -148,8 +178,14 @@ export function choosePart(
       { code: "PART_AMBIGUOUS", mailbox, uid },
     );
   }
-  const names = parts.flatMap((part) => (part.filename === null ? [] : [`"${part.filename}" (part ${part.partId})`]));
-  throw partNotFound(mailbox, uid, `The message has no attachment named "${wanted.filename}"; ${names.length ? `its files are ${names.join(", ")}` : "it has no named files"}`);
+  const names = parts.flatMap((part) =>
+    part.filename === null ? [] : [`"${part.filename}" (part ${part.partId})`],
+  );
+  throw partNotFound(
+    mailbox,
+    uid,
+    `The message has no attachment named "${wanted.filename}"; ${names.length ? `its files are ${names.join(", ")}` : "it has no named files"}`,
+  );
 }
 
 /**
@@ -157,11 +193,22 @@ export function choosePart(
  * server decodes base64 and quoted-printable (and sends a quarter less than base64); otherwise
  * they are decoded here.
  */
-export async function fetchPart(session: Session, mailbox: string, uid: number, part: BodyPart): Promise<Buffer> {
+export async function fetchPart(
+  session: Session,
+  mailbox: string,
+  uid: number,
+  part: BodyPart,
+): Promise<Buffer> {
   // Not for an attached message: Dovecot's BINARY rewrites it, decoding the attachments inside.
   const encoded = part.encoding === "base64" || part.encoding === "quoted-printable";
   const binary = encoded && session.has("BINARY") && !part.contentType.startsWith("message/");
-  const message = await fetchExisting(session, mailbox, uid, { bodyParts: [part.partId] }, { binary });
+  const message = await fetchExisting(
+    session,
+    mailbox,
+    uid,
+    { bodyParts: [part.partId] },
+    { binary },
+  );
   const raw = contentOf(message, part.partId, { mailbox, uid });
   if (message.binaryParts?.has(part.partId)) return raw;
   return decodeTransferEncoding(raw, part.encoding);
@@ -192,7 +239,11 @@ export function decodeQuotedPrintable(raw: Buffer): Buffer {
     if (byte === 0x3d) {
       let next = i + 1;
       while (raw[next] === 0x20 || raw[next] === 0x09) next += 1;
-      if (next >= raw.length || raw[next] === 0x0a || (raw[next] === 0x0d && raw[next + 1] === 0x0a)) {
+      if (
+        next >= raw.length ||
+        raw[next] === 0x0a ||
+        (raw[next] === 0x0d && raw[next + 1] === 0x0a)
+      ) {
         i = raw[next] === 0x0d ? next + 1 : next;
         trailing = -1;
         continue;
@@ -225,18 +276,29 @@ export interface WantedPart {
 }
 
 /** The part asked for: a part id, or else a file name; one of them is needed. */
-export function parseWantedPart(partId: string | undefined, filename: string | undefined): WantedPart {
+export function parseWantedPart(
+  partId: string | undefined,
+  filename: string | undefined,
+): WantedPart {
   const id = parsePartId(partId);
   if (id === undefined && filename === undefined) {
-    throw new InputError("Give the Part ID of the attachment (the partId Get Message lists) or, when it is not known, its File Name.");
+    throw new InputError(
+      "Give the Part ID of the attachment (the partId Get Message lists) or, when it is not known, its File Name.",
+    );
   }
   return id !== undefined ? { partId: id } : { filename };
 }
 
 /** Finds the part in the message's BODYSTRUCTURE, then fetches only that part. */
-export async function downloadPart(session: Session, mailbox: string, uid: number, wanted: WantedPart): Promise<{ part: BodyPart; data: Buffer }> {
+export async function downloadPart(
+  session: Session,
+  mailbox: string,
+  uid: number,
+  wanted: WantedPart,
+): Promise<{ part: BodyPart; data: Buffer }> {
   const { bodyStructure } = await fetchExisting(session, mailbox, uid, { bodyStructure: true });
-  if (!bodyStructure) throw partNotFound(mailbox, uid, "The server sent no body structure for the message");
+  if (!bodyStructure)
+    throw partNotFound(mailbox, uid, "The server sent no body structure for the message");
   const part = choosePart(bodyStructure, wanted, { mailbox, uid });
   return { part, data: await fetchPart(session, mailbox, uid, part) };
 }

@@ -2,7 +2,10 @@ import { readState } from "./poll";
 
 describe("readState", () => {
   const warnings: string[] = [];
-  const logger = { info: () => undefined, warn: (...args: unknown[]) => warnings.push(args.map(String).join(" ")) };
+  const logger = {
+    info: () => undefined,
+    warn: (...args: unknown[]) => warnings.push(args.map(String).join(" ")),
+  };
 
   beforeEach(() => {
     warnings.length = 0;
@@ -14,14 +17,25 @@ describe("readState", () => {
   });
 
   test("a state the trigger wrote is read back as it is", () => {
-    expect(readState({ mailbox: "INBOX", uidValidity: "1795652831", lastUid: 0 }, logger)).toEqual({ mailbox: "INBOX", uidValidity: "1795652831", lastUid: 0 });
+    expect(readState({ mailbox: "INBOX", uidValidity: "1795652831", lastUid: 0 }, logger)).toEqual({
+      mailbox: "INBOX",
+      uidValidity: "1795652831",
+      lastUid: 0,
+    });
   });
 
   test("a state the trigger did not write starts again, with a warning", () => {
-    for (const saved of [{ mailbox: "INBOX", uidValidity: 17, lastUid: 3 }, { mailbox: "INBOX", uidValidity: "17", lastUid: "3" }, { lastUid: 3 }, { mailbox: "INBOX", uidValidity: "17", lastUid: -1 }]) {
+    for (const saved of [
+      { mailbox: "INBOX", uidValidity: 17, lastUid: 3 },
+      { mailbox: "INBOX", uidValidity: "17", lastUid: "3" },
+      { lastUid: 3 },
+      { mailbox: "INBOX", uidValidity: "17", lastUid: -1 },
+    ]) {
       expect(readState(saved, logger)).toBeUndefined();
     }
     expect(warnings).toHaveLength(4);
-    expect(warnings[0]).toBe('New Emails: the saved polling state is not one this trigger wrote ({"mailbox":"INBOX","uidValidity":17,"lastUid":3}); starting again from the newest message.');
+    expect(warnings[0]).toBe(
+      'New Emails: the saved polling state is not one this trigger wrote ({"mailbox":"INBOX","uidValidity":17,"lastUid":3}); starting again from the newest message.',
+    );
   });
 });

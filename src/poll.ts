@@ -13,12 +13,12 @@
 import { ImapError } from "./errors";
 import { samePath } from "./mailboxes";
 import { uidSetOf } from "./messages";
-import { parseMessage } from "./parse";
 import type { ParsedAttachment } from "./parse";
-import { messageSummary } from "./serialize";
+import { parseMessage } from "./parse";
 import type { MessageSummary } from "./serialize";
-import { hasFlag } from "./session";
+import { messageSummary } from "./serialize";
 import type { Session } from "./session";
+import { hasFlag } from "./session";
 
 export interface PollState {
   mailbox: string;
@@ -41,7 +41,10 @@ export interface PollLogger {
 }
 
 /** What getMessage says about an attachment, without its bytes and checksum. */
-export type AttachmentMetadata = Pick<ParsedAttachment, "partId" | "filename" | "contentType" | "size" | "contentId" | "inline">;
+export type AttachmentMetadata = Pick<
+  ParsedAttachment,
+  "partId" | "filename" | "contentType" | "size" | "contentId" | "inline"
+>;
 
 export interface MessageContent {
   text: string | null;
@@ -62,13 +65,24 @@ export interface PollResult {
 const label = "New Emails";
 
 /** The saved state, or undefined when there is none (first poll) or it is not ours. */
-export function readState(saved: Record<string, unknown>, logger: PollLogger): PollState | undefined {
+export function readState(
+  saved: Record<string, unknown>,
+  logger: PollLogger,
+): PollState | undefined {
   if (Object.keys(saved).length === 0) return undefined;
   const { mailbox, uidValidity, lastUid } = saved;
-  if (typeof mailbox === "string" && typeof uidValidity === "string" && /^\d+$/.test(uidValidity) && Number.isSafeInteger(lastUid) && Number(lastUid) >= 0) {
+  if (
+    typeof mailbox === "string" &&
+    typeof uidValidity === "string" &&
+    /^\d+$/.test(uidValidity) &&
+    Number.isSafeInteger(lastUid) &&
+    Number(lastUid) >= 0
+  ) {
     return { mailbox, uidValidity, lastUid: Number(lastUid) };
   }
-  logger.warn(`${label}: the saved polling state is not one this trigger wrote (${JSON.stringify(saved)}); starting again from the newest message.`);
+  logger.warn(
+    `${label}: the saved polling state is not one this trigger wrote (${JSON.stringify(saved)}); starting again from the newest message.`,
+  );
   return undefined;
 }
 
@@ -81,22 +95,32 @@ function rebaseline(logger: PollLogger, mailbox: string, previous: string, curre
 }
 
 /** One poll. Returns the messages to deliver and the state to save once they are delivered. */
-export async function pollMailbox(session: Session, previous: PollState | undefined, options: PollOptions, logger: PollLogger): Promise<PollResult> {
+export async function pollMailbox(
+  session: Session,
+  previous: PollState | undefined,
+  options: PollOptions,
+  logger: PollLogger,
+): Promise<PollResult> {
   const { mailbox } = options;
   const status = await session.run({ doing: "read the status of the mailbox", mailbox }, () =>
     session.client.status(mailbox, { messages: true, uidNext: true, uidValidity: true }),
   );
   if (status.uidNext === undefined || status.uidValidity === undefined) {
-    throw new ImapError(`The server did not report UIDNEXT and UIDVALIDITY for mailbox "${mailbox}", which the New Emails trigger needs to track new mail.`, {
-      code: "UNEXPECTED",
-      mailbox,
-    });
+    throw new ImapError(
+      `The server did not report UIDNEXT and UIDVALIDITY for mailbox "${mailbox}", which the New Emails trigger needs to track new mail.`,
+      {
+        code: "UNEXPECTED",
+        mailbox,
+      },
+    );
   }
   const uidValidity = status.uidValidity.toString();
   const newest = status.uidNext - 1;
 
   if (previous === undefined || !samePath(previous.mailbox, mailbox)) {
-    logger.info(`${label}: first poll of mailbox "${mailbox}": starting after UID ${newest}. Messages already in the mailbox are not delivered; new ones are, from the next poll on.`);
+    logger.info(
+      `${label}: first poll of mailbox "${mailbox}": starting after UID ${newest}. Messages already in the mailbox are not delivered; new ones are, from the next poll on.`,
+    );
     return { state: { mailbox, uidValidity, lastUid: newest }, messages: [] };
   }
   if (previous.uidValidity !== uidValidity) {
@@ -110,7 +134,8 @@ export async function pollMailbox(session: Session, previous: PollState | undefi
   return session.withMailbox(mailbox, { readOnly: !options.markAsRead }, (selected) =>
     collect(session, previous, options, logger, {
       // A server that leaves them out of SELECT gets the STATUS values, read moments before.
-      uidValidity: typeof selected.uidValidity === "bigint" ? selected.uidValidity.toString() : uidValidity,
+      uidValidity:
+        typeof selected.uidValidity === "bigint" ? selected.uidValidity.toString() : uidValidity,
       newest: Number.isSafeInteger(selected.uidNext) ? selected.uidNext - 1 : newest,
     }),
   );
@@ -127,13 +152,21 @@ async function collect(
   const { mailbox } = options;
   if (selected.uidValidity !== previous.uidValidity) {
     rebaseline(logger, mailbox, previous.uidValidity, selected.uidValidity);
-    return { state: { mailbox, uidValidity: selected.uidValidity, lastUid: selected.newest }, messages: [] };
+    return {
+      state: { mailbox, uidValidity: selected.uidValidity, lastUid: selected.newest },
+      messages: [],
+    };
   }
   const client = session.client;
   const listed: { uid: number; seen: boolean }[] = [];
   await session.exec({ doing: "list the new messages", mailbox }, async () => {
-    for await (const message of client.fetch(`${previous.lastUid + 1}:*`, { uid: true, flags: true }, { uid: true })) {
-      if (message.uid > previous.lastUid) listed.push({ uid: message.uid, seen: hasFlag(message.flags ?? [], "\\Seen") });
+    for await (const message of client.fetch(
+      `${previous.lastUid + 1}:*`,
+      { uid: true, flags: true },
+      { uid: true },
+    )) {
+      if (message.uid > previous.lastUid)
+        listed.push({ uid: message.uid, seen: hasFlag(message.flags ?? [], "\\Seen") });
     }
   });
   listed.sort((a, b) => a.uid - b.uid);
@@ -144,20 +177,33 @@ async function collect(
   const lastUid =
     eligible.length > options.batchSize
       ? chosen[chosen.length - 1]
-      : Math.max(previous.lastUid, selected.newest, listed.length ? listed[listed.length - 1].uid : 0);
+      : Math.max(
+          previous.lastUid,
+          selected.newest,
+          listed.length ? listed[listed.length - 1].uid : 0,
+        );
   const state = { ...previous, lastUid };
   if (chosen.length === 0) return { state, messages: [] };
 
   const wanted = new Set(chosen);
   const messages: DeliveredMessage[] = [];
   await session.exec({ doing: "fetch the new messages", mailbox }, async () => {
-    const query = { uid: true, flags: true, size: true, internalDate: true, envelope: true, source: options.fetchContent };
+    const query = {
+      uid: true,
+      flags: true,
+      size: true,
+      internalDate: true,
+      envelope: true,
+      source: options.fetchContent,
+    };
     for await (const message of client.fetch(uidSetOf(chosen), query, { uid: true })) {
       if (!wanted.has(message.uid)) continue;
       wanted.delete(message.uid);
       const summary: DeliveredMessage = messageSummary(message);
       // Parsing is local work, no IMAP command: allowed inside the fetch loop.
-      messages.push(options.fetchContent ? { ...summary, ...(await content(message.source)) } : summary);
+      messages.push(
+        options.fetchContent ? { ...summary, ...(await content(message.source)) } : summary,
+      );
     }
   });
   messages.sort((a, b) => a.uid - b.uid);
@@ -165,7 +211,9 @@ async function collect(
 
   if (options.markAsRead && messages.length > 0) {
     await session.run({ doing: "mark the delivered messages as read", mailbox }, () =>
-      client.messageFlagsAdd(uidSetOf(messages.map((message) => message.uid)), ["\\Seen"], { uid: true }),
+      client.messageFlagsAdd(uidSetOf(messages.map((message) => message.uid)), ["\\Seen"], {
+        uid: true,
+      }),
     );
   }
   return { state, messages };
@@ -174,13 +222,26 @@ async function collect(
 /** A message that cannot be parsed is still delivered, with the reason, rather than blocking the trigger. */
 async function content(source: Buffer | undefined): Promise<MessageContent> {
   const empty = { text: null, html: null, headers: {}, attachments: [] };
-  if (!source) return { ...empty, contentError: "The server returned no content for this message." };
+  if (!source)
+    return { ...empty, contentError: "The server returned no content for this message." };
   try {
     // The same parsing as getMessage, so both describe a message alike; attachment bytes are dropped as they stream past.
     const parsed = await parseMessage(source, { includeAttachments: false, maxAttachmentSize: 0 });
-    const attachments = parsed.attachments.map(({ partId, filename, contentType, size, contentId, inline }) => ({ partId, filename, contentType, size, contentId, inline }));
+    const attachments = parsed.attachments.map(
+      ({ partId, filename, contentType, size, contentId, inline }) => ({
+        partId,
+        filename,
+        contentType,
+        size,
+        contentId,
+        inline,
+      }),
+    );
     return { text: parsed.text, html: parsed.html, headers: parsed.headers, attachments };
   } catch (err) {
-    return { ...empty, contentError: `The message could not be parsed: ${err instanceof Error ? err.message : String(err)}` };
+    return {
+      ...empty,
+      contentError: `The message could not be parsed: ${err instanceof Error ? err.message : String(err)}`,
+    };
   }
 }

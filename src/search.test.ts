@@ -19,7 +19,9 @@ describe("uidSearchCommand (the one use of imapflow's internal exec)", () => {
     });
     const handlers = { SEARCH: async () => undefined };
     await uidSearchCommand(client, "INBOX")([{ type: "ATOM", value: "ALL" }], handlers);
-    expect(calls).toEqual([["UID SEARCH", [{ type: "ATOM", value: "ALL" }], { untagged: handlers }]]);
+    expect(calls).toEqual([
+      ["UID SEARCH", [{ type: "ATOM", value: "ALL" }], { untagged: handlers }],
+    ]);
     expect(released).toBe(1);
   });
 

@@ -14,22 +14,38 @@ import type { ImapFlow, MailboxObject } from "imapflow";
 import { ImapError, InputError } from "./errors";
 import { optionalText, parseLimit, parseMailbox } from "./inputs";
 import { uidSetOf } from "./messages";
-import { messageSummary } from "./serialize";
-import type { MessageSummary } from "./serialize";
-import { hasLiteral, parseCriteria, parseDate, parseText, renderKeys } from "./searchCriteria";
 import type { SearchKey, Token } from "./searchCriteria";
+import { hasLiteral, parseCriteria, parseDate, parseText, renderKeys } from "./searchCriteria";
+import type { MessageSummary } from "./serialize";
+import { messageSummary } from "./serialize";
 import type { Session } from "./session";
 
 const text = (label: string, comments: string, example: string) =>
   input({ label, type: "string", required: false, comments, example });
 
 export const searchInputs = {
-  from: text("From", "Messages whose From header contains this text (name or address).", "alice@example.com"),
+  from: text(
+    "From",
+    "Messages whose From header contains this text (name or address).",
+    "alice@example.com",
+  ),
   to: text("To", "Messages whose To header contains this text.", "bob@example.com"),
   subject: text("Subject", "Messages whose subject contains this text.", "Invoice"),
-  body: text("Body", "Messages containing this text anywhere: headers or body (IMAP TEXT).", "order 1234"),
-  since: text("Since", "Messages that arrived on or after this date (YYYY-MM-DD, the day included).", "2026-11-01"),
-  before: text("Before", "Messages that arrived before this date (YYYY-MM-DD, the day excluded).", "2026-12-01"),
+  body: text(
+    "Body",
+    "Messages containing this text anywhere: headers or body (IMAP TEXT).",
+    "order 1234",
+  ),
+  since: text(
+    "Since",
+    "Messages that arrived on or after this date (YYYY-MM-DD, the day included).",
+    "2026-11-01",
+  ),
+  before: text(
+    "Before",
+    "Messages that arrived before this date (YYYY-MM-DD, the day excluded).",
+    "2026-12-01",
+  ),
   readStatus: input({
     label: "Read Status",
     type: "string",
@@ -52,22 +68,32 @@ export const searchInputs = {
       { label: "Flagged", value: "flagged" },
       { label: "Not flagged", value: "unflagged" },
     ],
-    comments: "Flagged: only messages with \\Flagged (starred). Not flagged: only messages without it. Any: both.",
+    comments:
+      "Flagged: only messages with \\Flagged (starred). Not flagged: only messages without it. Any: both.",
   }),
   criteria: input({
     label: "Criteria",
     type: "code",
     language: "json",
     required: false,
-    comments: 'Optional. More criteria as an imapflow search object, ANDed with the inputs above, e.g. {"larger": 100000, "not": {"keyword": "$Done"}}. Unknown keys are refused.',
+    comments:
+      'Optional. More criteria as an imapflow search object, ANDed with the inputs above, e.g. {"larger": 100000, "not": {"keyword": "$Done"}}. Unknown keys are refused.',
     example: '{"larger": 100000, "not": {"keyword": "$Done"}}',
   }),
-  limit: input({ label: "Limit", type: "string", required: false, default: "50", comments: "Messages per page, 1 to 1000.", example: "50" }),
+  limit: input({
+    label: "Limit",
+    type: "string",
+    required: false,
+    default: "50",
+    comments: "Messages per page, 1 to 1000.",
+    example: "50",
+  }),
   cursor: input({
     label: "Cursor",
     type: "string",
     required: false,
-    comments: "nextCursor of the previous page, with the same mailbox and criteria; empty for the first page.",
+    comments:
+      "nextCursor of the previous page, with the same mailbox and criteria; empty for the first page.",
   }),
 };
 
@@ -100,11 +126,15 @@ export interface SearchPage {
 function choice<T extends string>(value: unknown, name: string, choices: readonly T[]): T {
   const picked = optionalText(value, name) ?? choices[0];
   const found = choices.find((candidate) => candidate === picked.toLowerCase());
-  if (!found) throw new InputError(`${name} must be one of ${choices.map((c) => `"${c}"`).join(", ")}, not "${picked}".`);
+  if (!found)
+    throw new InputError(
+      `${name} must be one of ${choices.map((c) => `"${c}"`).join(", ")}, not "${picked}".`,
+    );
   return found;
 }
 
-const CURSOR_HINT = "Pass nextCursor of the previous page unchanged, or leave Cursor empty to start again from the newest message.";
+const CURSOR_HINT =
+  "Pass nextCursor of the previous page unchanged, or leave Cursor empty to start again from the newest message.";
 
 export function encodeCursor(cursor: Cursor): string {
   return Buffer.from(JSON.stringify(cursor)).toString("base64url");
@@ -113,14 +143,27 @@ export function encodeCursor(cursor: Cursor): string {
 function decodeCursor(value: string): Cursor {
   let parsed: unknown;
   try {
-    parsed = /^[A-Za-z0-9_-]+$/.test(value) ? JSON.parse(Buffer.from(value, "base64url").toString("utf8")) : undefined;
+    parsed = /^[A-Za-z0-9_-]+$/.test(value)
+      ? JSON.parse(Buffer.from(value, "base64url").toString("utf8"))
+      : undefined;
   } catch {
     parsed = undefined;
   }
-  const c: Record<string, unknown> = typeof parsed === "object" && parsed !== null ? { ...parsed } : {};
-  const uid = (n: unknown): n is number => typeof n === "number" && Number.isInteger(n) && n >= 1 && n <= 4_294_967_295;
-  if (typeof c.uidValidity !== "string" || !/^\d+$/.test(c.uidValidity) || !uid(c.top) || !uid(c.last) || c.last > c.top || typeof c.search !== "string") {
-    throw new InputError(`Cursor "${value.slice(0, 40)}${value.length > 40 ? "..." : ""}" is not a cursor of Search / List Mailbox Messages (it may be cut off). ${CURSOR_HINT}`);
+  const c: Record<string, unknown> =
+    typeof parsed === "object" && parsed !== null ? { ...parsed } : {};
+  const uid = (n: unknown): n is number =>
+    typeof n === "number" && Number.isInteger(n) && n >= 1 && n <= 4_294_967_295;
+  if (
+    typeof c.uidValidity !== "string" ||
+    !/^\d+$/.test(c.uidValidity) ||
+    !uid(c.top) ||
+    !uid(c.last) ||
+    c.last > c.top ||
+    typeof c.search !== "string"
+  ) {
+    throw new InputError(
+      `Cursor "${value.slice(0, 40)}${value.length > 40 ? "..." : ""}" is not a cursor of Search / List Mailbox Messages (it may be cut off). ${CURSOR_HINT}`,
+    );
   }
   return { uidValidity: c.uidValidity, top: c.top, last: c.last, search: c.search };
 }
@@ -130,28 +173,44 @@ export function parseSearchRequest(params: Record<string, unknown>): SearchReque
   const mailbox = parseMailbox(params.mailbox);
   const keys: SearchKey[] = [];
   // Errors name each input by its label, as the designer shows it.
-  for (const [key, label, atom] of [["from", "From", "FROM"], ["to", "To", "TO"], ["subject", "Subject", "SUBJECT"], ["body", "Body", "TEXT"]] as const) {
+  for (const [key, label, atom] of [
+    ["from", "From", "FROM"],
+    ["to", "To", "TO"],
+    ["subject", "Subject", "SUBJECT"],
+    ["body", "Body", "TEXT"],
+  ] as const) {
     const value = optionalText(params[key], label);
     if (value !== undefined) keys.push({ op: "text", atom, value: parseText(value, label) });
   }
   const since = optionalText(params.since, "Since");
   const before = optionalText(params.before, "Before");
-  if (since !== undefined) keys.push({ op: "date", atom: "SINCE", date: parseDate(since, "Since") });
-  if (before !== undefined) keys.push({ op: "date", atom: "BEFORE", date: parseDate(before, "Before") });
+  if (since !== undefined)
+    keys.push({ op: "date", atom: "SINCE", date: parseDate(since, "Since") });
+  if (before !== undefined)
+    keys.push({ op: "date", atom: "BEFORE", date: parseDate(before, "Before") });
   if (since !== undefined && before !== undefined && since.slice(0, 10) >= before.slice(0, 10)) {
-    throw new InputError(`Since (${since}) is not before Before (${before}): no message can match. Since includes its day, Before excludes its day.`);
+    throw new InputError(
+      `Since (${since}) is not before Before (${before}): no message can match. Since includes its day, Before excludes its day.`,
+    );
   }
   const readStatus = choice(params.readStatus, "Read Status", ["all", "unread", "read"] as const);
-  if (readStatus !== "all") keys.push({ op: "atom", atom: readStatus === "read" ? "SEEN" : "UNSEEN" });
+  if (readStatus !== "all")
+    keys.push({ op: "atom", atom: readStatus === "read" ? "SEEN" : "UNSEEN" });
   const flagged = choice(params.flagged, "Flagged", ["any", "flagged", "unflagged"] as const);
-  if (flagged !== "any") keys.push({ op: "atom", atom: flagged === "flagged" ? "FLAGGED" : "UNFLAGGED" });
+  if (flagged !== "any")
+    keys.push({ op: "atom", atom: flagged === "flagged" ? "FLAGGED" : "UNFLAGGED" });
   keys.push(...parseCriteria(params.criteria));
   const limit = parseLimit(params.limit, "Limit", { min: 1, max: 1000, fallback: 50 });
-  const fingerprint = createHash("sha256").update(JSON.stringify({ mailbox, keys })).digest("base64url").slice(0, 16);
+  const fingerprint = createHash("sha256")
+    .update(JSON.stringify({ mailbox, keys }))
+    .digest("base64url")
+    .slice(0, 16);
   const cursorText = optionalText(params.cursor, "Cursor");
   const cursor = cursorText === undefined ? undefined : decodeCursor(cursorText);
   if (cursor && cursor.search !== fingerprint) {
-    throw new InputError(`Cursor belongs to another search: the mailbox or the criteria changed since its first page. ${CURSOR_HINT}`);
+    throw new InputError(
+      `Cursor belongs to another search: the mailbox or the criteria changed since its first page. ${CURSOR_HINT}`,
+    );
   }
   return { mailbox, keys, limit, cursor, fingerprint };
 }
@@ -176,7 +235,11 @@ function parseSet(set: string): number[] {
   const uids: number[] = [];
   for (const part of set.split(",")) {
     const bounds = part.split(":");
-    const valid = bounds.length <= 2 && bounds.every((bound) => /^\d{1,10}$/.test(bound) && Number(bound) >= 1 && Number(bound) <= MAX_UID);
+    const valid =
+      bounds.length <= 2 &&
+      bounds.every(
+        (bound) => /^\d{1,10}$/.test(bound) && Number(bound) >= 1 && Number(bound) <= MAX_UID,
+      );
     if (!valid) throw new Error(`the server sent an unreadable UID set: ${set.slice(0, 80)}`);
     const [low, high = low] = bounds.map(Number);
     uids.push(Math.min(low, high), Math.max(low, high));
@@ -209,15 +272,23 @@ export function uidSearchCommand(client: ImapFlow, mailbox: string): UidSearchCo
     );
   }
   return async (attributes, untagged) => {
-    const response: unknown = await Reflect.apply(exec, client, ["UID SEARCH", attributes, { untagged }]);
+    const response: unknown = await Reflect.apply(exec, client, [
+      "UID SEARCH",
+      attributes,
+      { untagged },
+    ]);
     // imapflow reads no further server response until the command's result is released.
-    const next: unknown = typeof response === "object" && response !== null ? Reflect.get(response, "next") : undefined;
+    const next: unknown =
+      typeof response === "object" && response !== null ? Reflect.get(response, "next") : undefined;
     if (typeof next === "function") Reflect.apply(next, response, []);
   };
 }
 
 function atomValue(token: unknown): string | undefined {
-  const value = typeof token === "object" && token !== null && !Array.isArray(token) ? Reflect.get(token, "value") : undefined;
+  const value =
+    typeof token === "object" && token !== null && !Array.isArray(token)
+      ? Reflect.get(token, "value")
+      : undefined;
   return typeof value === "string" ? value : undefined;
 }
 
@@ -225,8 +296,16 @@ function atomValue(token: unknown): string | undefined {
 async function searchUids(session: Session, mailbox: string, tokens: Token[]): Promise<Ranges> {
   const send = uidSearchCommand(session.client, mailbox);
   const esearch = session.has("ESEARCH");
-  const charset: Token[] = hasLiteral(tokens) && !session.client.enabled.has("UTF8=ACCEPT") ? [{ type: "ATOM", value: "CHARSET" }, { type: "ATOM", value: "UTF-8" }] : [];
-  const returnAll: Token[] = esearch ? [{ type: "ATOM", value: "RETURN" }, [{ type: "ATOM", value: "ALL" }]] : [];
+  const charset: Token[] =
+    hasLiteral(tokens) && !session.client.enabled.has("UTF8=ACCEPT")
+      ? [
+          { type: "ATOM", value: "CHARSET" },
+          { type: "ATOM", value: "UTF-8" },
+        ]
+      : [];
+  const returnAll: Token[] = esearch
+    ? [{ type: "ATOM", value: "RETURN" }, [{ type: "ATOM", value: "ALL" }]]
+    : [];
   const found: number[] = [];
   const pairs: Array<[number, number]> = [];
   // imapflow only logs what a response handler throws: kept here, so that an answer we cannot
@@ -241,10 +320,14 @@ async function searchUids(session: Session, mailbox: string, tokens: Token[]): P
   };
   const onSearch = guarded((untagged) => {
     if (untagged?.numbers) for (const n of untagged.numbers) found.push(n);
-    else for (const token of untagged?.attributes ?? []) if (/^\d+$/.test(atomValue(token) ?? "")) found.push(Number(atomValue(token)));
+    else
+      for (const token of untagged?.attributes ?? [])
+        if (/^\d+$/.test(atomValue(token) ?? "")) found.push(Number(atomValue(token)));
   });
   const onEsearch = guarded((untagged) => {
-    const items = (untagged?.attributes ?? []).filter((token) => !Array.isArray(token)).map((token) => atomValue(token) ?? "");
+    const items = (untagged?.attributes ?? [])
+      .filter((token) => !Array.isArray(token))
+      .map((token) => atomValue(token) ?? "");
     const at = items.findIndex((item) => item.toUpperCase() === "ALL");
     if (at >= 0) {
       const bounds = parseSet(items[at + 1] ?? "");
@@ -253,7 +336,10 @@ async function searchUids(session: Session, mailbox: string, tokens: Token[]): P
   });
   await session.exec({ doing: "search the mailbox", mailbox }, () => {
     const all: Token[] = [{ type: "ATOM", value: "ALL" }];
-    return send([...returnAll, ...charset, ...(tokens.length ? tokens : all)], { SEARCH: onSearch, ESEARCH: onEsearch });
+    return send([...returnAll, ...charset, ...(tokens.length ? tokens : all)], {
+      SEARCH: onSearch,
+      ESEARCH: onEsearch,
+    });
   });
   if (unreadable !== undefined) {
     throw new ImapError(
@@ -278,7 +364,12 @@ function mergeRanges(ranges: Ranges): Ranges {
 function pageBelow(ranges: Ranges, below: number, limit: number): number[] {
   const page: number[] = [];
   for (let r = ranges.length - 1; r >= 0 && page.length < limit; r -= 1) {
-    for (let uid = Math.min(ranges[r][1], below - 1); uid >= ranges[r][0] && page.length < limit; uid -= 1) page.push(uid);
+    for (
+      let uid = Math.min(ranges[r][1], below - 1);
+      uid >= ranges[r][0] && page.length < limit;
+      uid -= 1
+    )
+      page.push(uid);
   }
   return page;
 }
@@ -297,8 +388,14 @@ export async function searchPage(session: Session, request: SearchRequest): Prom
   const { cursor, limit } = request;
   return session.withMailbox(request.mailbox, { readOnly: true }, async (mailbox) => {
     checkCursor(cursor, mailbox, request.mailbox);
-    const keys: SearchKey[] = cursor ? [{ op: "uid", set: `1:${cursor.top}` }, ...request.keys] : request.keys;
-    const tokens = renderKeys(keys, { has: (cap) => session.has(cap), host: session.scope.host, mailbox: request.mailbox });
+    const keys: SearchKey[] = cursor
+      ? [{ op: "uid", set: `1:${cursor.top}` }, ...request.keys]
+      : request.keys;
+    const tokens = renderKeys(keys, {
+      has: (cap) => session.has(cap),
+      host: session.scope.host,
+      mailbox: request.mailbox,
+    });
     // Some servers match UID ranges loosely (e.g. against sequence numbers): keep only what the chain covers.
     const ranges = (await searchUids(session, request.mailbox, tokens))
       .filter(([low]) => !cursor || low <= cursor.top)
@@ -310,8 +407,14 @@ export async function searchPage(session: Session, request: SearchRequest): Prom
     const top = cursor?.top ?? (ranges.length ? ranges[ranges.length - 1][1] : 0);
     const wanted = new Set(page);
     const fetched = page.length
-      ? await session.run({ doing: "fetch the messages of the page", mailbox: request.mailbox }, () =>
-          session.client.fetchAll(uidSetOf([...page].reverse()), { uid: true, flags: true, size: true, internalDate: true, envelope: true }, { uid: true }),
+      ? await session.run(
+          { doing: "fetch the messages of the page", mailbox: request.mailbox },
+          () =>
+            session.client.fetchAll(
+              uidSetOf([...page].reverse()),
+              { uid: true, flags: true, size: true, internalDate: true, envelope: true },
+              { uid: true },
+            ),
         )
       : [];
     // A message expunged since the SEARCH is simply absent; a server answering with others is ignored.
@@ -324,7 +427,14 @@ export async function searchPage(session: Session, request: SearchRequest): Prom
       uidValidity: mailbox.uidValidity.toString(),
       total,
       messages,
-      nextCursor: more ? encodeCursor({ uidValidity: mailbox.uidValidity.toString(), top, last: lowest, search: request.fingerprint }) : null,
+      nextCursor: more
+        ? encodeCursor({
+            uidValidity: mailbox.uidValidity.toString(),
+            top,
+            last: lowest,
+            search: request.fingerprint,
+          })
+        : null,
     };
   });
 }

@@ -8,7 +8,7 @@
  * The accepted form is imapflow's search object (`SearchObject`), with its keys and value types;
  * anything that cannot be sent as asked is an InputError naming the key.
  */
-import { InputError, ImapError } from "./errors";
+import { ImapError, InputError } from "./errors";
 import { parseFlag, parseUidSet } from "./inputs";
 
 /** One search key, validated; rendered to wire tokens once the server's extensions are known. */
@@ -26,7 +26,10 @@ export type SearchKey =
   | { op: "or"; left: SearchKey[]; right: SearchKey[] };
 
 /** What imapflow's connection compiler sends: nested arrays become parenthesised lists. */
-export type Token = { type: "ATOM" | "STRING" | "SEQUENCE"; value: string } | { type: "LITERAL"; value: Buffer } | Token[];
+export type Token =
+  | { type: "ATOM" | "STRING" | "SEQUENCE"; value: string }
+  | { type: "LITERAL"; value: Buffer }
+  | Token[];
 
 const BOOLEAN_FLAGS: Record<string, [string, string]> = {
   answered: ["ANSWERED", "UNANSWERED"],
@@ -89,9 +92,16 @@ function show(value: unknown): string {
 export function parseDate(value: unknown, name: string): string {
   const text = typeof value === "string" ? value.trim() : "";
   const match = DATE.exec(text);
-  const [year, month, day] = match ? [Number(match[1]), Number(match[2]), Number(match[3])] : [0, 0, 0];
+  const [year, month, day] = match
+    ? [Number(match[1]), Number(match[2]), Number(match[3])]
+    : [0, 0, 0];
   const date = new Date(Date.UTC(year, month - 1, day));
-  if (!match || date.getUTCFullYear() !== year || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) {
+  if (
+    !match ||
+    date.getUTCFullYear() !== year ||
+    date.getUTCMonth() !== month - 1 ||
+    date.getUTCDate() !== day
+  ) {
     throw new InputError(
       `${name} ${show(value)} is not a date: give a calendar date as YYYY-MM-DD, e.g. 2026-11-24. IMAP compares whole days, so a time of day cannot be searched for.`,
     );
@@ -102,15 +112,28 @@ export function parseDate(value: unknown, name: string): string {
 /** Free text for FROM, SUBJECT, ...: empty text would match every message, so it is refused. */
 export function parseText(value: unknown, name: string): string {
   if (typeof value !== "string") throw new InputError(`${name} must be text, not ${show(value)}.`);
-  if (value === "") throw new InputError(`${name} is empty: empty text matches every message. Leave the key out instead.`);
-  if (/[\r\n\0]/.test(value)) throw new InputError(`${name} ${show(value)} contains a line break or NUL, which IMAP cannot search for.`);
+  if (value === "")
+    throw new InputError(
+      `${name} is empty: empty text matches every message. Leave the key out instead.`,
+    );
+  if (/[\r\n\0]/.test(value))
+    throw new InputError(
+      `${name} ${show(value)} contains a line break or NUL, which IMAP cannot search for.`,
+    );
   return value;
 }
 
 function wholeNumber(value: unknown, name: string, min: number, max: bigint): string {
-  const text = typeof value === "number" && Number.isSafeInteger(value) ? String(value) : typeof value === "string" ? value.trim() : "";
+  const text =
+    typeof value === "number" && Number.isSafeInteger(value)
+      ? String(value)
+      : typeof value === "string"
+        ? value.trim()
+        : "";
   if (!/^\d{1,20}$/.test(text) || BigInt(text) < BigInt(min) || BigInt(text) > max) {
-    throw new InputError(`${name} must be a whole number from ${min} to ${max}, not ${show(value)}.`);
+    throw new InputError(
+      `${name} must be a whole number from ${min} to ${max}, not ${show(value)}.`,
+    );
   }
   return BigInt(text).toString();
 }
@@ -122,7 +145,9 @@ function isObject(value: unknown): value is Record<string, unknown> {
 /** An operand of `not` / `or`: a non-empty search object. */
 function operand(value: unknown, path: string): SearchKey[] {
   if (!isObject(value) || Object.keys(value).length === 0) {
-    throw new InputError(`${path} must be a search object with at least one key, e.g. {"from": "alice@example.com"}, not ${show(value)}.`);
+    throw new InputError(
+      `${path} must be a search object with at least one key, e.g. {"from": "alice@example.com"}, not ${show(value)}.`,
+    );
   }
   return walk(value, path);
 }
@@ -130,96 +155,155 @@ function operand(value: unknown, path: string): SearchKey[] {
 function compileKey(key: string, value: unknown, path: string): SearchKey[] {
   const name = key.toLowerCase();
   if (name === "seq") {
-    throw new InputError(`${path}: "${key}" selects messages by sequence number, which shifts whenever another message is deleted. Use "uid" instead.`);
+    throw new InputError(
+      `${path}: "${key}" selects messages by sequence number, which shifts whenever another message is deleted. Use "uid" instead.`,
+    );
   }
   if (name in BOOLEAN_FLAGS) {
-    if (typeof value !== "boolean") throw new InputError(`${path} must be true or false, not ${show(value)}.`);
+    if (typeof value !== "boolean")
+      throw new InputError(`${path} must be true or false, not ${show(value)}.`);
     return [{ op: "atom", atom: BOOLEAN_FLAGS[name][value ? 0 : 1] }];
   }
   if (TRUE_ONLY.includes(name)) {
-    if (value !== true) throw new InputError(`${path} can only be true (to negate it, use {"not": {"${key}": true}}), not ${show(value)}.`);
+    if (value !== true)
+      throw new InputError(
+        `${path} can only be true (to negate it, use {"not": {"${key}": true}}), not ${show(value)}.`,
+      );
     return [{ op: "atom", atom: name.toUpperCase() }];
   }
-  if (TEXT_KEYS.includes(name)) return [{ op: "text", atom: name.toUpperCase(), value: parseText(value, path) }];
-  if (name in DATE_KEYS) return [{ op: "date", atom: DATE_KEYS[name], date: parseDate(value, path) }];
+  if (TEXT_KEYS.includes(name))
+    return [{ op: "text", atom: name.toUpperCase(), value: parseText(value, path) }];
+  if (name in DATE_KEYS)
+    return [{ op: "date", atom: DATE_KEYS[name], date: parseDate(value, path) }];
   switch (name) {
     case "larger":
     case "smaller":
-      return [{ op: "number", atom: name === "larger" ? "LARGER" : "SMALLER", value: wholeNumber(value, path, 0, 4_294_967_295n) }];
+      return [
+        {
+          op: "number",
+          atom: name === "larger" ? "LARGER" : "SMALLER",
+          value: wholeNumber(value, path, 0, 4_294_967_295n),
+        },
+      ];
     case "modseq":
-      return [{ op: "number", atom: "MODSEQ", value: wholeNumber(value, path, 1, 9_223_372_036_854_775_807n) }];
+      return [
+        {
+          op: "number",
+          atom: "MODSEQ",
+          value: wholeNumber(value, path, 1, 9_223_372_036_854_775_807n),
+        },
+      ];
     case "uid": {
       const set = parseUidSet(typeof value === "number" ? String(value) : value, path);
       // In IMAP "100:*" also matches the newest message when its UID is below 100; the highest
       // possible UID instead of * keeps the range to what it says.
-      return [{ op: "uid", set: set.text.replace(/(^|,)\*:(\d+)/g, "$1$2:*").replace(/(\d+):\*/g, "$1:4294967295") }];
+      return [
+        {
+          op: "uid",
+          set: set.text.replace(/(^|,)\*:(\d+)/g, "$1$2:*").replace(/(\d+):\*/g, "$1:4294967295"),
+        },
+      ];
     }
     case "emailid":
     case "threadid":
-      return [{ op: "objectId", atom: name === "emailid" ? "EMAILID" : "THREADID", value: parseText(value, path) }];
+      return [
+        {
+          op: "objectId",
+          atom: name === "emailid" ? "EMAILID" : "THREADID",
+          value: parseText(value, path),
+        },
+      ];
     case "keyword":
     case "unkeyword": {
       const flag = parseFlag(parseText(value, path), path);
       if (flag.startsWith("\\")) {
-        throw new InputError(`${path}: ${flag} is a system flag, not a keyword. Use its own key instead, e.g. {"seen": true} or {"flagged": false}.`);
+        throw new InputError(
+          `${path}: ${flag} is a system flag, not a keyword. Use its own key instead, e.g. {"seen": true} or {"flagged": false}.`,
+        );
       }
       return [{ op: "keyword", atom: name === "keyword" ? "KEYWORD" : "UNKEYWORD", flag }];
     }
     case "header": {
       if (!isObject(value) || Object.keys(value).length === 0) {
-        throw new InputError(`${path} must be an object of header names and texts, e.g. {"X-Priority": "1"} or {"List-Id": true}, not ${show(value)}.`);
+        throw new InputError(
+          `${path} must be an object of header names and texts, e.g. {"X-Priority": "1"} or {"List-Id": true}, not ${show(value)}.`,
+        );
       }
       return Object.entries(value).map(([field, text]) => {
-        if (!/^[\x21-\x39\x3b-\x7e]+$/.test(field)) throw new InputError(`${path}: ${show(field)} is not a header name.`);
+        if (!/^[\x21-\x39\x3b-\x7e]+$/.test(field))
+          throw new InputError(`${path}: ${show(field)} is not a header name.`);
         // true means "has the header": IMAP matches every value with the empty string.
-        return { op: "header", field, value: text === true ? "" : parseText(text, `${path}.${field}`) };
+        return {
+          op: "header",
+          field,
+          value: text === true ? "" : parseText(text, `${path}.${field}`),
+        };
       });
     }
     case "not":
       return [{ op: "not", operand: operand(value, path) }];
     case "or": {
-      if (!Array.isArray(value) || value.length === 0) throw new InputError(`${path} must be a list of search objects, not ${show(value)}.`);
+      if (!Array.isArray(value) || value.length === 0)
+        throw new InputError(`${path} must be a list of search objects, not ${show(value)}.`);
       const operands = value.map((item, i) => operand(item, `${path}[${i}]`));
       // IMAP's OR takes two keys: a list becomes a right-leaning chain of ORs.
       const chain = (from: number): SearchKey[] =>
-        from === operands.length - 1 ? operands[from] : [{ op: "or", left: operands[from], right: chain(from + 1) }];
+        from === operands.length - 1
+          ? operands[from]
+          : [{ op: "or", left: operands[from], right: chain(from + 1) }];
       return chain(0);
     }
     case "gmraw":
     case "gmailraw":
       return [{ op: "gmailRaw", value: parseText(value, path) }];
     case "labels": {
-      if (!isObject(value)) throw new InputError(`${path} must be {"has": [...], "not": [...]}, not ${show(value)}.`);
+      if (!isObject(value))
+        throw new InputError(`${path} must be {"has": [...], "not": [...]}, not ${show(value)}.`);
       const terms = (list: unknown, prefix: string): string[] =>
         (Array.isArray(list) ? list : list === undefined ? [] : [list]).map((label) => {
-          const text = parseText(label, `${path} label`).replace(/[\s"]+/g, " ").trim();
+          const text = parseText(label, `${path} label`)
+            .replace(/[\s"]+/g, " ")
+            .trim();
           return `${prefix}label:${text.includes(" ") ? `"${text}"` : text}`;
         });
       const raw = [...terms(value.has, ""), ...terms(value.not, "-")];
-      if (raw.length === 0) throw new InputError(`${path} names no label: give {"has": ["Work"]} and/or {"not": ["Spam"]}.`);
+      if (raw.length === 0)
+        throw new InputError(
+          `${path} names no label: give {"has": ["Work"]} and/or {"not": ["Spam"]}.`,
+        );
       return [{ op: "gmailRaw", value: raw.join(" ") }];
     }
     default:
-      throw new InputError(`${path}: unknown search key "${key}". Known keys: ${KNOWN_KEYS.join(", ")}. ("seq" is refused: use "uid".)`);
+      throw new InputError(
+        `${path}: unknown search key "${key}". Known keys: ${KNOWN_KEYS.join(", ")}. ("seq" is refused: use "uid".)`,
+      );
   }
 }
 
 function walk(criteria: Record<string, unknown>, path: string): SearchKey[] {
-  return Object.entries(criteria).flatMap(([key, value]) => compileKey(key, value, `${path}.${key}`));
+  return Object.entries(criteria).flatMap(([key, value]) =>
+    compileKey(key, value, `${path}.${key}`),
+  );
 }
 
 /** The `criteria` input: JSON text or an object from an earlier step; empty means no criteria. */
 export function parseCriteria(value: unknown, name = "criteria"): SearchKey[] {
-  if (value === undefined || value === null || (typeof value === "string" && value.trim() === "")) return [];
+  if (value === undefined || value === null || (typeof value === "string" && value.trim() === ""))
+    return [];
   let parsed: unknown = value;
   if (typeof value === "string") {
     try {
       parsed = JSON.parse(value);
     } catch (err) {
-      throw new InputError(`${name} is not valid JSON (${err instanceof Error ? err.message : String(err)}). Give a search object such as {"larger": 10000}.`);
+      throw new InputError(
+        `${name} is not valid JSON (${err instanceof Error ? err.message : String(err)}). Give a search object such as {"larger": 10000}.`,
+      );
     }
   }
-  if (!isObject(parsed)) throw new InputError(`${name} must be a JSON object such as {"larger": 10000}, not ${show(parsed)}.`);
+  if (!isObject(parsed))
+    throw new InputError(
+      `${name} must be a JSON object such as {"larger": 10000}, not ${show(parsed)}.`,
+    );
   return walk(parsed, name);
 }
 
@@ -240,7 +324,9 @@ function missing(key: string, extension: string, server: ServerFeatures): ImapEr
 function textToken(value: string): Token {
   // A quoted string carries 7-bit text only; anything else goes as a literal (with CHARSET UTF-8).
   // biome-ignore lint/suspicious/noControlCharactersInRegex: the range is "7-bit, not NUL", which includes controls
-  return /^[\x01-\x7f]*$/.test(value) ? { type: "STRING", value } : { type: "LITERAL", value: Buffer.from(value, "utf8") };
+  return /^[\x01-\x7f]*$/.test(value)
+    ? { type: "STRING", value }
+    : { type: "LITERAL", value: Buffer.from(value, "utf8") };
 }
 
 function renderKey(key: SearchKey, server: ServerFeatures): Token[] {
@@ -250,22 +336,42 @@ function renderKey(key: SearchKey, server: ServerFeatures): Token[] {
     case "text":
       return [{ type: "ATOM", value: key.atom }, textToken(key.value)];
     case "header":
-      return [{ type: "ATOM", value: "HEADER" }, { type: "STRING", value: key.field }, textToken(key.value)];
+      return [
+        { type: "ATOM", value: "HEADER" },
+        { type: "STRING", value: key.field },
+        textToken(key.value),
+      ];
     case "number":
-      if (key.atom === "MODSEQ" && !server.has("CONDSTORE")) throw missing("modseq", "CONDSTORE", server);
-      return [{ type: "ATOM", value: key.atom }, { type: "ATOM", value: key.value }];
+      if (key.atom === "MODSEQ" && !server.has("CONDSTORE"))
+        throw missing("modseq", "CONDSTORE", server);
+      return [
+        { type: "ATOM", value: key.atom },
+        { type: "ATOM", value: key.value },
+      ];
     case "date":
-      return [{ type: "ATOM", value: key.atom }, { type: "ATOM", value: key.date }];
+      return [
+        { type: "ATOM", value: key.atom },
+        { type: "ATOM", value: key.date },
+      ];
     case "uid":
-      return [{ type: "ATOM", value: "UID" }, { type: "SEQUENCE", value: key.set }];
+      return [
+        { type: "ATOM", value: "UID" },
+        { type: "SEQUENCE", value: key.set },
+      ];
     case "keyword":
-      return [{ type: "ATOM", value: key.atom }, { type: "ATOM", value: key.flag }];
+      return [
+        { type: "ATOM", value: key.atom },
+        { type: "ATOM", value: key.flag },
+      ];
     case "objectId": {
       const name = key.atom === "EMAILID" ? "emailId" : "threadId";
       if (server.has("OBJECTID")) return [{ type: "ATOM", value: key.atom }, textToken(key.value)];
-      if (!server.has("X-GM-EXT-1")) throw missing(name, "OBJECTID (or Gmail's X-GM-EXT-1)", server);
+      if (!server.has("X-GM-EXT-1"))
+        throw missing(name, "OBJECTID (or Gmail's X-GM-EXT-1)", server);
       // Gmail's ids are decimal numbers: sent as an atom; anything else as text, for Gmail to judge.
-      const id: Token = /^\d+$/.test(key.value) ? { type: "ATOM", value: key.value } : textToken(key.value);
+      const id: Token = /^\d+$/.test(key.value)
+        ? { type: "ATOM", value: key.value }
+        : textToken(key.value);
       return [{ type: "ATOM", value: key.atom === "EMAILID" ? "X-GM-MSGID" : "X-GM-THRID" }, id];
     }
     case "gmailRaw":
@@ -274,7 +380,11 @@ function renderKey(key: SearchKey, server: ServerFeatures): Token[] {
     case "not":
       return [{ type: "ATOM", value: "NOT" }, ...group(key.operand, server)];
     case "or":
-      return [{ type: "ATOM", value: "OR" }, ...group(key.left, server), ...group(key.right, server)];
+      return [
+        { type: "ATOM", value: "OR" },
+        ...group(key.left, server),
+        ...group(key.right, server),
+      ];
   }
 }
 
@@ -290,5 +400,7 @@ export function renderKeys(keys: SearchKey[], server: ServerFeatures): Token[] {
 }
 
 export function hasLiteral(tokens: Token[]): boolean {
-  return tokens.some((token) => (Array.isArray(token) ? hasLiteral(token) : token.type === "LITERAL"));
+  return tokens.some((token) =>
+    Array.isArray(token) ? hasLiteral(token) : token.type === "LITERAL",
+  );
 }

@@ -11,20 +11,31 @@ describe("toJson", () => {
   test("Set and Map become arrays, Date an ISO string, Buffer base64", () => {
     const out = toJson({
       flags: new Set(["\\Seen", "$Label1"]),
-      uidMap: new Map([[1, 10], [2, 11]]),
+      uidMap: new Map([
+        [1, 10],
+        [2, 11],
+      ]),
       at: new Date("2026-11-24T10:00:00Z"),
       raw: Buffer.from("hi"),
     });
     expect(out).toEqual({
       flags: ["\\Seen", "$Label1"],
-      uidMap: [[1, 10], [2, 11]],
+      uidMap: [
+        [1, 10],
+        [2, 11],
+      ],
       at: "2026-11-24T10:00:00.000Z",
       raw: "aGk=",
     });
   });
 
   test("undefined members are dropped, invalid numbers and dates become null", () => {
-    expect(toJson({ a: undefined, b: NaN, c: new Date("nope"), d: null, e: [undefined] })).toEqual({ b: null, c: null, d: null, e: [null] });
+    expect(toJson({ a: undefined, b: NaN, c: new Date("nope"), d: null, e: [undefined] })).toEqual({
+      b: null,
+      c: null,
+      d: null,
+      e: [null],
+    });
   });
 
   test("the result survives JSON.stringify unchanged", () => {
@@ -50,7 +61,11 @@ describe("envelopes", () => {
   });
 
   test("addresses are { name, address } with empty strings for missing parts", () => {
-    const e = envelopeJson({ from: [{ address: "a@example.com" }], to: [{ name: "Bob", address: "b@example.com" }], date: new Date("2026-01-02T03:04:05Z") });
+    const e = envelopeJson({
+      from: [{ address: "a@example.com" }],
+      to: [{ name: "Bob", address: "b@example.com" }],
+      date: new Date("2026-01-02T03:04:05Z"),
+    });
     expect(e.from).toEqual([{ name: "", address: "a@example.com" }]);
     expect(e.to).toEqual([{ name: "Bob", address: "b@example.com" }]);
     expect(e.date).toBe("2026-01-02T03:04:05.000Z");
@@ -62,23 +77,45 @@ describe("envelopes", () => {
   });
 
   test("message summaries carry uid, flags as a list, size and internal date", () => {
-    expect(messageSummary({ uid: 7, flags: new Set(["\\Seen"]), size: 120, internalDate: new Date("2026-11-24T10:00:00Z") })).toEqual({
+    expect(
+      messageSummary({
+        uid: 7,
+        flags: new Set(["\\Seen"]),
+        size: 120,
+        internalDate: new Date("2026-11-24T10:00:00Z"),
+      }),
+    ).toEqual({
       uid: 7,
       flags: ["\\Seen"],
       size: 120,
       internalDate: "2026-11-24T10:00:00.000Z",
-      envelope: { date: null, subject: "", messageId: "", inReplyTo: "", from: [], to: [], cc: [], bcc: [], replyTo: [], sender: [] },
+      envelope: {
+        date: null,
+        subject: "",
+        messageId: "",
+        inReplyTo: "",
+        from: [],
+        to: [],
+        cc: [],
+        bcc: [],
+        replyTo: [],
+        sender: [],
+      },
     });
   });
 });
 
 describe("flagList", () => {
   test("leaves out \\Recent in any letter case and keeps everything else in order", () => {
-    expect(flagList(new Set(["\\Seen", "\\Recent", "$Label1", "\\recent", "\\RECENT", "\\Flagged"]))).toEqual(["\\Seen", "$Label1", "\\Flagged"]);
+    expect(
+      flagList(new Set(["\\Seen", "\\Recent", "$Label1", "\\recent", "\\RECENT", "\\Flagged"])),
+    ).toEqual(["\\Seen", "$Label1", "\\Flagged"]);
     expect(flagList(undefined)).toEqual([]);
   });
 
   test("messageSummary shows the flags the same way", () => {
-    expect(messageSummary({ uid: 7, flags: new Set(["\\recent", "\\Answered"]) }).flags).toEqual(["\\Answered"]);
+    expect(messageSummary({ uid: 7, flags: new Set(["\\recent", "\\Answered"]) }).flags).toEqual([
+      "\\Answered",
+    ]);
   });
 });

@@ -48,7 +48,9 @@ export interface Address {
   address: string;
 }
 
-export function addressList(list: ReadonlyArray<{ name?: string; address?: string }> | undefined): Address[] {
+export function addressList(
+  list: ReadonlyArray<{ name?: string; address?: string }> | undefined,
+): Address[] {
   return (list ?? []).map((entry) => ({ name: entry.name ?? "", address: entry.address ?? "" }));
 }
 

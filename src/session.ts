@@ -3,16 +3,23 @@
  * imapflow client. Every action, data source and trigger runs its work inside `withSession`,
  * which opens one client per invocation and always closes it, whatever happened.
  */
-import { createSecureContext, rootCertificates } from "node:tls";
-import type { SecureContext } from "node:tls";
+
 import { isIP } from "node:net";
-import { ImapFlow } from "imapflow";
-import type { ImapFlowOptions, ListResponse, Logger, MailboxLockObject, MailboxObject } from "imapflow";
+import type { SecureContext } from "node:tls";
+import { createSecureContext, rootCertificates } from "node:tls";
 import type { Connection } from "@prismatic-io/spectral";
-import { parseConnection, redactedConnection } from "./connections";
+import type {
+  ImapFlowOptions,
+  ListResponse,
+  Logger,
+  MailboxLockObject,
+  MailboxObject,
+} from "imapflow";
+import { ImapFlow } from "imapflow";
 import type { ImapSettings } from "./connections";
-import { ImapError, onMailbox, redact, translateError } from "./errors";
+import { parseConnection, redactedConnection } from "./connections";
 import type { ErrorScope, Operation } from "./errors";
+import { ImapError, onMailbox, redact, translateError } from "./errors";
 
 /**
  * Bounds of one invocation. Each is the longest the session waits for one thing; nothing can
@@ -42,7 +49,9 @@ function stepLogger(context: SessionContext, secrets: string[]): Logger | false 
   const write = (level: string) => (entry: unknown) => {
     let line: string;
     try {
-      line = JSON.stringify(entry, (_key, value: unknown) => (typeof value === "bigint" ? value.toString() : value));
+      line = JSON.stringify(entry, (_key, value: unknown) =>
+        typeof value === "bigint" ? value.toString() : value,
+      );
     } catch {
       line = String(entry);
     }
@@ -148,13 +157,17 @@ export class Session {
 
   /** The reason for a command that failed without an error: lost connection, missing mailbox, or a plain refusal. */
   private async refusal(op: Operation): Promise<Error> {
-    if (this.client.usable && op.mailbox !== undefined && !(await this.mailboxExists(op.mailbox))) return this.missingMailbox(op);
+    if (this.client.usable && op.mailbox !== undefined && !(await this.mailboxExists(op.mailbox)))
+      return this.missingMailbox(op);
     return this.refused(op);
   }
 
   /** The clear error for `op.mailbox` not existing. */
   missingMailbox(op: Operation): Error {
-    return this.fail(Object.assign(new Error("Mailbox does not exist"), { mailboxMissing: true }), op);
+    return this.fail(
+      Object.assign(new Error("Mailbox does not exist"), { mailboxMissing: true }),
+      op,
+    );
   }
 
   /**
@@ -180,20 +193,30 @@ export class Session {
   /** The error for a command that failed without one: the lost connection's, or a plain refusal. */
   refused(op: Operation): Error {
     if (!this.client.usable) {
-      return this.fail(this.lostWith ?? Object.assign(new Error("Connection closed"), { code: "NoConnection" }), op);
+      return this.fail(
+        this.lostWith ?? Object.assign(new Error("Connection closed"), { code: "NoConnection" }),
+        op,
+      );
     }
-    return new ImapError(`The server refused to ${op.doing}${onMailbox(op)} and gave no reason. Check that the account may do this on that mailbox.`, {
-      code: "SERVER_REFUSED",
-      mailbox: op.mailbox,
-      uid: op.uid,
-    });
+    return new ImapError(
+      `The server refused to ${op.doing}${onMailbox(op)} and gave no reason. Check that the account may do this on that mailbox.`,
+      {
+        code: "SERVER_REFUSED",
+        mailbox: op.mailbox,
+        uid: op.uid,
+      },
+    );
   }
 
   /**
    * Selects `path` (read-only when asked) for the duration of `work` and always releases the
    * lock. A missing mailbox is a clear error naming it.
    */
-  async withMailbox<T>(path: string, options: { readOnly: boolean }, work: (mailbox: MailboxObject) => Promise<T>): Promise<T> {
+  async withMailbox<T>(
+    path: string,
+    options: { readOnly: boolean },
+    work: (mailbox: MailboxObject) => Promise<T>,
+  ): Promise<T> {
     let lock: MailboxLockObject;
     try {
       lock = await this.client.getMailboxLock(path, { readOnly: options.readOnly });
@@ -223,9 +246,15 @@ function scopeFor(connection: Connection, settings: ImapSettings): ErrorScope {
     user: settings.user,
     encryption: settings.encryption,
     oauth: settings.accessToken !== undefined,
-    secrets: [settings.password, settings.accessToken].filter((s): s is string => typeof s === "string"),
+    secrets: [settings.password, settings.accessToken].filter(
+      (s): s is string => typeof s === "string",
+    ),
     connection: redactedConnection(connection),
-    timeouts: { connectMs: sessionLimits.connectMs, greetingMs: sessionLimits.greetingMs, socketMs: sessionLimits.socketMs },
+    timeouts: {
+      connectMs: sessionLimits.connectMs,
+      greetingMs: sessionLimits.greetingMs,
+      socketMs: sessionLimits.socketMs,
+    },
   };
 }
 

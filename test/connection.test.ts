@@ -1,6 +1,15 @@
-import { InputError, ImapConnectionError, ImapError } from "../src/errors";
+import { ImapConnectionError, ImapError, InputError } from "../src/errors";
 import { sessionLimits } from "../src/session";
-import { failure, harness, leaks, legacyConnection, openResources, resourcesAfter, server, tlsConnection } from "./helpers";
+import {
+  failure,
+  harness,
+  leaks,
+  legacyConnection,
+  openResources,
+  resourcesAfter,
+  server,
+  tlsConnection,
+} from "./helpers";
 import { faultyProxy, silentServer } from "./proxy";
 
 const USER = "test01";
@@ -9,7 +18,12 @@ const crashes: unknown[] = [];
 const onCrash = (err: unknown) => crashes.push(err);
 
 beforeAll(() => {
-  Object.assign(sessionLimits, { connectMs: 3000, greetingMs: 1000, socketMs: 1500, logoutMs: 500 });
+  Object.assign(sessionLimits, {
+    connectMs: 3000,
+    greetingMs: 1000,
+    socketMs: 1500,
+    logoutMs: 500,
+  });
   process.on("uncaughtException", onCrash);
   process.on("unhandledRejection", onCrash);
 });
@@ -52,22 +66,35 @@ describe("connecting", () => {
     expect(err.code).toBe("TLS_CERTIFICATE");
     expect(err.message).toContain(`TLS certificate of 127.0.0.1:${server.tlsPort} was rejected`);
     expect(err.message).toContain('"CA Certificate"');
-    expect((err as { cause?: { code?: string } }).cause?.code).toBe("UNABLE_TO_VERIFY_LEAF_SIGNATURE");
+    expect((err as { cause?: { code?: string } }).cause?.code).toBe(
+      "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+    );
   });
 
   test("turning verification off is possible, as a last resort", async () => {
-    const { data } = (await status(tlsConnection(USER, { caCertificate: "", verifyCertificate: "false" }))) as { data: { path: string } };
+    const { data } = (await status(
+      tlsConnection(USER, { caCertificate: "", verifyCertificate: "false" }),
+    )) as { data: { path: string } };
     expect(data.path).toBe("INBOX");
   });
 
   test("STARTTLS upgrades on a listener that requires it", async () => {
-    const connection = tlsConnection(USER, { host: server.starttlsHost, port: String(server.plainPort), encryption: "starttls" });
+    const connection = tlsConnection(USER, {
+      host: server.starttlsHost,
+      port: String(server.plainPort),
+      encryption: "starttls",
+    });
     const { data } = (await status(connection)) as { data: { path: string } };
     expect(data.path).toBe("INBOX");
   });
 
   test("STARTTLS verifies the certificate too", async () => {
-    const connection = tlsConnection(USER, { host: server.starttlsHost, port: String(server.plainPort), encryption: "starttls", caCertificate: "" });
+    const connection = tlsConnection(USER, {
+      host: server.starttlsHost,
+      port: String(server.plainPort),
+      encryption: "starttls",
+      caCertificate: "",
+    });
     const err = await failure(() => status(connection));
     expect(err).toBeInstanceOf(ImapConnectionError);
     expect(err.code).toBe("TLS_CERTIFICATE");
@@ -75,7 +102,11 @@ describe("connecting", () => {
   });
 
   test("cleartext login on a listener that requires TLS says to turn encryption on", async () => {
-    const connection = tlsConnection(USER, { host: server.starttlsHost, port: String(server.plainPort), encryption: "none" });
+    const connection = tlsConnection(USER, {
+      host: server.starttlsHost,
+      port: String(server.plainPort),
+      encryption: "none",
+    });
     const err = await failure(() => status(connection));
     expect(err).toBeInstanceOf(ImapConnectionError);
     expect(err.code).toBe("LOGIN_DISABLED");
@@ -96,9 +127,13 @@ describe("connecting", () => {
     const err = await failure(() => status(tlsConnection(USER, { password })));
     expect(err).toBeInstanceOf(ImapConnectionError);
     expect(err.code).toBe("AUTHENTICATION_FAILED");
-    expect(err.message).toContain(`Login to 127.0.0.1:${server.tlsPort} as "${USER}" failed: check the username and password.`);
+    expect(err.message).toContain(
+      `Login to 127.0.0.1:${server.tlsPort} as "${USER}" failed: check the username and password.`,
+    );
     expect(err.message).toContain("[AUTHENTICATIONFAILED]");
-    expect(leaks(`${err.message}\n${JSON.stringify(err)}\n${String(err.stack)}`, password)).toEqual([]);
+    expect(leaks(`${err.message}\n${JSON.stringify(err)}\n${String(err.stack)}`, password)).toEqual(
+      [],
+    );
   });
 
   test("a refused port names host and port", async () => {
@@ -112,21 +147,27 @@ describe("connecting", () => {
     // An InputError (not a connection error) shows that parsing failed before anything was sent.
     const err = await failure(() => status(tlsConnection(USER, { port: "99x3" })));
     expect(err).toBeInstanceOf(InputError);
-    expect(err.message).toBe('The connection\'s port "99x3" is not a number. Use a port number such as 993 (implicit TLS) or 143 (STARTTLS).');
+    expect(err.message).toBe(
+      'The connection\'s port "99x3" is not a number. Use a port number such as 993 (implicit TLS) or 143 (STARTTLS).',
+    );
   });
 
   test("a CA certificate that is not a certificate is refused before any traffic", async () => {
     const pem = "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----";
     const err = await failure(() => status(tlsConnection(USER, { caCertificate: pem, port: "1" })));
     expect(err).toBeInstanceOf(InputError);
-    expect(err.message).toMatch(/^The connection's CA certificate could not be read: .+\. Paste the whole certificate, from -----BEGIN CERTIFICATE----- to -----END CERTIFICATE-----\.$/);
+    expect(err.message).toMatch(
+      /^The connection's CA certificate could not be read: .+\. Paste the whole certificate, from -----BEGIN CERTIFICATE----- to -----END CERTIFICATE-----\.$/,
+    );
   });
 
   test("a server that accepts and never greets times out on the greeting bound", async () => {
     const silent = await silentServer();
     try {
       const { ms, result: err } = await timed(() =>
-        failure(() => status(tlsConnection(USER, { port: String(silent.port), encryption: "none" }))),
+        failure(() =>
+          status(tlsConnection(USER, { port: String(silent.port), encryption: "none" })),
+        ),
       );
       expect(err).toBeInstanceOf(ImapConnectionError);
       expect(err.code).toBe("GREETING_TIMEOUT");
@@ -140,7 +181,11 @@ describe("connecting", () => {
   });
 
   test("a connection cut after login is reported as lost, naming the mailbox", async () => {
-    const proxy = await faultyProxy({ host: server.host, port: server.legacyPort }, /STATUS/, "cut");
+    const proxy = await faultyProxy(
+      { host: server.host, port: server.legacyPort },
+      /STATUS/,
+      "cut",
+    );
     try {
       const err = await failure(() => status(legacyConnection(USER, { port: String(proxy.port) })));
       expect(err).toBeInstanceOf(ImapError);
@@ -154,12 +199,20 @@ describe("connecting", () => {
   });
 
   test("a connection that stalls after login times out on the inactivity bound", async () => {
-    const proxy = await faultyProxy({ host: server.host, port: server.legacyPort }, /STATUS/, "stall");
+    const proxy = await faultyProxy(
+      { host: server.host, port: server.legacyPort },
+      /STATUS/,
+      "stall",
+    );
     try {
-      const { ms, result: err } = await timed(() => failure(() => status(legacyConnection(USER, { port: String(proxy.port) }))));
+      const { ms, result: err } = await timed(() =>
+        failure(() => status(legacyConnection(USER, { port: String(proxy.port) }))),
+      );
       expect(err).toBeInstanceOf(ImapError);
       expect(err.code).toBe("SOCKET_TIMEOUT");
-      expect(err.message).toContain("stopped responding for 1.5 s while trying to read the status of the mailbox");
+      expect(err.message).toContain(
+        "stopped responding for 1.5 s while trying to read the status of the mailbox",
+      );
       // Ended by the 1.5 s inactivity bound, not by imapflow's default of 5 minutes.
       expect(ms).toBeGreaterThanOrEqual(1400);
       expect(ms).toBeLessThan(30_000);
@@ -172,25 +225,51 @@ describe("connecting", () => {
 describe("logging", () => {
   test("debug mode logs the session through context.logger without the password", async () => {
     const lines: string[] = [];
-    const logger = { debug: (...args: unknown[]) => lines.push(args.join(" ")), info: () => undefined, warn: () => undefined, error: () => undefined, metric: () => undefined };
+    const logger = {
+      debug: (...args: unknown[]) => lines.push(args.join(" ")),
+      info: () => undefined,
+      warn: () => undefined,
+      error: () => undefined,
+      metric: () => undefined,
+    };
     // The platform turns debug mode on through globalDebug; spectral derives context.debug from it.
-    await harness.action("getStatus", { connection: tlsConnection(USER), mailbox: "INBOX" }, { logger: logger as never, globalDebug: true } as never);
+    await harness.action("getStatus", { connection: tlsConnection(USER), mailbox: "INBOX" }, {
+      logger: logger as never,
+      globalDebug: true,
+    } as never);
     const sent = lines
       .filter((line) => line.startsWith("imap debug: "))
-      .map((line) => JSON.parse(line.slice("imap debug: ".length)) as { src?: string; msg?: string })
+      .map(
+        (line) => JSON.parse(line.slice("imap debug: ".length)) as { src?: string; msg?: string },
+      )
       .filter((entry) => entry.src === "c")
       .map((entry) => String(entry.msg).replace(/^\d+ /, ""));
     // The login and the command were logged, and the password in no form (plain, URL-encoded, base64).
-    expect(sent).toEqual(expect.arrayContaining(["AUTHENTICATE PLAIN", "STATUS INBOX (MESSAGES RECENT UIDNEXT UIDVALIDITY UNSEEN HIGHESTMODSEQ)", "LOGOUT"]));
+    expect(sent).toEqual(
+      expect.arrayContaining([
+        "AUTHENTICATE PLAIN",
+        "STATUS INBOX (MESSAGES RECENT UIDNEXT UIDVALIDITY UNSEEN HIGHESTMODSEQ)",
+        "LOGOUT",
+      ]),
+    );
     expect(leaks(lines.join("\n"), server.password)).toEqual([]);
   });
 
   test("without debug mode nothing is logged and nothing goes to stdout", async () => {
     const lines: string[] = [];
-    const logger = { debug: (...args: unknown[]) => lines.push(args.join(" ")), info: () => undefined, warn: () => undefined, error: () => undefined };
+    const logger = {
+      debug: (...args: unknown[]) => lines.push(args.join(" ")),
+      info: () => undefined,
+      warn: () => undefined,
+      error: () => undefined,
+    };
     const write = jest.spyOn(process.stdout, "write");
     try {
-      await harness.action("getStatus", { connection: tlsConnection(USER), mailbox: "INBOX" }, { logger: logger as never });
+      await harness.action(
+        "getStatus",
+        { connection: tlsConnection(USER), mailbox: "INBOX" },
+        { logger: logger as never },
+      );
       expect(write).not.toHaveBeenCalled();
     } finally {
       write.mockRestore();

@@ -7,12 +7,20 @@
 import { actions } from "../src/actions";
 import { listMailboxes as listMailboxesSource } from "../src/dataSources/listMailboxes";
 import { newEmails } from "../src/triggers/newEmails";
-import { harness, rfc822, seedMailbox, tlsConnection, uniqueName, withDirect } from "./helpers";
 import { appendAll, bytes, fixture, mimeMessage } from "./fixtures/fixtures";
+import { harness, rfc822, seedMailbox, tlsConnection, uniqueName, withDirect } from "./helpers";
 
 const USER = "test27";
 const quiet = () => undefined;
-const logger = { metric: quiet, trace: quiet, debug: quiet, info: quiet, log: quiet, warn: quiet, error: quiet };
+const logger = {
+  metric: quiet,
+  trace: quiet,
+  debug: quiet,
+  info: quiet,
+  log: quiet,
+  warn: quiet,
+  error: quiet,
+};
 
 /**
  * Where `real` and `example` differ in shape: keys, value types (null matches any type: fields such
@@ -22,13 +30,27 @@ const logger = { metric: quiet, trace: quiet, debug: quiet, info: quiet, log: qu
  * names: only the shapes of its values count.
  */
 function differences(real: unknown, example: unknown, path = "result"): string[] {
-  const kind = (value: unknown) => (value === null ? "null" : Buffer.isBuffer(value) ? "Buffer" : Array.isArray(value) ? "array" : typeof value);
+  const kind = (value: unknown) =>
+    value === null
+      ? "null"
+      : Buffer.isBuffer(value)
+        ? "Buffer"
+        : Array.isArray(value)
+          ? "array"
+          : typeof value;
   if (real === null || example === null) return [];
-  if (kind(real) !== kind(example)) return [`${path}: the server gave ${kind(real)}, the example has ${kind(example)}`];
+  if (kind(real) !== kind(example))
+    return [`${path}: the server gave ${kind(real)}, the example has ${kind(example)}`];
   if (Array.isArray(real) && Array.isArray(example)) {
     if (real.length === 0 || example.length === 0) return [];
     const unmatched = (from: unknown[], to: unknown[], side: string) =>
-      from.flatMap((item, i) => (to.some((other) => differences(item, other).length === 0) ? [] : [`${path}[${i}] of the ${side} has no counterpart: ${differences(item, to[0], `${path}[${i}]`).join("; ")}`]));
+      from.flatMap((item, i) =>
+        to.some((other) => differences(item, other).length === 0)
+          ? []
+          : [
+              `${path}[${i}] of the ${side} has no counterpart: ${differences(item, to[0], `${path}[${i}]`).join("; ")}`,
+            ],
+      );
     return [...unmatched(real, example, "server's answer"), ...unmatched(example, real, "example")];
   }
   if (kind(real) === "object" && path.endsWith(".headers")) {
@@ -48,7 +70,9 @@ function differences(real: unknown, example: unknown, path = "result"): string[]
 }
 
 function example(key: keyof typeof actions): unknown {
-  const payload = actions[key].examplePayload as { data: unknown; contentType?: string } | undefined;
+  const payload = actions[key].examplePayload as
+    | { data: unknown; contentType?: string }
+    | undefined;
   if (!payload) throw new Error(`${key} has no examplePayload`);
   return payload;
 }
@@ -57,14 +81,24 @@ async function run(key: keyof typeof actions, params: Record<string, unknown>): 
   return harness.action(key, { connection: tlsConnection(USER), ...params }, { logger });
 }
 
-async function expectSameShape(key: keyof typeof actions, params: Record<string, unknown>): Promise<void> {
+async function expectSameShape(
+  key: keyof typeof actions,
+  params: Record<string, unknown>,
+): Promise<void> {
   const real = await run(key, params);
   expect(differences(real, example(key))).toEqual([]);
 }
 
 test("the shape comparison names each difference", () => {
   const real = { uid: 1, flags: ["\\Seen"], list: [{ a: "x" }], headers: { x: "1" }, gone: null };
-  const example = { uid: "1", flags: [], list: [{ b: "x" }], headers: { y: ["1"] }, extra: true, gone: 5 };
+  const example = {
+    uid: "1",
+    flags: [],
+    list: [{ b: "x" }],
+    headers: { y: ["1"] },
+    extra: true,
+    gone: 5,
+  };
   expect(differences(real, example)).toEqual([
     "result.extra: only in the example",
     "result.headers[0] of the server's answer has no counterpart: result.headers[0]: the server gave string, the example has array",
@@ -80,7 +114,11 @@ describe("each examplePayload has the shape of a real answer", () => {
   let destination: string;
 
   beforeAll(async () => {
-    box = await seedMailbox(USER, { prefix: "example", count: 6, flags: (i) => (i === 0 ? ["\\Seen"] : []) });
+    box = await seedMailbox(USER, {
+      prefix: "example",
+      count: 6,
+      flags: (i) => (i === 0 ? ["\\Seen"] : []),
+    });
     destination = uniqueName("example-dest");
     await withDirect(USER, async (client) => {
       await client.mailboxCreate(destination);
@@ -89,7 +127,11 @@ describe("each examplePayload has the shape of a real answer", () => {
 
   test("listMailboxes (action and data source)", async () => {
     await expectSameShape("listMailboxes", {});
-    const real = await harness.dataSource("listMailboxes", { connection: tlsConnection(USER) }, { logger });
+    const real = await harness.dataSource(
+      "listMailboxes",
+      { connection: tlsConnection(USER) },
+      { logger },
+    );
     expect(differences(real, listMailboxesSource.examplePayload)).toEqual([]);
   });
 
@@ -105,12 +147,23 @@ describe("each examplePayload has the shape of a real answer", () => {
   });
 
   test("appendMessage", async () => {
-    await expectSameShape("appendMessage", { mailbox: box.path, message: rfc822({ subject: "appended" }) });
+    await expectSameShape("appendMessage", {
+      mailbox: box.path,
+      message: rfc822({ subject: "appended" }),
+    });
   });
 
   test("copyMessage and moveMessage", async () => {
-    await expectSameShape("copyMessage", { mailbox: box.path, uids: `${box.uids[2]}:${box.uids[3]}`, destination });
-    await expectSameShape("moveMessage", { mailbox: box.path, uids: `${box.uids[2]}:${box.uids[3]}`, destination });
+    await expectSameShape("copyMessage", {
+      mailbox: box.path,
+      uids: `${box.uids[2]}:${box.uids[3]}`,
+      destination,
+    });
+    await expectSameShape("moveMessage", {
+      mailbox: box.path,
+      uids: `${box.uids[2]}:${box.uids[3]}`,
+      destination,
+    });
   });
 
   test("deleteMessage", async () => {
@@ -136,7 +189,11 @@ describe("each examplePayload has the shape of a real answer", () => {
     });
 
     test("getMessage", async () => {
-      await expectSameShape("getMessage", { mailbox: parts.mailbox, uid: String(parts.uids.inline), includeAttachments: "true" });
+      await expectSameShape("getMessage", {
+        mailbox: parts.mailbox,
+        uid: String(parts.uids.inline),
+        includeAttachments: "true",
+      });
     });
 
     test("downloadMessage (whole message and one part) and downloadAttachment", async () => {
@@ -155,12 +212,23 @@ describe("each examplePayload has the shape of a real answer", () => {
       const params = { connection: tlsConnection(USER), mailbox, fetchContent: "true" };
       await harness.trigger("newEmails", {}, params, { instanceState, logger });
       await withDirect(USER, async (client) => {
-        await client.append(mailbox, mimeMessage("Invoice", [{ type: "application/pdf", filename: "invoice.pdf", data: bytes.pdf }]), ["\\Flagged"]);
+        await client.append(
+          mailbox,
+          mimeMessage("Invoice", [
+            { type: "application/pdf", filename: "invoice.pdf", data: bytes.pdf },
+          ]),
+          ["\\Flagged"],
+        );
       });
-      const real = (await harness.trigger("newEmails", {}, params, { instanceState, logger })) as unknown as {
+      const real = (await harness.trigger("newEmails", {}, params, {
+        instanceState,
+        logger,
+      })) as unknown as {
         payload: { body: { data: { messages: unknown[] } } };
       };
-      const exampleResult = newEmails.examplePayload as unknown as { payload: { body: { data: unknown } } };
+      const exampleResult = newEmails.examplePayload as unknown as {
+        payload: { body: { data: unknown } };
+      };
       expect(real.payload.body.data.messages.length).toBe(1);
       expect(differences(real.payload.body.data, exampleResult.payload.body.data)).toEqual([]);
     });

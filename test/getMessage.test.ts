@@ -2,37 +2,51 @@ import { randomBytes } from "node:crypto";
 import { getMessage as getMessageAction } from "../src/actions/getMessage";
 import { ImapError, InputError } from "../src/errors";
 import type { ParsedAttachment } from "../src/parse";
-import { failure, flagsByUid, harness, legacyConnection, rfc822, tlsConnection } from "./helpers";
+import type { FixtureName } from "./fixtures/fixtures";
 import {
   appendAll,
   appendFixtures,
   bytes,
   downloadDirect,
   embeddedMessage,
-  fixture,
   FIXTURES,
+  fixture,
   mimeMessage,
   readBack,
   sha256,
   structureParts,
 } from "./fixtures/fixtures";
-import type { FixtureName } from "./fixtures/fixtures";
+import { failure, flagsByUid, harness, legacyConnection, rfc822, tlsConnection } from "./helpers";
 
 const USER = "test20";
 const LEGACY_USER = "test21";
 
 /** An attachment as the JSON output has it: the content as base64. */
 type Attachment = Omit<ParsedAttachment, "content"> & { content: string | null };
-type Message = Record<string, unknown> & { flags: string[]; attachments: Attachment[]; headers: Record<string, unknown>; text: string | null; html: string | null };
+type Message = Record<string, unknown> & {
+  flags: string[];
+  attachments: Attachment[];
+  headers: Record<string, unknown>;
+  text: string | null;
+  html: string | null;
+};
 
-async function getMessage(params: Record<string, unknown>, connection = tlsConnection(USER)): Promise<Message> {
-  const { data } = (await harness.action("getMessage", { connection, ...params })) as { data: Message };
+async function getMessage(
+  params: Record<string, unknown>,
+  connection = tlsConnection(USER),
+): Promise<Message> {
+  const { data } = (await harness.action("getMessage", { connection, ...params })) as {
+    data: Message;
+  };
   // exactly what survives JSON: no Buffer, Date, Set or bigint inside
   expect(JSON.parse(JSON.stringify(data))).toEqual(data);
   return data;
 }
 
-function attachment(fields: Partial<Attachment> & { partId: string; data: Buffer }, included: boolean): Attachment {
+function attachment(
+  fields: Partial<Attachment> & { partId: string; data: Buffer },
+  included: boolean,
+): Attachment {
   const { data, ...rest } = fields;
   return {
     filename: null,
@@ -62,7 +76,10 @@ beforeAll(async () => {
 
 describe("getMessage", () => {
   test("8-bit UTF-8, RFC 2047 words and every field of the output, exactly", async () => {
-    const flagged = await appendAll(USER, { message: fixture("utf8-8bit.eml") }, ["\\Flagged", "$Label1"]);
+    const flagged = await appendAll(USER, { message: fixture("utf8-8bit.eml") }, [
+      "\\Flagged",
+      "$Label1",
+    ]);
     const uid = flagged.uids.message;
     const data = await getMessage({ mailbox: flagged.mailbox, uid: String(uid) });
     const direct = await readBack(USER, flagged.mailbox, uid);
@@ -116,7 +133,9 @@ describe("getMessage", () => {
     });
     expect(data.flags).not.toContain("\\Seen");
     // read back: the flags are unchanged (\Recent is the server's, per session)
-    expect((await flagsByUid(USER, flagged.mailbox))[uid].filter((flag) => flag !== "\\Recent")).toEqual(["$Label1", "\\Flagged"]);
+    expect(
+      (await flagsByUid(USER, flagged.mailbox))[uid].filter((flag) => flag !== "\\Recent"),
+    ).toEqual(["$Label1", "\\Flagged"]);
   });
 
   test("an ISO-8859-1 body in 8 bit and an ISO-8859-1 encoded subject and sender come out as Unicode", async () => {
@@ -133,65 +152,186 @@ describe("getMessage", () => {
   });
 
   test("inline images: cid links stay in the HTML as the message has it, images listed as inline with their Content-ID", async () => {
-    const data = await getMessage({ mailbox: box.mailbox, uid: String(box.uids["inline-images.eml"]), includeAttachments: "true" });
+    const data = await getMessage({
+      mailbox: box.mailbox,
+      uid: String(box.uids["inline-images.eml"]),
+      includeAttachments: "true",
+    });
     expect(data.text).toBe("See the logo.");
     // untrusted HTML is returned unchanged, script included: no sanitising, no data: URLs
     expect(data.html).toBe(
       '<html><body><p>See the logo: <img src="cid:logo@example.com"><img src="cid:spacer@example.com"></p><script>alert(1)</script></body></html>',
     );
     expect(data.attachments).toEqual([
-      attachment({ partId: "2", filename: "logo.png", contentType: "image/png", contentId: "logo@example.com", inline: true, data: bytes.png }, true),
+      attachment(
+        {
+          partId: "2",
+          filename: "logo.png",
+          contentType: "image/png",
+          contentId: "logo@example.com",
+          inline: true,
+          data: bytes.png,
+        },
+        true,
+      ),
       // no Content-Disposition, but a Content-ID inside multipart/related: shown within the HTML
-      attachment({ partId: "3", filename: "spacer.gif", contentType: "image/gif", contentId: "spacer@example.com", inline: true, data: bytes.gif }, true),
+      attachment(
+        {
+          partId: "3",
+          filename: "spacer.gif",
+          contentType: "image/gif",
+          contentId: "spacer@example.com",
+          inline: true,
+          data: bytes.gif,
+        },
+        true,
+      ),
     ]);
   });
 
   test("nested multiparts: text and HTML from the alternatives, attachments from every level with their IMAP part numbers", async () => {
-    const data = await getMessage({ mailbox: box.mailbox, uid: String(box.uids["nested-multipart.eml"]), includeAttachments: "true" });
+    const data = await getMessage({
+      mailbox: box.mailbox,
+      uid: String(box.uids["nested-multipart.eml"]),
+      includeAttachments: "true",
+    });
     expect(data.text).toBe("Plain version.");
     expect(data.html).toBe('<p>HTML version <img src="cid:photo@example.com"></p>');
     expect(data.attachments).toEqual([
-      attachment({ partId: "1.2.2", filename: "photo.jpg", contentType: "image/jpeg", contentId: "photo@example.com", inline: true, data: bytes.jpg }, true),
-      attachment({ partId: "2", filename: "archive.zip", contentType: "application/zip", data: bytes.zip }, true),
+      attachment(
+        {
+          partId: "1.2.2",
+          filename: "photo.jpg",
+          contentType: "image/jpeg",
+          contentId: "photo@example.com",
+          inline: true,
+          data: bytes.jpg,
+        },
+        true,
+      ),
+      attachment(
+        { partId: "2", filename: "archive.zip", contentType: "application/zip", data: bytes.zip },
+        true,
+      ),
       // quoted-printable, soft line break joined, UTF-8 bytes untouched
-      attachment({ partId: "3", filename: "table.csv", contentType: "text/csv", data: bytes.csv }, true),
+      attachment(
+        { partId: "3", filename: "table.csv", contentType: "text/csv", data: bytes.csv },
+        true,
+      ),
     ]);
   });
 
   test("message/rfc822 attachments stay one attachment each, their content the attached message byte for byte", async () => {
-    const data = await getMessage({ mailbox: box.mailbox, uid: String(box.uids["forwarded.eml"]), includeAttachments: "true" });
+    const data = await getMessage({
+      mailbox: box.mailbox,
+      uid: String(box.uids["forwarded.eml"]),
+      includeAttachments: "true",
+    });
     expect(data.text).toBe("Forwarding two messages.");
     expect(data.html).toBeNull();
     expect(data.attachments).toEqual([
-      attachment({ partId: "2", filename: "original.eml", contentType: "message/rfc822", data: embeddedMessage("Carol") }, true),
-      attachment({ partId: "3", contentType: "message/rfc822", inline: true, data: embeddedMessage("Dave") }, true),
-      attachment({ partId: "4", filename: "after.png", contentType: "image/png", data: bytes.png }, true),
+      attachment(
+        {
+          partId: "2",
+          filename: "original.eml",
+          contentType: "message/rfc822",
+          data: embeddedMessage("Carol"),
+        },
+        true,
+      ),
+      attachment(
+        { partId: "3", contentType: "message/rfc822", inline: true, data: embeddedMessage("Dave") },
+        true,
+      ),
+      attachment(
+        { partId: "4", filename: "after.png", contentType: "image/png", data: bytes.png },
+        true,
+      ),
     ]);
   });
 
   test("a message that is only an attachment: part 1, no text, no HTML", async () => {
-    const data = await getMessage({ mailbox: box.mailbox, uid: String(box.uids["attachment-only.eml"]), includeAttachments: "true" });
+    const data = await getMessage({
+      mailbox: box.mailbox,
+      uid: String(box.uids["attachment-only.eml"]),
+      includeAttachments: "true",
+    });
     expect(data).toMatchObject({ subject: "Scan", text: null, html: null });
-    expect(data.attachments).toEqual([attachment({ partId: "1", filename: "report.pdf", contentType: "application/pdf", data: bytes.pdf }, true)]);
+    expect(data.attachments).toEqual([
+      attachment(
+        { partId: "1", filename: "report.pdf", contentType: "application/pdf", data: bytes.pdf },
+        true,
+      ),
+    ]);
   });
 
   test("RFC 2231 file names (Grüße.txt, a continued Übersicht 2026.pdf) are decoded; a generic type is named by the file's extension", async () => {
-    const data = await getMessage({ mailbox: box.mailbox, uid: String(box.uids["rfc2231.eml"]), includeAttachments: "true" });
+    const data = await getMessage({
+      mailbox: box.mailbox,
+      uid: String(box.uids["rfc2231.eml"]),
+      includeAttachments: "true",
+    });
     expect(data.text).toBeNull();
     expect(data.attachments).toEqual([
-      attachment({ partId: "1", filename: "Grüße.txt", contentType: "text/plain", data: bytes.gruesse }, true),
-      attachment({ partId: "2", filename: "Übersicht 2026.pdf", contentType: "application/pdf", data: bytes.pdf }, true),
-      attachment({ partId: "3", filename: "data.csv", contentType: "text/csv", data: Buffer.from("a,b\r\n1,2") }, true),
-      attachment({ partId: "4", filename: "data.csv", contentType: "text/csv", data: Buffer.from("c,d\r\n3,4") }, true),
+      attachment(
+        { partId: "1", filename: "Grüße.txt", contentType: "text/plain", data: bytes.gruesse },
+        true,
+      ),
+      attachment(
+        {
+          partId: "2",
+          filename: "Übersicht 2026.pdf",
+          contentType: "application/pdf",
+          data: bytes.pdf,
+        },
+        true,
+      ),
+      attachment(
+        {
+          partId: "3",
+          filename: "data.csv",
+          contentType: "text/csv",
+          data: Buffer.from("a,b\r\n1,2"),
+        },
+        true,
+      ),
+      attachment(
+        {
+          partId: "4",
+          filename: "data.csv",
+          contentType: "text/csv",
+          data: Buffer.from("c,d\r\n3,4"),
+        },
+        true,
+      ),
     ]);
   });
 
   test("without includeAttachments: metadata, size and checksum, no content", async () => {
-    const data = await getMessage({ mailbox: box.mailbox, uid: String(box.uids["nested-multipart.eml"]) });
+    const data = await getMessage({
+      mailbox: box.mailbox,
+      uid: String(box.uids["nested-multipart.eml"]),
+    });
     expect(data.attachments).toEqual([
-      attachment({ partId: "1.2.2", filename: "photo.jpg", contentType: "image/jpeg", contentId: "photo@example.com", inline: true, data: bytes.jpg }, false),
-      attachment({ partId: "2", filename: "archive.zip", contentType: "application/zip", data: bytes.zip }, false),
-      attachment({ partId: "3", filename: "table.csv", contentType: "text/csv", data: bytes.csv }, false),
+      attachment(
+        {
+          partId: "1.2.2",
+          filename: "photo.jpg",
+          contentType: "image/jpeg",
+          contentId: "photo@example.com",
+          inline: true,
+          data: bytes.jpg,
+        },
+        false,
+      ),
+      attachment(
+        { partId: "2", filename: "archive.zip", contentType: "application/zip", data: bytes.zip },
+        false,
+      ),
+      attachment(
+        { partId: "3", filename: "table.csv", contentType: "text/csv", data: bytes.csv },
+        false,
+      ),
     ]);
   });
 
@@ -207,10 +347,16 @@ describe("getMessage", () => {
         expect({ name, partId: item.partId, type: node?.type }).toEqual({
           name,
           partId: item.partId,
-          type: item.filename === "Übersicht 2026.pdf" ? "application/octet-stream" : item.contentType,
+          type:
+            item.filename === "Übersicht 2026.pdf" ? "application/octet-stream" : item.contentType,
         });
         const downloaded = await downloadDirect(USER, box.mailbox, uid, item.partId);
-        expect({ name, partId: item.partId, size: downloaded.length, checksum: sha256(downloaded) }).toEqual({
+        expect({
+          name,
+          partId: item.partId,
+          size: downloaded.length,
+          checksum: sha256(downloaded),
+        }).toEqual({
           name,
           partId: item.partId,
           size: item.size,
@@ -228,17 +374,48 @@ describe("getMessage", () => {
         { type: "text/plain", filename: "small.txt", data: Buffer.from("small") },
       ]),
     });
-    const at = await getMessage({ mailbox, uid: String(uids.message), includeAttachments: "true", maxAttachmentSize: "1000" });
+    const at = await getMessage({
+      mailbox,
+      uid: String(uids.message),
+      includeAttachments: "true",
+      maxAttachmentSize: "1000",
+    });
     expect(at.attachments).toEqual([
       attachment({ partId: "2", filename: "exact.bin", data: exact }, true),
-      attachment({ partId: "3", filename: "small.txt", contentType: "text/plain", data: Buffer.from("small") }, true),
+      attachment(
+        {
+          partId: "3",
+          filename: "small.txt",
+          contentType: "text/plain",
+          data: Buffer.from("small"),
+        },
+        true,
+      ),
     ]);
-    const below = await getMessage({ mailbox, uid: String(uids.message), includeAttachments: "true", maxAttachmentSize: "999" });
+    const below = await getMessage({
+      mailbox,
+      uid: String(uids.message),
+      includeAttachments: "true",
+      maxAttachmentSize: "999",
+    });
     expect(below.attachments).toEqual([
       attachment({ partId: "2", filename: "exact.bin", tooLarge: true, data: exact }, false),
-      attachment({ partId: "3", filename: "small.txt", contentType: "text/plain", data: Buffer.from("small") }, true),
+      attachment(
+        {
+          partId: "3",
+          filename: "small.txt",
+          contentType: "text/plain",
+          data: Buffer.from("small"),
+        },
+        true,
+      ),
     ]);
-    const none = await getMessage({ mailbox, uid: String(uids.message), includeAttachments: "true", maxAttachmentSize: "0" });
+    const none = await getMessage({
+      mailbox,
+      uid: String(uids.message),
+      includeAttachments: "true",
+      maxAttachmentSize: "0",
+    });
     expect(none.attachments.map((item) => [item.content, item.tooLarge])).toEqual([
       [null, true],
       [null, true],
@@ -253,19 +430,33 @@ describe("getMessage", () => {
         { type: "image/png", filename: "after.png", data: bytes.png },
       ]),
     });
-    const data = await getMessage({ mailbox, uid: String(uids.message), includeAttachments: "true" });
+    const data = await getMessage({
+      mailbox,
+      uid: String(uids.message),
+      includeAttachments: "true",
+    });
     expect(data.text).toBe("Body of big");
     expect(data.attachments).toEqual([
       attachment({ partId: "2", filename: "big.bin", tooLarge: true, data: big }, false),
-      attachment({ partId: "3", filename: "after.png", contentType: "image/png", data: bytes.png }, true),
+      attachment(
+        { partId: "3", filename: "after.png", contentType: "image/png", data: bytes.png },
+        true,
+      ),
     ]);
     await expectNothingSeen(mailbox);
   });
 
   test("an HTML-only message: text is converted from the HTML, up to 1,000,000 characters of it", async () => {
-    const html = (body: string) => rfc822({ subject: "html", body, headers: [] }).replace("Content-Type: text/plain", "Content-Type: text/html");
+    const html = (body: string) =>
+      rfc822({ subject: "html", body, headers: [] }).replace(
+        "Content-Type: text/plain",
+        "Content-Type: text/html",
+      );
     const long = `<p>${"x".repeat(1_000_001 - 7)}</p>`;
-    const { mailbox, uids } = await appendAll(USER, { short: html("<p>Hello <b>world</b></p>"), long: html(long) });
+    const { mailbox, uids } = await appendAll(USER, {
+      short: html("<p>Hello <b>world</b></p>"),
+      long: html(long),
+    });
     const short = await getMessage({ mailbox, uid: String(uids.short) });
     expect([short.text, short.html]).toEqual(["Hello world", "<p>Hello <b>world</b></p>\n"]);
     const tooLong = await getMessage({ mailbox, uid: String(uids.long) });
@@ -273,7 +464,11 @@ describe("getMessage", () => {
   });
 
   test("odd headers: an unreadable Date gives date null (the header is kept), a header named __proto__ is a plain key", async () => {
-    const source = rfc822({ subject: "odd", date: "sometime soon", headers: ["__proto__: polluted", "X-Empty:"] });
+    const source = rfc822({
+      subject: "odd",
+      date: "sometime soon",
+      headers: ["__proto__: polluted", "X-Empty:"],
+    });
     const { mailbox, uids } = await appendAll(USER, { odd: source });
     const data = await getMessage({ mailbox, uid: String(uids.odd) });
     expect(data.date).toBeNull();
@@ -284,7 +479,11 @@ describe("getMessage", () => {
   });
 
   test("the examplePayload has the shape of a real answer", async () => {
-    const data = await getMessage({ mailbox: box.mailbox, uid: String(box.uids["inline-images.eml"]), includeAttachments: "true" });
+    const data = await getMessage({
+      mailbox: box.mailbox,
+      uid: String(box.uids["inline-images.eml"]),
+      includeAttachments: "true",
+    });
     const example = getMessageAction.examplePayload?.data as Message;
     expect(Object.keys(example)).toEqual(Object.keys(data));
     expect(Object.keys(example.attachments[0])).toEqual(Object.keys(data.attachments[0]));
@@ -292,16 +491,28 @@ describe("getMessage", () => {
   });
 
   test("a message the parser refuses (a header block over 1 MB) is a clear error naming UID and mailbox", async () => {
-    const source = rfc822({ subject: "huge header", headers: [`X-Huge: ${"a".repeat(1024 * 1024 + 10)}`] });
+    const source = rfc822({
+      subject: "huge header",
+      headers: [`X-Huge: ${"a".repeat(1024 * 1024 + 10)}`],
+    });
     const { mailbox, uids } = await appendAll(USER, { huge: source });
     const err = await failure(() => getMessage({ mailbox, uid: String(uids.huge) }));
     expect(err).toBeInstanceOf(ImapError);
     expect([err.code, err.uid, err.mailbox]).toEqual(["UNEXPECTED", uids.huge, mailbox]);
-    expect(err.message).toMatch(new RegExp(`^The message with UID ${uids.huge} in mailbox "${mailbox}" could not be parsed: .+\\. Download Message still returns it as it is\\.$`));
+    expect(err.message).toMatch(
+      new RegExp(
+        `^The message with UID ${uids.huge} in mailbox "${mailbox}" could not be parsed: .+\\. Download Message still returns it as it is\\.$`,
+      ),
+    );
   });
 
   test("reading never sets \\Seen", async () => {
-    for (const name of FIXTURES) await getMessage({ mailbox: box.mailbox, uid: String(box.uids[name]), includeAttachments: "true" });
+    for (const name of FIXTURES)
+      await getMessage({
+        mailbox: box.mailbox,
+        uid: String(box.uids[name]),
+        includeAttachments: "true",
+      });
     await expectNothingSeen(box.mailbox);
   });
 
@@ -317,18 +528,29 @@ describe("getMessage", () => {
 
   test("a missing mailbox is a clear error", async () => {
     const err = await failure(() => getMessage({ mailbox: "No/Such Box", uid: "1" }));
-    expect([err.code, err.message]).toEqual(["MAILBOX_NOT_FOUND", expect.stringContaining('The mailbox "No/Such Box" does not exist.')]);
+    expect([err.code, err.message]).toEqual([
+      "MAILBOX_NOT_FOUND",
+      expect.stringContaining('The mailbox "No/Such Box" does not exist.'),
+    ]);
   });
 
   test.each([
     [{ uid: "abc" }, 'UID "abc" is not a message UID: give one positive whole number, e.g. 42.'],
-    [{ uid: "1", includeAttachments: "yes" }, 'Include Attachments must be true or false, not "yes".'],
+    [
+      { uid: "1", includeAttachments: "yes" },
+      'Include Attachments must be true or false, not "yes".',
+    ],
     [{ uid: "1", maxAttachmentSize: "-1" }, 'Max Attachment Size "-1" is not a whole number.'],
     [{ uid: "1", maxAttachmentSize: "10MB" }, 'Max Attachment Size "10MB" is not a whole number.'],
-    [{ uid: "1", maxAttachmentSize: "104857601" }, "Max Attachment Size must be from 0 to 104857600, not 104857601."],
+    [
+      { uid: "1", maxAttachmentSize: "104857601" },
+      "Max Attachment Size must be from 0 to 104857600, not 104857601.",
+    ],
   ])("bad input %j is refused before connecting", async (params, message) => {
     // port 1 refuses connections: an InputError proves nothing was attempted
-    const err = await failure(() => getMessage({ mailbox: "INBOX", ...params }, tlsConnection(USER, { port: "1" })));
+    const err = await failure(() =>
+      getMessage({ mailbox: "INBOX", ...params }, tlsConnection(USER, { port: "1" })),
+    );
     expect(err).toBeInstanceOf(InputError);
     expect(err.message).toBe(message);
   });
@@ -338,7 +560,11 @@ describe("getMessage on the server without BINARY, CONDSTORE, UIDPLUS", () => {
   test("gives the same output as the main server and sets no \\Seen", async () => {
     const legacyBox = await appendFixtures(LEGACY_USER);
     for (const name of ["nested-multipart.eml", "forwarded.eml", "latin1.eml"] as const) {
-      const params = { mailbox: legacyBox.mailbox, uid: String(legacyBox.uids[name]), includeAttachments: "true" };
+      const params = {
+        mailbox: legacyBox.mailbox,
+        uid: String(legacyBox.uids[name]),
+        includeAttachments: "true",
+      };
       const legacy = await getMessage(params, legacyConnection(LEGACY_USER));
       const main = await getMessage(params, tlsConnection(LEGACY_USER));
       expect(legacy).toEqual(main);

@@ -4,9 +4,9 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { ImapFlow } from "imapflow";
-import { createConnection, createHarness } from "@prismatic-io/spectral/dist/testing";
 import type { Connection } from "@prismatic-io/spectral";
+import { createConnection, createHarness } from "@prismatic-io/spectral/dist/testing";
+import { ImapFlow } from "imapflow";
 import component from "../src";
 import { imapConnection, imapOAuth2Connection } from "../src/connections";
 
@@ -22,7 +22,10 @@ export const server = {
   /** The instance without MOVE, UIDPLUS, CONDSTORE, SPECIAL-USE and STARTTLS. */
   legacyPort: Number(process.env.IMAP_TEST_LEGACY_PORT ?? 11143),
   password: process.env.IMAP_TEST_PASSWORD ?? "imap-test-password",
-  ca: fs.readFileSync(process.env.IMAP_TEST_CA_FILE ?? path.join(stateDir, "tls", "ca.crt"), "utf8"),
+  ca: fs.readFileSync(
+    process.env.IMAP_TEST_CA_FILE ?? path.join(stateDir, "tls", "ca.crt"),
+    "utf8",
+  ),
 };
 
 export const harness = createHarness(component);
@@ -63,12 +66,22 @@ export function oauthConnection(user: string, token: string, overrides: Fields =
     clientSecret: "test-client-secret",
     ...overrides,
   };
-  return createConnection(imapOAuth2Connection, fields, { access_token: token, token_type: "Bearer", refresh_token: "test-refresh-token", expires_in: 3600 });
+  return createConnection(imapOAuth2Connection, fields, {
+    access_token: token,
+    token_type: "Bearer",
+    refresh_token: "test-refresh-token",
+    expires_in: 3600,
+  });
 }
 
 /** A cleartext connection to the legacy instance (no MOVE, UIDPLUS, CONDSTORE, SPECIAL-USE). */
 export function legacyConnection(user: string, overrides: Fields = {}): Connection {
-  return tlsConnection(user, { port: String(server.legacyPort), encryption: "none", caCertificate: "", ...overrides });
+  return tlsConnection(user, {
+    port: String(server.legacyPort),
+    encryption: "none",
+    caCertificate: "",
+    ...overrides,
+  });
 }
 
 /** A separate client, to read the effect of an action back from the server. */
@@ -93,7 +106,10 @@ export async function closeDirect(client: ImapFlow): Promise<void> {
   client.close();
 }
 
-export async function withDirect<T>(user: string, work: (client: ImapFlow) => Promise<T>): Promise<T> {
+export async function withDirect<T>(
+  user: string,
+  work: (client: ImapFlow) => Promise<T>,
+): Promise<T> {
   const client = await directClient(user);
   try {
     return await work(client);
@@ -109,7 +125,15 @@ export function uniqueName(prefix: string): string {
   return `${prefix}-${process.pid}-${Date.now().toString(36)}-${counter}`;
 }
 
-export function rfc822(options: { subject: string; from?: string; to?: string; body?: string; messageId?: string; date?: string; headers?: string[] }): string {
+export function rfc822(options: {
+  subject: string;
+  from?: string;
+  to?: string;
+  body?: string;
+  messageId?: string;
+  date?: string;
+  headers?: string[];
+}): string {
   const lines = [
     `From: ${options.from ?? "Alice Example <alice@example.com>"}`,
     `To: ${options.to ?? "Bob Example <bob@example.com>"}`,
@@ -129,7 +153,12 @@ export function rfc822(options: { subject: string; from?: string; to?: string; b
 /** Creates a fresh mailbox with `count` messages and returns its path and their UIDs. */
 export async function seedMailbox(
   user: string,
-  options: { prefix?: string; count: number; subject?: (i: number) => string; flags?: (i: number) => string[] },
+  options: {
+    prefix?: string;
+    count: number;
+    subject?: (i: number) => string;
+    flags?: (i: number) => string[];
+  },
 ): Promise<{ path: string; uids: number[] }> {
   const mailbox = uniqueName(options.prefix ?? "seed");
   return withDirect(user, async (client) => {
@@ -137,7 +166,11 @@ export async function seedMailbox(
     const uids: number[] = [];
     for (let i = 0; i < options.count; i += 1) {
       const subject = options.subject ? options.subject(i) : `Message ${i + 1}`;
-      const result = await client.append(mailbox, rfc822({ subject }), options.flags ? options.flags(i) : []);
+      const result = await client.append(
+        mailbox,
+        rfc822({ subject }),
+        options.flags ? options.flags(i) : [],
+      );
       if (!result || !result.uid) throw new Error(`append to ${mailbox} failed`);
       uids.push(result.uid);
     }
@@ -175,15 +208,22 @@ export function openResources(): { sockets: number; timers: number } {
  * Waits (up to a second) until no more sockets and timers are open than `before`, and returns
  * the counts then: an invocation must leave nothing behind once its sockets finished closing.
  */
-export async function resourcesAfter(before: { sockets: number; timers: number }): Promise<{ sockets: number; timers: number }> {
+export async function resourcesAfter(before: {
+  sockets: number;
+  timers: number;
+}): Promise<{ sockets: number; timers: number }> {
   const deadline = Date.now() + 1000;
-  const settled = (now: { sockets: number; timers: number }) => now.sockets <= before.sockets && now.timers <= before.timers;
+  const settled = (now: { sockets: number; timers: number }) =>
+    now.sockets <= before.sockets && now.timers <= before.timers;
   let now = openResources();
   while (!settled(now) && Date.now() < deadline) {
     await new Promise((resolve) => setTimeout(resolve, 20));
     now = openResources();
   }
-  return { sockets: Math.max(now.sockets, before.sockets), timers: Math.max(now.timers, before.timers) };
+  return {
+    sockets: Math.max(now.sockets, before.sockets),
+    timers: Math.max(now.timers, before.timers),
+  };
 }
 
 /** Every form in which a token could leak: as is, URL-encoded, and inside any base64 text. */
@@ -193,7 +233,9 @@ export function secretForms(secret: string): string[] {
   for (let shift = 0; shift < 3; shift += 1) {
     const encoded = Buffer.concat([Buffer.alloc(shift), bytes]).toString("base64");
     // only the characters made of the secret's bits alone, whatever comes before and after it
-    forms.push(encoded.slice(Math.ceil((shift * 8) / 6), Math.floor(((shift + bytes.length) * 8) / 6)));
+    forms.push(
+      encoded.slice(Math.ceil((shift * 8) / 6), Math.floor(((shift + bytes.length) * 8) / 6)),
+    );
   }
   return forms;
 }
@@ -204,7 +246,9 @@ export function leaks(text: string, secret: string): string[] {
 }
 
 /** Runs `work` and returns the error it threw (failing the test if it did not throw). */
-export async function failure(work: () => Promise<unknown>): Promise<Error & Record<string, unknown>> {
+export async function failure(
+  work: () => Promise<unknown>,
+): Promise<Error & Record<string, unknown>> {
   try {
     await work();
   } catch (err) {

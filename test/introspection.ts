@@ -29,9 +29,16 @@ export async function startIntrospection(
   const now = () => Math.floor(Date.now() / 1000);
   const answer = (token: string): Record<string, unknown> => {
     if (Object.hasOwn(active, token)) {
-      return { active: true, username: active[token], scope: "imap", token_type: "Bearer", exp: now() + 3600 };
+      return {
+        active: true,
+        username: active[token],
+        scope: "imap",
+        token_type: "Bearer",
+        exp: now() + 3600,
+      };
     }
-    if (Object.hasOwn(expired, token)) return { active: false, username: expired[token], exp: now() - 60 };
+    if (Object.hasOwn(expired, token))
+      return { active: false, username: expired[token], exp: now() - 60 };
     return { active: false };
   };
   const server = http.createServer((req, res) => {

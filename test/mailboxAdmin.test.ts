@@ -1,5 +1,14 @@
 import { ImapError, InputError } from "../src/errors";
-import { failure, harness, legacyConnection, rfc822, server, tlsConnection, uniqueName, withDirect } from "./helpers";
+import {
+  failure,
+  harness,
+  legacyConnection,
+  rfc822,
+  server,
+  tlsConnection,
+  uniqueName,
+  withDirect,
+} from "./helpers";
 import { rewriteProxy } from "./rewriteProxy";
 
 const USER = "test07";
@@ -7,7 +16,11 @@ const NOWHERE = tlsConnection(USER, { port: "1" });
 
 /** Every mailbox of the account with whether it is subscribed, read by a separate client. */
 async function mailboxes(): Promise<Map<string, boolean>> {
-  return withDirect(USER, async (client) => new Map((await client.list()).map((entry) => [entry.path, entry.subscribed === true])));
+  return withDirect(
+    USER,
+    async (client) =>
+      new Map((await client.list()).map((entry) => [entry.path, entry.subscribed === true])),
+  );
 }
 
 async function messageCount(path: string): Promise<number> {
@@ -20,7 +33,10 @@ async function messageCount(path: string): Promise<number> {
 describe("createMailbox", () => {
   test("creates and subscribes a mailbox inside a parent that does not exist yet", async () => {
     const path = `${uniqueName("Projects")}/2024`;
-    const { data } = (await harness.action("createMailbox", { connection: tlsConnection(USER), path })) as { data: unknown };
+    const { data } = (await harness.action("createMailbox", {
+      connection: tlsConnection(USER),
+      path,
+    })) as { data: unknown };
     expect(data).toEqual({ path, created: true, subscribed: true });
     expect((await mailboxes()).get(path)).toBe(true);
     expect(await messageCount(path)).toBe(0);
@@ -32,7 +48,10 @@ describe("createMailbox", () => {
       await client.mailboxCreate(path);
       await client.mailboxUnsubscribe(path);
     });
-    const { data } = (await harness.action("createMailbox", { connection: tlsConnection(USER), path })) as { data: unknown };
+    const { data } = (await harness.action("createMailbox", {
+      connection: tlsConnection(USER),
+      path,
+    })) as { data: unknown };
     expect(data).toEqual({ path, created: false, subscribed: true });
     expect((await mailboxes()).get(path)).toBe(true);
   });
@@ -55,7 +74,10 @@ describe("createMailbox", () => {
       },
     );
     try {
-      const { data } = (await harness.action("createMailbox", { connection: legacyConnection(USER, { port: String(proxy.port) }), path })) as { data: unknown };
+      const { data } = (await harness.action("createMailbox", {
+        connection: legacyConnection(USER, { port: String(proxy.port) }),
+        path,
+      })) as { data: unknown };
       expect(data).toEqual({ path, created: false, subscribed: true });
     } finally {
       await proxy.close();
@@ -66,16 +88,25 @@ describe("createMailbox", () => {
 
   test("a name the server refuses is a clear error with the server's reason", async () => {
     const path = `${uniqueName("Bad")}//name`;
-    const err = await failure(() => harness.action("createMailbox", { connection: tlsConnection(USER), path }));
+    const err = await failure(() =>
+      harness.action("createMailbox", { connection: tlsConnection(USER), path }),
+    );
     expect(err).toBeInstanceOf(ImapError);
     expect(err.code).toBe("SERVER_REFUSED");
-    expect(err.message).toMatch(/^The server refused to create the mailbox \(mailbox "Bad-[^"]+\/\/name"\)\. The server said: \[CANNOT\] Invalid mailbox name: Has adjacent hierarchy separators/);
-    expect(Array.from((await mailboxes()).keys()).filter((p) => p.startsWith(path.split("/")[0]))).toEqual([]);
+    expect(err.message).toMatch(
+      /^The server refused to create the mailbox \(mailbox "Bad-[^"]+\/\/name"\)\. The server said: \[CANNOT\] Invalid mailbox name: Has adjacent hierarchy separators/,
+    );
+    expect(
+      Array.from((await mailboxes()).keys()).filter((p) => p.startsWith(path.split("/")[0])),
+    ).toEqual([]);
   });
 
   test("a non-ASCII name works", async () => {
     const path = `${uniqueName("Projekte")}/Grüße & 日本語`;
-    const { data } = (await harness.action("createMailbox", { connection: legacyConnection(USER), path })) as { data: unknown };
+    const { data } = (await harness.action("createMailbox", {
+      connection: legacyConnection(USER),
+      path,
+    })) as { data: unknown };
     expect(data).toEqual({ path, created: true, subscribed: true });
     expect((await mailboxes()).get(path)).toBe(true);
   });
@@ -100,7 +131,11 @@ describe("renameMailbox", () => {
       await client.append(path, rfc822({ subject: "one" }));
       await client.append(path, rfc822({ subject: "two" }));
     });
-    const { data } = (await harness.action("renameMailbox", { connection: tlsConnection(USER), path, newPath })) as { data: unknown };
+    const { data } = (await harness.action("renameMailbox", {
+      connection: tlsConnection(USER),
+      path,
+      newPath,
+    })) as { data: unknown };
     expect(data).toEqual({ path, newPath });
     const after = await mailboxes();
     expect(after.has(path)).toBe(false);
@@ -119,7 +154,9 @@ describe("renameMailbox", () => {
       await client.mailboxCreate(path);
       await client.append(path, rfc822({ subject: "Grüße" }));
     });
-    const { data } = (await harness.action("renameMailbox", { connection, path, newPath })) as { data: unknown };
+    const { data } = (await harness.action("renameMailbox", { connection, path, newPath })) as {
+      data: unknown;
+    };
     expect(data).toEqual({ path, newPath });
     const after = await mailboxes();
     expect([after.has(path), after.has(newPath)]).toEqual([false, true]);
@@ -129,10 +166,14 @@ describe("renameMailbox", () => {
   test("a missing mailbox is a clear error, and nothing is created", async () => {
     const path = uniqueName("Missing");
     const newPath = uniqueName("Target");
-    const err = await failure(() => harness.action("renameMailbox", { connection: tlsConnection(USER), path, newPath }));
+    const err = await failure(() =>
+      harness.action("renameMailbox", { connection: tlsConnection(USER), path, newPath }),
+    );
     expect(err).toBeInstanceOf(ImapError);
     expect(err.code).toBe("MAILBOX_NOT_FOUND");
-    expect(err.message).toBe(`The mailbox "${path}" does not exist. Check the path (the List Mailboxes action shows every path) or create it first.`);
+    expect(err.message).toBe(
+      `The mailbox "${path}" does not exist. Check the path (the List Mailboxes action shows every path) or create it first.`,
+    );
     expect((await mailboxes()).has(newPath)).toBe(false);
   });
 
@@ -144,9 +185,13 @@ describe("renameMailbox", () => {
       await client.append(path, rfc822({ subject: "mine" }));
       await client.mailboxCreate(newPath);
     });
-    const err = await failure(() => harness.action("renameMailbox", { connection: tlsConnection(USER), path, newPath }));
+    const err = await failure(() =>
+      harness.action("renameMailbox", { connection: tlsConnection(USER), path, newPath }),
+    );
     expect(err.code).toBe("MAILBOX_EXISTS");
-    expect(err.message).toBe(`Could not rename the mailbox "${path}" to "${newPath}": a mailbox named "${newPath}" already exists. Nothing was changed; choose another name.`);
+    expect(err.message).toBe(
+      `Could not rename the mailbox "${path}" to "${newPath}": a mailbox named "${newPath}" already exists. Nothing was changed; choose another name.`,
+    );
     expect([await messageCount(path), await messageCount(newPath)]).toEqual([1, 0]);
   });
 
@@ -156,11 +201,16 @@ describe("renameMailbox", () => {
     [{ path: "INBOX", newPath: "Old Inbox" }, inboxRefused],
     [{ path: "inbox", newPath: "Old Inbox" }, inboxRefused],
     [{ path: "Work", newPath: "Inbox" }, "New Path cannot be INBOX: INBOX always exists."],
-    [{ path: "Work", newPath: "Work" }, 'New Path is the same as Path ("Work"): nothing to rename.'],
+    [
+      { path: "Work", newPath: "Work" },
+      'New Path is the same as Path ("Work"): nothing to rename.',
+    ],
     [{ path: "Work", newPath: "" }, "New Path is empty: give a mailbox path such as INBOX."],
     [{ path: "", newPath: "Work" }, "Path is empty: give a mailbox path such as INBOX."],
   ])("%j fails before connecting", async (params, message) => {
-    const err = await failure(() => harness.action("renameMailbox", { connection: NOWHERE, ...params }));
+    const err = await failure(() =>
+      harness.action("renameMailbox", { connection: NOWHERE, ...params }),
+    );
     expect(err).toBeInstanceOf(InputError);
     expect(err.message).toBe(message);
   });

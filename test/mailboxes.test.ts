@@ -1,19 +1,34 @@
 import { ImapError } from "../src/errors";
-import { failure, harness, legacyConnection, tlsConnection, uniqueName, withDirect, rfc822 } from "./helpers";
+import {
+  failure,
+  harness,
+  legacyConnection,
+  rfc822,
+  tlsConnection,
+  uniqueName,
+  withDirect,
+} from "./helpers";
 
 const USER = "test02";
 const SPECIAL = ["Archive", "Drafts", "Junk", "Sent", "Trash"];
 
 /** The entry with \Marked / \UnMarked left out: Dovecot adds them depending on what its index knows about new mail. */
 function unmarked(entry: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
-  return entry && { ...entry, flags: (entry.flags as string[]).filter((flag) => !/^\\(un)?marked$/i.test(flag)) };
+  return (
+    entry && {
+      ...entry,
+      flags: (entry.flags as string[]).filter((flag) => !/^\\(un)?marked$/i.test(flag)),
+    }
+  );
 }
 
 describe("listMailboxes (action)", () => {
   test("lists every mailbox with the documented shape, INBOX first", async () => {
     const nested = `${uniqueName("Projekte")}/Grüße & 日本語`;
     await withDirect(USER, (client) => client.mailboxCreate(nested));
-    const { data } = (await harness.action("listMailboxes", { connection: tlsConnection(USER) })) as { data: Record<string, unknown>[] };
+    const { data } = (await harness.action("listMailboxes", {
+      connection: tlsConnection(USER),
+    })) as { data: Record<string, unknown>[] };
     expect(unmarked(data[0])).toEqual({
       path: "INBOX",
       pathAsListed: "INBOX",
@@ -70,7 +85,9 @@ describe("listMailboxes (action)", () => {
       await client.mailboxCreate(name);
       await client.mailboxUnsubscribe(name);
     });
-    const { data } = (await harness.action("listMailboxes", { connection: tlsConnection(USER) })) as { data: Record<string, unknown>[] };
+    const { data } = (await harness.action("listMailboxes", {
+      connection: tlsConnection(USER),
+    })) as { data: Record<string, unknown>[] };
     expect(data.find((entry) => entry.path === name)?.subscribed).toBe(false);
   });
 });
@@ -79,7 +96,9 @@ describe("listMailboxes (data source)", () => {
   test("offers every selectable mailbox by full path, INBOX first, then sorted", async () => {
     const parent = uniqueName("Parent");
     await withDirect(USER, (client) => client.mailboxCreate(`${parent}/Child`));
-    const { result } = (await harness.dataSource("listMailboxes", { connection: tlsConnection(USER) })) as unknown as {
+    const { result } = (await harness.dataSource("listMailboxes", {
+      connection: tlsConnection(USER),
+    })) as unknown as {
       result: { key: string; label: string }[];
     };
     const keys = result.map((item) => item.key);
@@ -88,13 +107,18 @@ describe("listMailboxes (data source)", () => {
     expect(keys).toEqual(expect.arrayContaining([...SPECIAL, `${parent}/Child`]));
     expect(result.every((item) => item.key === item.label)).toBe(true);
     // Dovecot lists a parent that exists only as a hierarchy level as \Noselect: it is not offered.
-    const parentEntry = await withDirect(USER, async (client) => (await client.list()).find((entry) => entry.path === parent));
-    expect(unmarked(parentEntry && { flags: [...parentEntry.flags].sort() })).toEqual({ flags: ["\\HasChildren", "\\NonExistent", "\\Noselect"] });
+    const parentEntry = await withDirect(USER, async (client) =>
+      (await client.list()).find((entry) => entry.path === parent),
+    );
+    expect(unmarked(parentEntry && { flags: [...parentEntry.flags].sort() })).toEqual({
+      flags: ["\\HasChildren", "\\NonExistent", "\\Noselect"],
+    });
     expect(keys).not.toContain(parent);
     // every key is a mailbox a separate client can open
     const openable = await withDirect(USER, async (client) => {
       const results: boolean[] = [];
-      for (const key of keys) results.push((await client.status(key, { messages: true })) !== false);
+      for (const key of keys)
+        results.push((await client.status(key, { messages: true })) !== false);
       return results;
     });
     expect(keys.filter((_key, i) => !openable[i])).toEqual([]);
@@ -112,7 +136,10 @@ describe("getStatus", () => {
       return client.status(mailbox, { uidValidity: true, highestModseq: true, uidNext: true });
     });
     if (!direct) throw new Error("status failed");
-    const { data } = (await harness.action("getStatus", { connection: tlsConnection(USER), mailbox })) as { data: Record<string, unknown> };
+    const { data } = (await harness.action("getStatus", {
+      connection: tlsConnection(USER),
+      mailbox,
+    })) as { data: Record<string, unknown> };
     expect(data).toEqual({
       path: mailbox,
       messages: 3,
@@ -133,7 +160,10 @@ describe("getStatus", () => {
       return client.status(mailbox, { uidValidity: true, highestModseq: true, uidNext: true });
     });
     if (!direct) throw new Error("status failed");
-    const { data } = (await harness.action("getStatus", { connection: tlsConnection(USER), mailbox })) as { data: Record<string, unknown> };
+    const { data } = (await harness.action("getStatus", {
+      connection: tlsConnection(USER),
+      mailbox,
+    })) as { data: Record<string, unknown> };
     expect(data).toEqual({
       path: mailbox,
       messages: 1,
@@ -155,14 +185,28 @@ describe("getStatus", () => {
     });
     if (!direct) throw new Error("status failed");
     // the legacy instance shares the mail store: the same mailbox, without CONDSTORE
-    const { data } = (await harness.action("getStatus", { connection: legacyConnection(USER), mailbox })) as { data: Record<string, unknown> };
-    expect(data).toEqual({ path: mailbox, messages: 2, recent: 2, uidNext: direct.uidNext, uidValidity: String(direct.uidValidity), unseen: 1 });
+    const { data } = (await harness.action("getStatus", {
+      connection: legacyConnection(USER),
+      mailbox,
+    })) as { data: Record<string, unknown> };
+    expect(data).toEqual({
+      path: mailbox,
+      messages: 2,
+      recent: 2,
+      uidNext: direct.uidNext,
+      uidValidity: String(direct.uidValidity),
+      unseen: 1,
+    });
   });
 
   test("a missing mailbox is a clear error that names it", async () => {
-    const err = await failure(() => harness.action("getStatus", { connection: tlsConnection(USER), mailbox: "No/Such Box" }));
+    const err = await failure(() =>
+      harness.action("getStatus", { connection: tlsConnection(USER), mailbox: "No/Such Box" }),
+    );
     expect(err).toBeInstanceOf(ImapError);
     expect(err.code).toBe("MAILBOX_NOT_FOUND");
-    expect(err.message).toBe('The mailbox "No/Such Box" does not exist. Check the path (the List Mailboxes action shows every path) or create it first.');
+    expect(err.message).toBe(
+      'The mailbox "No/Such Box" does not exist. Check the path (the List Mailboxes action shows every path) or create it first.',
+    );
   });
 });

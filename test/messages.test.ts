@@ -1,12 +1,25 @@
 import { ImapError, InputError } from "../src/errors";
-import { failure, flagsByUid as flagsWithRecent, harness, legacyConnection, rfc822, seedMailbox, server, tlsConnection, uniqueName, withDirect } from "./helpers";
 import type { Fields } from "./helpers";
+import {
+  failure,
+  flagsByUid as flagsWithRecent,
+  harness,
+  legacyConnection,
+  rfc822,
+  seedMailbox,
+  server,
+  tlsConnection,
+  uniqueName,
+  withDirect,
+} from "./helpers";
 import { rewriteProxy } from "./rewriteProxy";
 
 /** Flags by UID without \\Recent, which only says whether this client was the first to look. */
 async function flagsByUid(user: string, path: string): Promise<Record<number, string[]>> {
   const all = await flagsWithRecent(user, path);
-  return Object.fromEntries(Object.entries(all).map(([uid, flags]) => [uid, flags.filter((flag) => flag !== "\\Recent")]));
+  return Object.fromEntries(
+    Object.entries(all).map(([uid, flags]) => [uid, flags.filter((flag) => flag !== "\\Recent")]),
+  );
 }
 
 const USER = "test04";
@@ -14,7 +27,12 @@ const LEGACY_USER = "test05";
 const PROXY_USER = "test09";
 const NOWHERE = tlsConnection(USER, { port: "1" });
 
-type Transfer = { path: string; destination: string; uidValidity: string; uidMap: { sourceUid: number; destinationUid: number | null }[] };
+type Transfer = {
+  path: string;
+  destination: string;
+  uidValidity: string;
+  uidMap: { sourceUid: number; destinationUid: number | null }[];
+};
 
 /** Subject of every message of a mailbox by UID, read by a separate client. */
 async function subjects(user: string, path: string): Promise<Record<number, string>> {
@@ -23,7 +41,8 @@ async function subjects(user: string, path: string): Promise<Record<number, stri
     try {
       const out: Record<number, string> = {};
       if (client.mailbox && client.mailbox.exists === 0) return out;
-      for (const msg of await client.fetchAll("1:*", { uid: true, envelope: true }, { uid: true })) out[msg.uid] = msg.envelope?.subject ?? "";
+      for (const msg of await client.fetchAll("1:*", { uid: true, envelope: true }, { uid: true }))
+        out[msg.uid] = msg.envelope?.subject ?? "";
       return out;
     } finally {
       lock.release();
@@ -31,7 +50,10 @@ async function subjects(user: string, path: string): Promise<Record<number, stri
   });
 }
 
-async function status(user: string, path: string): Promise<{ uidNext: number; uidValidity: string }> {
+async function status(
+  user: string,
+  path: string,
+): Promise<{ uidNext: number; uidValidity: string }> {
   return withDirect(user, async (client) => {
     const s = await client.status(path, { uidNext: true, uidValidity: true });
     if (!s) throw new Error(`status of ${path} failed`);
@@ -56,7 +78,11 @@ async function markDeleted(user: string, path: string, uid: number): Promise<voi
 }
 
 /** A source and a destination mailbox with non-ASCII names (modified UTF-7 on the wire), and one message in the source. */
-async function nonAsciiMailboxes(user: string, destinationName: string, subject: string): Promise<{ source: string; destination: string; uid: number }> {
+async function nonAsciiMailboxes(
+  user: string,
+  destinationName: string,
+  subject: string,
+): Promise<{ source: string; destination: string; uid: number }> {
   const base = uniqueName("Projekte");
   const source = `${base}/Grüße & 日本語`;
   const destination = `${base}/${destinationName}`;
@@ -69,9 +95,14 @@ async function nonAsciiMailboxes(user: string, destinationName: string, subject:
   return { source, destination, uid };
 }
 
-const seed = (user: string, count: number, prefix = "src") => seedMailbox(user, { prefix, count, subject: (i) => `Message ${i + 1}` });
+const seed = (user: string, count: number, prefix = "src") =>
+  seedMailbox(user, { prefix, count, subject: (i) => `Message ${i + 1}` });
 
-async function transfer(key: "copyMessage" | "moveMessage", connection: unknown, params: Fields): Promise<Transfer> {
+async function transfer(
+  key: "copyMessage" | "moveMessage",
+  connection: unknown,
+  params: Fields,
+): Promise<Transfer> {
   const { data } = (await harness.action(key, { connection, ...params })) as { data: Transfer };
   return data;
 }
@@ -80,7 +111,11 @@ describe("deleteMessage", () => {
   test("expunges exactly that message; a neighbour another client flagged \\Deleted survives (UIDPLUS)", async () => {
     const { path, uids } = await seed(USER, 3);
     await markDeleted(USER, path, uids[0]);
-    const { data } = (await harness.action("deleteMessage", { connection: tlsConnection(USER), mailbox: path, uid: String(uids[1]) })) as { data: unknown };
+    const { data } = (await harness.action("deleteMessage", {
+      connection: tlsConnection(USER),
+      mailbox: path,
+      uid: String(uids[1]),
+    })) as { data: unknown };
     expect(data).toBe(true);
     expect(await flagsByUid(USER, path)).toEqual({ [uids[0]]: ["\\Deleted"], [uids[2]]: [] });
   });
@@ -88,20 +123,37 @@ describe("deleteMessage", () => {
   test("without UIDPLUS: refuses while another message carries \\Deleted, naming it, and changes nothing", async () => {
     const { path, uids } = await seed(LEGACY_USER, 3);
     await markDeleted(LEGACY_USER, path, uids[0]);
-    const err = await failure(() => harness.action("deleteMessage", { connection: legacyConnection(LEGACY_USER), mailbox: path, uid: String(uids[1]) }));
+    const err = await failure(() =>
+      harness.action("deleteMessage", {
+        connection: legacyConnection(LEGACY_USER),
+        mailbox: path,
+        uid: String(uids[1]),
+      }),
+    );
     expect(err).toBeInstanceOf(ImapError);
     expect(err.code).toBe("UNSAFE_EXPUNGE");
     expect(err.message).toBe(
       `Could not delete the message (UID ${uids[1]} in mailbox "${path}"): the server has no UIDPLUS extension, so removing a message takes a plain EXPUNGE, which would also remove the other messages marked \\Deleted but not yet expunged (UID ${uids[0]}). Nothing was changed. Expunge or undelete those messages first, then retry.`,
     );
-    expect(await flagsByUid(LEGACY_USER, path)).toEqual({ [uids[0]]: ["\\Deleted"], [uids[1]]: [], [uids[2]]: [] });
+    expect(await flagsByUid(LEGACY_USER, path)).toEqual({
+      [uids[0]]: ["\\Deleted"],
+      [uids[1]]: [],
+      [uids[2]]: [],
+    });
   });
 
   test("without UIDPLUS: deletes the message when no other one carries \\Deleted", async () => {
     const { path, uids } = await seed(LEGACY_USER, 3);
-    const { data } = (await harness.action("deleteMessage", { connection: legacyConnection(LEGACY_USER), mailbox: path, uid: String(uids[1]) })) as { data: unknown };
+    const { data } = (await harness.action("deleteMessage", {
+      connection: legacyConnection(LEGACY_USER),
+      mailbox: path,
+      uid: String(uids[1]),
+    })) as { data: unknown };
     expect(data).toBe(true);
-    expect(await subjects(LEGACY_USER, path)).toEqual({ [uids[0]]: "Message 1", [uids[2]]: "Message 3" });
+    expect(await subjects(LEGACY_USER, path)).toEqual({
+      [uids[0]]: "Message 1",
+      [uids[2]]: "Message 3",
+    });
   });
 
   test("without UIDPLUS: a \\Deleted flag another client sets while deleting gives the target its flags back", async () => {
@@ -112,14 +164,19 @@ describe("deleteMessage", () => {
       { host: server.host, port: server.legacyPort },
       {
         toClient: async (line) => {
-          if (/^\S+ OK .*Store completed/i.test(line) && stores++ === 0) await markDeleted(PROXY_USER, path, uids[2]);
+          if (/^\S+ OK .*Store completed/i.test(line) && stores++ === 0)
+            await markDeleted(PROXY_USER, path, uids[2]);
           return line;
         },
       },
     );
     try {
       const err = await failure(() =>
-        harness.action("deleteMessage", { connection: legacyConnection(PROXY_USER, { port: String(proxy.port) }), mailbox: path, uid: String(uids[1]) }),
+        harness.action("deleteMessage", {
+          connection: legacyConnection(PROXY_USER, { port: String(proxy.port) }),
+          mailbox: path,
+          uid: String(uids[1]),
+        }),
       );
       expect(err.code).toBe("UNSAFE_EXPUNGE");
       expect(err.message).toContain(`(UID ${uids[2]}). Nothing was changed.`);
@@ -127,13 +184,27 @@ describe("deleteMessage", () => {
       await proxy.close();
     }
     expect(stores).toBe(2);
-    expect(await flagsByUid(PROXY_USER, path)).toEqual({ [uids[0]]: [], [uids[1]]: [], [uids[2]]: ["\\Deleted"] });
+    expect(await flagsByUid(PROXY_USER, path)).toEqual({
+      [uids[0]]: [],
+      [uids[1]]: [],
+      [uids[2]]: ["\\Deleted"],
+    });
   });
 
   test("a UID that names no message is a clear error; a retry after success is one too", async () => {
     const { path, uids } = await seed(USER, 2);
-    await harness.action("deleteMessage", { connection: tlsConnection(USER), mailbox: path, uid: String(uids[0]) });
-    const err = await failure(() => harness.action("deleteMessage", { connection: tlsConnection(USER), mailbox: path, uid: String(uids[0]) }));
+    await harness.action("deleteMessage", {
+      connection: tlsConnection(USER),
+      mailbox: path,
+      uid: String(uids[0]),
+    });
+    const err = await failure(() =>
+      harness.action("deleteMessage", {
+        connection: tlsConnection(USER),
+        mailbox: path,
+        uid: String(uids[0]),
+      }),
+    );
     expect(err.code).toBe("MESSAGE_NOT_FOUND");
     expect(err.message).toBe(
       `Could not delete the message: the mailbox "${path}" has no message with UID ${uids[0]}, so nothing was changed. Check the UIDs: they come from Search / List Mailbox Messages or the trigger, and a message that was moved or deleted is gone for good.`,
@@ -147,7 +218,9 @@ describe("deleteMessage", () => {
     ["0", "UID 0 is out of range: UIDs run from 1 to 4294967295."],
     ["", 'UID "" is not a message UID: give one positive whole number, e.g. 42.'],
   ])("uid %j fails before connecting", async (uid, message) => {
-    const err = await failure(() => harness.action("deleteMessage", { connection: NOWHERE, mailbox: "INBOX", uid }));
+    const err = await failure(() =>
+      harness.action("deleteMessage", { connection: NOWHERE, mailbox: "INBOX", uid }),
+    );
     expect(err).toBeInstanceOf(InputError);
     expect(err.message).toBe(message);
   });
@@ -159,7 +232,11 @@ describe("copyMessage", () => {
     const destination = uniqueName("dest");
     await createMailbox(USER, destination);
     const before = await status(USER, destination);
-    const out = await transfer("copyMessage", tlsConnection(USER), { mailbox: path, uids: `${uids[0]},${uids[2]}`, destination });
+    const out = await transfer("copyMessage", tlsConnection(USER), {
+      mailbox: path,
+      uids: `${uids[0]},${uids[2]}`,
+      destination,
+    });
     expect(out).toEqual({
       path,
       destination,
@@ -169,8 +246,15 @@ describe("copyMessage", () => {
         { sourceUid: uids[2], destinationUid: before.uidNext + 1 },
       ],
     });
-    expect(await subjects(USER, destination)).toEqual({ [before.uidNext]: "Message 1", [before.uidNext + 1]: "Message 3" });
-    expect(await subjects(USER, path)).toEqual({ [uids[0]]: "Message 1", [uids[1]]: "Message 2", [uids[2]]: "Message 3" });
+    expect(await subjects(USER, destination)).toEqual({
+      [before.uidNext]: "Message 1",
+      [before.uidNext + 1]: "Message 3",
+    });
+    expect(await subjects(USER, path)).toEqual({
+      [uids[0]]: "Message 1",
+      [uids[1]]: "Message 2",
+      [uids[2]]: "Message 3",
+    });
   });
 
   test("without UIDPLUS the copies are found by Message-ID and size, also between two copies of one message", async () => {
@@ -178,7 +262,11 @@ describe("copyMessage", () => {
     // A third message with the same Message-ID as the first but another size, and an exact duplicate of it.
     const sameId = await withDirect(LEGACY_USER, async (client) => {
       const lock = await client.getMailboxLock(path, { readOnly: true });
-      const first = await client.fetchOne(String(uids[0]), { uid: true, source: true }, { uid: true });
+      const first = await client.fetchOne(
+        String(uids[0]),
+        { uid: true, source: true },
+        { uid: true },
+      );
       lock.release();
       if (!first || !first.source) throw new Error("fetch failed");
       const longer = first.source.toString().replace("Body of", "Longer body of");
@@ -191,14 +279,22 @@ describe("copyMessage", () => {
     await createMailbox(LEGACY_USER, destination);
     await withDirect(LEGACY_USER, async (client) => {
       const lock = await client.getMailboxLock(path, { readOnly: true });
-      const first = await client.fetchOne(String(uids[0]), { uid: true, source: true }, { uid: true });
+      const first = await client.fetchOne(
+        String(uids[0]),
+        { uid: true, source: true },
+        { uid: true },
+      );
       lock.release();
       if (!first || !first.source) throw new Error("fetch failed");
       await client.append(destination, first.source);
     });
     const before = await status(LEGACY_USER, destination);
     const all = [uids[0], uids[1], sameId[0], sameId[1]];
-    const out = await transfer("copyMessage", legacyConnection(LEGACY_USER), { mailbox: path, uids: all.join(","), destination });
+    const out = await transfer("copyMessage", legacyConnection(LEGACY_USER), {
+      mailbox: path,
+      uids: all.join(","),
+      destination,
+    });
     expect(out).toEqual({
       path,
       destination,
@@ -208,7 +304,10 @@ describe("copyMessage", () => {
     const copies = await withDirect(LEGACY_USER, async (client) => {
       const lock = await client.getMailboxLock(destination, { readOnly: true });
       try {
-        return (await client.fetchAll("1:*", { uid: true, size: true }, { uid: true })).map((m) => [m.uid, m.size]);
+        return (await client.fetchAll("1:*", { uid: true, size: true }, { uid: true })).map((m) => [
+          m.uid,
+          m.size,
+        ]);
       } finally {
         lock.release();
       }
@@ -216,7 +315,11 @@ describe("copyMessage", () => {
     const sizes = await withDirect(LEGACY_USER, async (client) => {
       const lock = await client.getMailboxLock(path, { readOnly: true });
       try {
-        return new Map((await client.fetchAll(all.join(","), { uid: true, size: true }, { uid: true })).map((m) => [m.uid, m.size]));
+        return new Map(
+          (await client.fetchAll(all.join(","), { uid: true, size: true }, { uid: true })).map(
+            (m) => [m.uid, m.size],
+          ),
+        );
       } finally {
         lock.release();
       }
@@ -227,10 +330,18 @@ describe("copyMessage", () => {
   test("a destination that does not exist is a clear error, and nothing is copied or created", async () => {
     const { path, uids } = await seed(USER, 1);
     const destination = uniqueName("missing");
-    const err = await failure(() => transfer("copyMessage", tlsConnection(USER), { mailbox: path, uids: String(uids[0]), destination }));
+    const err = await failure(() =>
+      transfer("copyMessage", tlsConnection(USER), {
+        mailbox: path,
+        uids: String(uids[0]),
+        destination,
+      }),
+    );
     expect(err.code).toBe("MAILBOX_NOT_FOUND");
     expect(err.message).toMatch(new RegExp(`^The mailbox "${destination}" does not exist\\.`));
-    const paths = await withDirect(USER, async (client) => (await client.list()).map((entry) => entry.path));
+    const paths = await withDirect(USER, async (client) =>
+      (await client.list()).map((entry) => entry.path),
+    );
     expect(paths).not.toContain(destination);
     expect(await subjects(USER, path)).toEqual({ [uids[0]]: "Message 1" });
   });
@@ -239,9 +350,17 @@ describe("copyMessage", () => {
     const { path, uids } = await seed(USER, 2);
     const destination = uniqueName("dest");
     await createMailbox(USER, destination);
-    const err = await failure(() => transfer("copyMessage", tlsConnection(USER), { mailbox: path, uids: `${uids[0]},${uids[1] + 7}`, destination }));
+    const err = await failure(() =>
+      transfer("copyMessage", tlsConnection(USER), {
+        mailbox: path,
+        uids: `${uids[0]},${uids[1] + 7}`,
+        destination,
+      }),
+    );
     expect(err.code).toBe("MESSAGE_NOT_FOUND");
-    expect(err.message).toContain(`has no message with UID ${uids[1] + 7}, so nothing was changed.`);
+    expect(err.message).toContain(
+      `has no message with UID ${uids[1] + 7}, so nothing was changed.`,
+    );
     expect(await subjects(USER, destination)).toEqual({});
   });
 
@@ -252,8 +371,17 @@ describe("copyMessage", () => {
     const { source, destination, uid } = await nonAsciiMailboxes(user, "Archiv – Ærø", "Grüße");
     const { uidValidity } = await status(user, destination);
     const connection = kind === "main" ? tlsConnection(user) : legacyConnection(user);
-    const out = await transfer("copyMessage", connection, { mailbox: source, uids: String(uid), destination });
-    expect(out).toEqual({ path: source, destination, uidValidity, uidMap: [{ sourceUid: uid, destinationUid: 1 }] });
+    const out = await transfer("copyMessage", connection, {
+      mailbox: source,
+      uids: String(uid),
+      destination,
+    });
+    expect(out).toEqual({
+      path: source,
+      destination,
+      uidValidity,
+      uidMap: [{ sourceUid: uid, destinationUid: 1 }],
+    });
     expect(await subjects(user, destination)).toEqual({ 1: "Grüße" });
     expect(await subjects(user, source)).toEqual({ [uid]: "Grüße" });
   });
@@ -265,7 +393,11 @@ describe("moveMessage", () => {
     const destination = uniqueName("dest");
     await createMailbox(USER, destination);
     const before = await status(USER, destination);
-    const out = await transfer("moveMessage", tlsConnection(USER), { mailbox: path, uids: `${uids[0]}:${uids[1]}`, destination });
+    const out = await transfer("moveMessage", tlsConnection(USER), {
+      mailbox: path,
+      uids: `${uids[0]}:${uids[1]}`,
+      destination,
+    });
     expect(out).toEqual({
       path,
       destination,
@@ -276,7 +408,10 @@ describe("moveMessage", () => {
       ],
     });
     expect(await subjects(USER, path)).toEqual({ [uids[2]]: "Message 3" });
-    expect(await subjects(USER, destination)).toEqual({ [before.uidNext]: "Message 1", [before.uidNext + 1]: "Message 2" });
+    expect(await subjects(USER, destination)).toEqual({
+      [before.uidNext]: "Message 1",
+      [before.uidNext + 1]: "Message 2",
+    });
   });
 
   test("without MOVE and UIDPLUS: copies, finds the copies, removes exactly the moved messages", async () => {
@@ -284,7 +419,11 @@ describe("moveMessage", () => {
     const destination = uniqueName("dest");
     await createMailbox(LEGACY_USER, destination);
     const before = await status(LEGACY_USER, destination);
-    const out = await transfer("moveMessage", legacyConnection(LEGACY_USER), { mailbox: path, uids: `${uids[1]},${uids[3]}`, destination });
+    const out = await transfer("moveMessage", legacyConnection(LEGACY_USER), {
+      mailbox: path,
+      uids: `${uids[1]},${uids[3]}`,
+      destination,
+    });
     expect(out).toEqual({
       path,
       destination,
@@ -294,7 +433,10 @@ describe("moveMessage", () => {
         { sourceUid: uids[3], destinationUid: 2 },
       ],
     });
-    expect(await subjects(LEGACY_USER, path)).toEqual({ [uids[0]]: "Message 1", [uids[2]]: "Message 3" });
+    expect(await subjects(LEGACY_USER, path)).toEqual({
+      [uids[0]]: "Message 1",
+      [uids[2]]: "Message 3",
+    });
     expect(await subjects(LEGACY_USER, destination)).toEqual({ 1: "Message 2", 2: "Message 4" });
   });
 
@@ -303,27 +445,42 @@ describe("moveMessage", () => {
     await markDeleted(LEGACY_USER, path, uids[2]);
     const destination = uniqueName("dest");
     await createMailbox(LEGACY_USER, destination);
-    const err = await failure(() => transfer("moveMessage", legacyConnection(LEGACY_USER), { mailbox: path, uids: String(uids[0]), destination }));
+    const err = await failure(() =>
+      transfer("moveMessage", legacyConnection(LEGACY_USER), {
+        mailbox: path,
+        uids: String(uids[0]),
+        destination,
+      }),
+    );
     expect(err.code).toBe("UNSAFE_EXPUNGE");
     expect(err.message).toBe(
       `Could not remove the copied messages from the source (UID ${uids[0]} in mailbox "${path}"): the server has no UIDPLUS extension, so removing a message takes a plain EXPUNGE, which would also remove the other messages marked \\Deleted but not yet expunged (UID ${uids[2]}). Nothing was changed. Expunge or undelete those messages first, then retry.`,
     );
     expect(await subjects(LEGACY_USER, destination)).toEqual({});
-    expect(await flagsByUid(LEGACY_USER, path)).toEqual({ [uids[0]]: [], [uids[1]]: [], [uids[2]]: ["\\Deleted"] });
+    expect(await flagsByUid(LEGACY_USER, path)).toEqual({
+      [uids[0]]: [],
+      [uids[1]]: [],
+      [uids[2]]: ["\\Deleted"],
+    });
   });
 
   test.each([
     ["main", USER],
     ["legacy", LEGACY_USER],
-  ])("a destination that does not exist: error, nothing moved, nothing lost (%s)", async (kind, user) => {
-    const { path, uids } = await seed(user, 2);
-    const destination = uniqueName("missing");
-    const connection = kind === "main" ? tlsConnection(user) : legacyConnection(user);
-    const err = await failure(() => transfer("moveMessage", connection, { mailbox: path, uids: `${uids[0]}:*`, destination }));
-    expect(err.code).toBe("MAILBOX_NOT_FOUND");
-    expect(err.message).toMatch(new RegExp(`^The mailbox "${destination}" does not exist\\.`));
-    expect(await flagsByUid(user, path)).toEqual({ [uids[0]]: [], [uids[1]]: [] });
-  });
+  ])(
+    "a destination that does not exist: error, nothing moved, nothing lost (%s)",
+    async (kind, user) => {
+      const { path, uids } = await seed(user, 2);
+      const destination = uniqueName("missing");
+      const connection = kind === "main" ? tlsConnection(user) : legacyConnection(user);
+      const err = await failure(() =>
+        transfer("moveMessage", connection, { mailbox: path, uids: `${uids[0]}:*`, destination }),
+      );
+      expect(err.code).toBe("MAILBOX_NOT_FOUND");
+      expect(err.message).toMatch(new RegExp(`^The mailbox "${destination}" does not exist\\.`));
+      expect(await flagsByUid(user, path)).toEqual({ [uids[0]]: [], [uids[1]]: [] });
+    },
+  );
 
   test.each([
     ["main", USER],
@@ -332,16 +489,29 @@ describe("moveMessage", () => {
     const { source, destination, uid } = await nonAsciiMailboxes(user, "Erledigt ✓", "Umzug");
     const { uidValidity } = await status(user, destination);
     const connection = kind === "main" ? tlsConnection(user) : legacyConnection(user);
-    const out = await transfer("moveMessage", connection, { mailbox: source, uids: String(uid), destination });
-    expect(out).toEqual({ path: source, destination, uidValidity, uidMap: [{ sourceUid: uid, destinationUid: 1 }] });
+    const out = await transfer("moveMessage", connection, {
+      mailbox: source,
+      uids: String(uid),
+      destination,
+    });
+    expect(out).toEqual({
+      path: source,
+      destination,
+      uidValidity,
+      uidMap: [{ sourceUid: uid, destinationUid: 1 }],
+    });
     expect(await subjects(user, source)).toEqual({});
     expect(await subjects(user, destination)).toEqual({ 1: "Umzug" });
   });
 
   test("the source as destination is refused before connecting", async () => {
-    const err = await failure(() => transfer("moveMessage", NOWHERE, { mailbox: "inbox", uids: "1", destination: "INBOX" }));
+    const err = await failure(() =>
+      transfer("moveMessage", NOWHERE, { mailbox: "inbox", uids: "1", destination: "INBOX" }),
+    );
     expect(err).toBeInstanceOf(InputError);
-    expect(err.message).toBe('Destination "INBOX" is the mailbox the messages are in: give another mailbox.');
+    expect(err.message).toBe(
+      'Destination "INBOX" is the mailbox the messages are in: give another mailbox.',
+    );
   });
 });
 
@@ -349,7 +519,9 @@ describe("moveMessage", () => {
 describe("moveMessage on servers with one of MOVE and UIDPLUS", () => {
   // COMPRESS goes too: a deflated stream has no lines to rewrite.
   const dropCapability = (name: string) => (line: string) =>
-    /CAPABILITY/.test(line) ? line.replace(new RegExp(` (?:${name}|COMPRESS=DEFLATE)(?=[ \\]\\r])`, "g"), "") : line;
+    /CAPABILITY/.test(line)
+      ? line.replace(new RegExp(` (?:${name}|COMPRESS=DEFLATE)(?=[ \\]\\r])`, "g"), "")
+      : line;
 
   test("UIDPLUS without MOVE: copies, checks the map, then UID EXPUNGEs exactly the moved messages", async () => {
     const { path, uids } = await seed(PROXY_USER, 3);
@@ -369,7 +541,11 @@ describe("moveMessage on servers with one of MOVE and UIDPLUS", () => {
       },
     );
     try {
-      const out = await transfer("moveMessage", legacyConnection(PROXY_USER, { port: String(proxy.port) }), { mailbox: path, uids: String(uids[0]), destination });
+      const out = await transfer(
+        "moveMessage",
+        legacyConnection(PROXY_USER, { port: String(proxy.port) }),
+        { mailbox: path, uids: String(uids[0]), destination },
+      );
       expect(out.uidMap).toEqual([{ sourceUid: uids[0], destinationUid: before.uidNext }]);
     } finally {
       await proxy.close();
@@ -398,7 +574,11 @@ describe("moveMessage on servers with one of MOVE and UIDPLUS", () => {
       },
     );
     try {
-      const out = await transfer("moveMessage", legacyConnection(PROXY_USER, { port: String(proxy.port) }), { mailbox: path, uids: `${uids[0]}:*`, destination });
+      const out = await transfer(
+        "moveMessage",
+        legacyConnection(PROXY_USER, { port: String(proxy.port) }),
+        { mailbox: path, uids: `${uids[0]}:*`, destination },
+      );
       expect(out).toEqual({
         path,
         destination,
@@ -414,7 +594,10 @@ describe("moveMessage on servers with one of MOVE and UIDPLUS", () => {
     expect(sent).toContain("UID MOVE");
     expect(sent).not.toContain("UID COPY");
     expect(await subjects(PROXY_USER, path)).toEqual({});
-    expect(await subjects(PROXY_USER, destination)).toEqual({ [before.uidNext]: "Message 1", [before.uidNext + 1]: "Message 2" });
+    expect(await subjects(PROXY_USER, destination)).toEqual({
+      [before.uidNext]: "Message 1",
+      [before.uidNext + 1]: "Message 2",
+    });
   });
 
   test("a copy that cannot be confirmed removes nothing from the source", async () => {
@@ -428,7 +611,11 @@ describe("moveMessage on servers with one of MOVE and UIDPLUS", () => {
     );
     try {
       const err = await failure(() =>
-        transfer("moveMessage", legacyConnection(PROXY_USER, { port: String(proxy.port) }), { mailbox: path, uids: `${uids[0]},${uids[1]}`, destination }),
+        transfer("moveMessage", legacyConnection(PROXY_USER, { port: String(proxy.port) }), {
+          mailbox: path,
+          uids: `${uids[0]},${uids[1]}`,
+          destination,
+        }),
       );
       expect(err.code).toBe("COPY_INCOMPLETE");
       expect(err.message).toBe(

@@ -2,8 +2,19 @@ import net from "node:net";
 import type { ActionLogger } from "@prismatic-io/spectral";
 import type { ImapFlow } from "imapflow";
 import { ImapConnectionError, ImapError, InputError } from "../src/errors";
-import { failure, flagsByUid, harness, legacyConnection, rfc822, seedMailbox, server, tlsConnection, uniqueName, withDirect } from "./helpers";
 import type { Fields } from "./helpers";
+import {
+  failure,
+  flagsByUid,
+  harness,
+  legacyConnection,
+  rfc822,
+  seedMailbox,
+  server,
+  tlsConnection,
+  uniqueName,
+  withDirect,
+} from "./helpers";
 import { faultyProxy } from "./proxy";
 
 type Connection = ReturnType<typeof tlsConnection>;
@@ -41,8 +52,12 @@ function recorder() {
   const commands = () =>
     debug
       .filter((line) => line.startsWith("imap debug: "))
-      .map((line) => JSON.parse(line.slice("imap debug: ".length)) as { src?: string; msg?: string })
-      .filter((entry) => entry.src === "c" && typeof entry.msg === "string" && !entry.msg.startsWith("("))
+      .map(
+        (line) => JSON.parse(line.slice("imap debug: ".length)) as { src?: string; msg?: string },
+      )
+      .filter(
+        (entry) => entry.src === "c" && typeof entry.msg === "string" && !entry.msg.startsWith("("),
+      )
       .map((entry) => {
         const [, name, next] = (entry.msg ?? "").split(" ");
         return name === "UID" ? `UID ${next}` : name;
@@ -51,14 +66,30 @@ function recorder() {
 }
 
 /** One poll through spectral's real polling wrapper, keeping the cursor in `instanceState`. */
-async function poll(connection: Connection, mailbox: string, instanceState: Record<string, unknown>, params: Fields = {}): Promise<Poll> {
+async function poll(
+  connection: Connection,
+  mailbox: string,
+  instanceState: Record<string, unknown>,
+  params: Fields = {},
+): Promise<Poll> {
   const { logger, commands, warnings, infos } = recorder();
   const context = { instanceState, logger, globalDebug: true };
-  const result = (await harness.trigger("newEmails", {}, { connection, mailbox, ...params }, context)) as unknown as {
+  const result = (await harness.trigger(
+    "newEmails",
+    {},
+    { connection, mailbox, ...params },
+    context,
+  )) as unknown as {
     payload: { body: { data: Delivered } };
     resultType: string;
   };
-  return { data: result.payload.body.data, noChanges: result.resultType === "polled_no_changes", commands: commands(), warnings, infos };
+  return {
+    data: result.payload.body.data,
+    noChanges: result.resultType === "polled_no_changes",
+    commands: commands(),
+    warnings,
+    infos,
+  };
 }
 
 function cursor(instanceState: Record<string, unknown>): unknown {
@@ -68,19 +99,48 @@ function cursor(instanceState: Record<string, unknown>): unknown {
 /** Flags by UID as another client reads them; \Recent depends on which session looked first. */
 async function flagsOf(user: string, mailbox: string): Promise<Record<number, string[]>> {
   const flags = await flagsByUid(user, mailbox);
-  return Object.fromEntries(Object.entries(flags).map(([uid, list]) => [uid, list.filter((flag) => flag !== "\\Recent")]));
+  return Object.fromEntries(
+    Object.entries(flags).map(([uid, list]) => [uid, list.filter((flag) => flag !== "\\Recent")]),
+  );
 }
 
 const uids = (result: Poll) => result.data.messages.map((message) => message.uid);
-const subjects = (result: Poll) => result.data.messages.map((message) => (message.envelope as { subject: string }).subject);
-const MAILBOX_COMMANDS = new Set(["STATUS", "SELECT", "EXAMINE", "FETCH", "UID FETCH", "UID SEARCH", "SEARCH", "UID STORE", "STORE"]);
-const mailboxCommands = (result: Poll) => result.commands.filter((name) => MAILBOX_COMMANDS.has(name));
+const subjects = (result: Poll) =>
+  result.data.messages.map((message) => (message.envelope as { subject: string }).subject);
+const MAILBOX_COMMANDS = new Set([
+  "STATUS",
+  "SELECT",
+  "EXAMINE",
+  "FETCH",
+  "UID FETCH",
+  "UID SEARCH",
+  "SEARCH",
+  "UID STORE",
+  "STORE",
+]);
+const mailboxCommands = (result: Poll) =>
+  result.commands.filter((name) => MAILBOX_COMMANDS.has(name));
 
-async function append(user: string, mailbox: string, subjects: string[], flags: string[][] = []): Promise<number[]> {
-  return appendRaw(user, mailbox, subjects.map((subject) => rfc822({ subject })), flags);
+async function append(
+  user: string,
+  mailbox: string,
+  subjects: string[],
+  flags: string[][] = [],
+): Promise<number[]> {
+  return appendRaw(
+    user,
+    mailbox,
+    subjects.map((subject) => rfc822({ subject })),
+    flags,
+  );
 }
 
-async function appendRaw(user: string, mailbox: string, raws: string[], flags: string[][] = []): Promise<number[]> {
+async function appendRaw(
+  user: string,
+  mailbox: string,
+  raws: string[],
+  flags: string[][] = [],
+): Promise<number[]> {
   return withDirect(user, async (client) => {
     const out: number[] = [];
     for (const [i, raw] of raws.entries()) {
@@ -103,7 +163,10 @@ async function uidValidityOf(client: ImapFlow, mailbox: string): Promise<string>
  * first client command matching `pattern` until `meanwhile` has run: "while the poll runs" made
  * deterministic.
  */
-function holdingProxy(pattern: RegExp, meanwhile: () => Promise<void>): Promise<{ port: number; held: () => boolean; close: () => Promise<void> }> {
+function holdingProxy(
+  pattern: RegExp,
+  meanwhile: () => Promise<void>,
+): Promise<{ port: number; held: () => boolean; close: () => Promise<void> }> {
   const sockets = new Set<net.Socket>();
   let held = false;
   const proxy = net.createServer((client) => {
@@ -127,10 +190,12 @@ function holdingProxy(pattern: RegExp, meanwhile: () => Promise<void>): Promise<
       held = true;
       queue = [chunk];
       // a failure of `meanwhile` shows in the test's own assertions on what it did
-      void meanwhile().catch(() => undefined).finally(() => {
-        for (const part of queue ?? []) upstream.write(part);
-        queue = undefined;
-      });
+      void meanwhile()
+        .catch(() => undefined)
+        .finally(() => {
+          for (const part of queue ?? []) upstream.write(part);
+          queue = undefined;
+        });
     });
     client.on("close", () => upstream.destroy());
     upstream.on("close", () => client.destroy());
@@ -163,16 +228,26 @@ describe("newEmails: the cursor", () => {
     const uidValidity = await withDirect(USER, (client) => uidValidityOf(client, path));
     expect(first.data).toEqual({ mailbox: path, uidValidity, messages: [] });
     expect(cursor(state)).toEqual({ mailbox: path, uidValidity, lastUid: old[1] });
-    expect(first.infos).toEqual([expect.stringContaining(`first poll of mailbox "${path}": starting after UID ${old[1]}`)]);
+    expect(first.infos).toEqual([
+      expect.stringContaining(`first poll of mailbox "${path}": starting after UID ${old[1]}`),
+    ]);
     expect(mailboxCommands(first)).toEqual(["STATUS"]);
 
-    const messageIds = ["one", "two", "three"].map((subject) => `<${subject}-${uniqueName("m")}@example.com>`);
-    const raws = ["one", "two", "three"].map((subject, i) => rfc822({ subject, messageId: messageIds[i] }));
+    const messageIds = ["one", "two", "three"].map(
+      (subject) => `<${subject}-${uniqueName("m")}@example.com>`,
+    );
+    const raws = ["one", "two", "three"].map((subject, i) =>
+      rfc822({ subject, messageId: messageIds[i] }),
+    );
     const added = await appendRaw(USER, path, raws);
     const internalDate = await withDirect(USER, async (client) => {
       const lock = await client.getMailboxLock(path, { readOnly: true });
       try {
-        const message = await client.fetchOne(String(added[0]), { internalDate: true }, { uid: true });
+        const message = await client.fetchOne(
+          String(added[0]),
+          { internalDate: true },
+          { uid: true },
+        );
         return message ? new Date(message.internalDate ?? 0).toISOString() : "not found";
       } finally {
         lock.release();
@@ -213,7 +288,9 @@ describe("newEmails: the cursor", () => {
     expect(mailboxCommands(third)).toEqual(["STATUS"]);
     expect(cursor(state)).toEqual({ mailbox: path, uidValidity, lastUid: added[2] });
     // polling never set \Seen
-    expect(await flagsOf(USER, path)).toEqual(Object.fromEntries([...old, ...added].map((uid) => [uid, []])));
+    expect(await flagsOf(USER, path)).toEqual(
+      Object.fromEntries([...old, ...added].map((uid) => [uid, []])),
+    );
   });
 
   test("120 new messages with batchSize 50 arrive as 50, 50 and 20, oldest first, no gaps, no repeats", async () => {
@@ -221,10 +298,15 @@ describe("newEmails: the cursor", () => {
     const state: Record<string, unknown> = {};
     const connection = tlsConnection(USER);
     await poll(connection, path, state, { batchSize: "50" });
-    const added = await append(USER, path, Array.from({ length: 120 }, (_, i) => `batch ${i + 1}`));
+    const added = await append(
+      USER,
+      path,
+      Array.from({ length: 120 }, (_, i) => `batch ${i + 1}`),
+    );
 
     const batches: number[][] = [];
-    for (let i = 0; i < 4; i += 1) batches.push(uids(await poll(connection, path, state, { batchSize: "50" })) as number[]);
+    for (let i = 0; i < 4; i += 1)
+      batches.push(uids(await poll(connection, path, state, { batchSize: "50" })) as number[]);
     expect(batches.map((batch) => batch.length)).toEqual([50, 50, 20, 0]);
     expect(batches.flat()).toEqual(added);
     expect(new Set(batches.flat()).size).toBe(120);
@@ -322,7 +404,13 @@ describe("newEmails: options", () => {
     expect(uids(first)).toEqual(added.slice(0, 2));
     // the flags as they were when fetched, before \Seen was added
     expect(first.data.messages.map((message) => message.flags)).toEqual([[], ["\\Flagged"]]);
-    expect(mailboxCommands(first)).toEqual(["STATUS", "SELECT", "UID FETCH", "UID FETCH", "UID STORE"]);
+    expect(mailboxCommands(first)).toEqual([
+      "STATUS",
+      "SELECT",
+      "UID FETCH",
+      "UID FETCH",
+      "UID STORE",
+    ]);
     expect(await flagsOf(USER, path)).toEqual({
       [old[0]]: [],
       [added[0]]: ["\\Seen"],
@@ -341,7 +429,12 @@ describe("newEmails: options", () => {
     const state: Record<string, unknown> = {};
     const connection = tlsConnection(USER);
     await poll(connection, path, state, { onlyUnread: true });
-    const added = await append(USER, path, ["unread A", "read B", "unread C", "read D"], [[], ["\\Seen"], [], ["\\Seen"]]);
+    const added = await append(
+      USER,
+      path,
+      ["unread A", "read B", "unread C", "read D"],
+      [[], ["\\Seen"], [], ["\\Seen"]],
+    );
 
     const first = await poll(connection, path, state, { onlyUnread: true, batchSize: "1" });
     expect(subjects(first)).toEqual(["unread A"]);
@@ -419,9 +512,15 @@ describe("newEmails: UIDVALIDITY and failures", () => {
     expect(after.noChanges).toBe(true);
     expect(after.data).toEqual({ mailbox: path, uidValidity: newValidity, messages: [] });
     expect(after.warnings).toEqual([
-      expect.stringContaining(`the UIDVALIDITY of mailbox "${path}" changed from ${oldValidity} to ${newValidity}`),
+      expect.stringContaining(
+        `the UIDVALIDITY of mailbox "${path}" changed from ${oldValidity} to ${newValidity}`,
+      ),
     ]);
-    expect(cursor(state)).toEqual({ mailbox: path, uidValidity: newValidity, lastUid: arrivedMeanwhile[1] });
+    expect(cursor(state)).toEqual({
+      mailbox: path,
+      uidValidity: newValidity,
+      lastUid: arrivedMeanwhile[1],
+    });
 
     const fresh = await append(USER, path, ["after the re-baseline"]);
     const next = await poll(connection, path, state);
@@ -436,7 +535,9 @@ describe("newEmails: UIDVALIDITY and failures", () => {
     const added = await append(USER, path, ["waiting 1", "waiting 2"]);
     const saved = structuredClone(cursor(state));
 
-    const err = await failure(() => poll(tlsConnection(USER, { password: "wrong-password" }), path, state));
+    const err = await failure(() =>
+      poll(tlsConnection(USER, { password: "wrong-password" }), path, state),
+    );
     expect(err).toBeInstanceOf(ImapConnectionError);
     expect(err.code).toBe("AUTHENTICATION_FAILED");
     expect(err.message).toContain(`as "${USER}" failed: check the username and password.`);
@@ -454,9 +555,17 @@ describe("newEmails: UIDVALIDITY and failures", () => {
     const saved = structuredClone(cursor(state));
 
     // The connection dies when the poll sends its STORE: after the messages were fetched.
-    const proxy = await faultyProxy({ host: server.host, port: server.legacyPort }, /UID STORE/, "cut");
+    const proxy = await faultyProxy(
+      { host: server.host, port: server.legacyPort },
+      /UID STORE/,
+      "cut",
+    );
     try {
-      const err = await failure(() => poll(legacyConnection(USER, { port: String(proxy.port) }), path, state, { markAsRead: true }));
+      const err = await failure(() =>
+        poll(legacyConnection(USER, { port: String(proxy.port) }), path, state, {
+          markAsRead: true,
+        }),
+      );
       expect(err).toBeInstanceOf(ImapError);
       expect(err.code).toBe("CONNECTION_LOST");
       expect(err.message).toContain(`mark the delivered messages as read (mailbox "${path}")`);
@@ -541,11 +650,24 @@ describe("newEmails: content and the legacy server", () => {
     const result = await poll(connection, path, state, { fetchContent: true });
     expect(uids(result)).toEqual([uid]);
     const [message] = result.data.messages;
-    expect(Object.keys(message).sort()).toEqual(["attachments", "envelope", "flags", "headers", "html", "internalDate", "size", "text", "uid"]);
+    expect(Object.keys(message).sort()).toEqual([
+      "attachments",
+      "envelope",
+      "flags",
+      "headers",
+      "html",
+      "internalDate",
+      "size",
+      "text",
+      "uid",
+    ]);
     expect(message.text).toBe("Hallo Bob, grüße!");
     expect(message.html).toBe('<p>Hallo Bob, <img src="cid:logo@example.com"></p>');
     expect(message.headers).toEqual({
-      received: ["from a.example.com by b.example.com; Tue, 24 Nov 2026 10:00:01 +0000", "from c.example.com by a.example.com; Tue, 24 Nov 2026 10:00:00 +0000"],
+      received: [
+        "from a.example.com by b.example.com; Tue, 24 Nov 2026 10:00:01 +0000",
+        "from c.example.com by a.example.com; Tue, 24 Nov 2026 10:00:00 +0000",
+      ],
       from: "Jürgen Müller <juergen@example.com>",
       to: "Bob Example <bob@example.com>",
       subject: "Grüße aus Köln",
@@ -557,8 +679,22 @@ describe("newEmails: content and the legacy server", () => {
       "content-type": 'multipart/mixed; boundary="outer"',
     });
     expect(message.attachments).toEqual([
-      { partId: "1.2", filename: null, contentType: "image/png", size: 300, contentId: "logo@example.com", inline: true },
-      { partId: "2", filename: "Grüße.txt", contentType: "text/plain", size: 1234, contentId: null, inline: false },
+      {
+        partId: "1.2",
+        filename: null,
+        contentType: "image/png",
+        size: 300,
+        contentId: "logo@example.com",
+        inline: true,
+      },
+      {
+        partId: "2",
+        filename: "Grüße.txt",
+        contentType: "text/plain",
+        size: 1234,
+        contentId: null,
+        inline: false,
+      },
     ]);
     expect((message.envelope as { subject: string }).subject).toBe("Grüße aus Köln");
     expect(await flagsOf(USER, path)).toEqual({ [uid]: [] });
@@ -572,7 +708,12 @@ describe("newEmails: content and the legacy server", () => {
     const added = await append(USER, path, ["legacy 1", "legacy 2"]);
     const result = await poll(connection, path, state, { markAsRead: true });
     expect(uids(result)).toEqual(added);
-    expect(await flagsOf(USER, path)).toEqual({ [old[0]]: [], [old[1]]: [], [added[0]]: ["\\Seen"], [added[1]]: ["\\Seen"] });
+    expect(await flagsOf(USER, path)).toEqual({
+      [old[0]]: [],
+      [old[1]]: [],
+      [added[0]]: ["\\Seen"],
+      [added[1]]: ["\\Seen"],
+    });
     const empty = await poll(connection, path, state, { markAsRead: true });
     expect(empty.noChanges).toBe(true);
     expect(mailboxCommands(empty)).toEqual(["STATUS"]);

@@ -36,7 +36,10 @@ export function listen(server: net.Server, sockets: Set<net.Socket>): Promise<Fa
 }
 
 /** A connection to `target`, closed with the others by `close()`. */
-export function connectUpstream(target: { host: string; port: number }, sockets: Set<net.Socket>): net.Socket {
+export function connectUpstream(
+  target: { host: string; port: number },
+  sockets: Set<net.Socket>,
+): net.Socket {
   const upstream = net.connect(target.port, target.host);
   sockets.add(upstream);
   upstream.on("close", () => sockets.delete(upstream));
@@ -54,7 +57,11 @@ export function silentServer(): Promise<Fault> {
  * Forwards to `target` until the client sends a line containing `trigger` (a cleartext session
  * is needed to see it), then `cut`s both sides or `stall`s: keeps both open and forwards nothing.
  */
-export function faultyProxy(target: { host: string; port: number }, trigger: RegExp, mode: "cut" | "stall"): Promise<Fault> {
+export function faultyProxy(
+  target: { host: string; port: number },
+  trigger: RegExp,
+  mode: "cut" | "stall",
+): Promise<Fault> {
   const sockets = new Set<net.Socket>();
   const server = net.createServer((client) => {
     const upstream = connectUpstream(target, sockets);

@@ -4,8 +4,8 @@
  * nothing, a UID FETCH answered with another message). Works line by line (latin1 keeps bytes).
  */
 import net from "node:net";
-import { connectUpstream, listen } from "./proxy";
 import type { Fault } from "./proxy";
+import { connectUpstream, listen } from "./proxy";
 
 export interface Rewrites {
   /** Applied to each line the client sends (with its CRLF). */
@@ -37,7 +37,10 @@ function pipeLines(from: net.Socket, to: net.Socket, rewrite: Rewrite): void {
   });
 }
 
-export function rewriteProxy(target: { host: string; port: number }, rewrites: Rewrites): Promise<Proxy> {
+export function rewriteProxy(
+  target: { host: string; port: number },
+  rewrites: Rewrites,
+): Promise<Proxy> {
   const sockets = new Set<net.Socket>();
   const server = net.createServer((client) => {
     const upstream = connectUpstream(target, sockets);

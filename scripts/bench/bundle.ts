@@ -20,7 +20,10 @@ function requireTime(target: string): number {
 }
 
 function main(): void {
-  execFileSync("npm", ["run", "--silent", "build"], { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"] });
+  execFileSync("npm", ["run", "--silent", "build"], {
+    cwd: ROOT,
+    stdio: ["ignore", "ignore", "inherit"],
+  });
   const bundle = path.join(ROOT, "dist", "index.js");
   const imapflow = require.resolve("imapflow", { paths: [ROOT] });
   const size = fs.statSync(bundle).size;
@@ -30,10 +33,18 @@ function main(): void {
     times.bundle.push(requireTime(bundle));
     times.imapflow.push(requireTime(imapflow));
   }
-  console.log(`require() in a fresh node ${process.version} process: median of ${RUNS} runs. Machine: 2 CPU cores shared with other work.\n`);
+  console.log(
+    `require() in a fresh node ${process.version} process: median of ${RUNS} runs. Machine: 2 CPU cores shared with other work.\n`,
+  );
   printTable([
     ["module", "size", "median require()", "min", "vs imapflow"],
-    ["dist/index.js (the component)", mb(size), ms(median(times.bundle)), ms(Math.min(...times.bundle)), ratio(median(times.bundle), median(times.imapflow))],
+    [
+      "dist/index.js (the component)",
+      mb(size),
+      ms(median(times.bundle)),
+      ms(Math.min(...times.bundle)),
+      ratio(median(times.bundle), median(times.imapflow)),
+    ],
     ["imapflow alone", "", ms(median(times.imapflow)), ms(Math.min(...times.imapflow)), "1.00x"],
   ]);
 }

@@ -11,8 +11,21 @@
  */
 import { randomBytes } from "node:crypto";
 import { harness, tlsConnection } from "../../test/helpers";
-import { bareClient, childMain, closeBare, ensureMessage, mb, measure, median, ms, printTable, ratio, runChild, silentLogger } from "../bench-helpers";
 import type { Measured } from "../bench-helpers";
+import {
+  bareClient,
+  childMain,
+  closeBare,
+  ensureMessage,
+  mb,
+  measure,
+  median,
+  ms,
+  printTable,
+  ratio,
+  runChild,
+  silentLogger,
+} from "../bench-helpers";
 
 const USER = "bench";
 const MAILBOX = "DownloadBench-20MB";
@@ -46,7 +59,11 @@ function bigMessage(): Buffer {
 }
 
 async function viaComponent(uid: number): Promise<number> {
-  const result = (await harness.action("downloadMessage", { connection: tlsConnection(USER), mailbox: MAILBOX, uid: String(uid) }, { logger: silentLogger })) as {
+  const result = (await harness.action(
+    "downloadMessage",
+    { connection: tlsConnection(USER), mailbox: MAILBOX, uid: String(uid) },
+    { logger: silentLogger },
+  )) as {
     data: Buffer;
   };
   return result.data.length;
@@ -64,7 +81,8 @@ async function viaBare(uid: number, how: "fetch" | "download"): Promise<number> 
       const { content } = await client.download(String(uid), undefined, { uid: true });
       if (!content) return 0;
       const chunks: Buffer[] = [];
-      for await (const chunk of content) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
+      for await (const chunk of content)
+        chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
       return Buffer.concat(chunks).length;
     } finally {
       lock.release();
@@ -82,9 +100,15 @@ async function child([variant, uidText]: string[]): Promise<Measured> {
 
 async function main(): Promise<void> {
   const { uid, size } = await ensureMessage(USER, MAILBOX, bigMessage);
-  console.log(`downloadMessage of a ${mb(size)} message (UID ${uid}): median of ${RUNS} runs after a warm-up, each variant in a fresh process.`);
-  console.log("Memory: peak growth of JS heap + buffers during a run (sampled every ms), and peak RSS over the process before the first run.");
-  console.log("TLS with COMPRESS=DEFLATE on loopback; machine: 2 CPU cores shared with other work, so times are noisy.\n");
+  console.log(
+    `downloadMessage of a ${mb(size)} message (UID ${uid}): median of ${RUNS} runs after a warm-up, each variant in a fresh process.`,
+  );
+  console.log(
+    "Memory: peak growth of JS heap + buffers during a run (sampled every ms), and peak RSS over the process before the first run.",
+  );
+  console.log(
+    "TLS with COMPRESS=DEFLATE on loopback; machine: 2 CPU cores shared with other work, so times are noisy.\n",
+  );
   const variants = [
     ["downloadMessage", "component"],
     ["bare imapflow, one FETCH of the source", "fetch"],
@@ -92,7 +116,9 @@ async function main(): Promise<void> {
   ] as const;
   const results = variants.map(([, key]) => runChild(__filename, [key, String(uid)]));
   const single = results[1];
-  const rows: string[][] = [["variant", "median", "min", "time vs one FETCH", "peak memory +", "x message", "peak RSS +"]];
+  const rows: string[][] = [
+    ["variant", "median", "min", "time vs one FETCH", "peak memory +", "x message", "peak RSS +"],
+  ];
   variants.forEach(([name], i) => {
     const r = results[i];
     if (r.check !== size) throw new Error(`${name} returned ${String(r.check)} bytes, not ${size}`);

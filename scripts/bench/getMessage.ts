@@ -12,8 +12,21 @@
 import { createHash, randomBytes } from "node:crypto";
 import { simpleParser } from "mailparser";
 import { harness, tlsConnection } from "../../test/helpers";
-import { bareClient, childMain, closeBare, ensureMessage, mb, measure, median, ms, printTable, ratio, runChild, silentLogger } from "../bench-helpers";
 import type { Measured } from "../bench-helpers";
+import {
+  bareClient,
+  childMain,
+  closeBare,
+  ensureMessage,
+  mb,
+  measure,
+  median,
+  ms,
+  printTable,
+  ratio,
+  runChild,
+  silentLogger,
+} from "../bench-helpers";
 
 const USER = "bench";
 const MAILBOX = "GetMessageBench-20MB";
@@ -21,7 +34,10 @@ const ATTACHMENT = 20 * 1024 * 1024;
 const RUNS = Number(process.env.BENCH_RUNS_GETMESSAGE ?? 3);
 
 function bigMessage(): Buffer {
-  const lines = randomBytes(ATTACHMENT).toString("base64").match(/.{1,76}/g) ?? [];
+  const lines =
+    randomBytes(ATTACHMENT)
+      .toString("base64")
+      .match(/.{1,76}/g) ?? [];
   const head = [
     "From: Alice Example <alice@example.com>",
     "To: Bob Example <bob@example.com>",
@@ -32,7 +48,7 @@ function bigMessage(): Buffer {
     'Content-Type: multipart/mixed; boundary="bench-boundary"',
     "",
     "--bench-boundary",
-    "Content-Type: multipart/alternative; boundary=\"alt\"",
+    'Content-Type: multipart/alternative; boundary="alt"',
     "",
     "--alt",
     "Content-Type: text/plain; charset=utf-8",
@@ -58,11 +74,18 @@ type Check = { size: number; checksum: string };
 async function viaComponent(uid: number, includeAttachments: boolean): Promise<Check> {
   const { data } = (await harness.action(
     "getMessage",
-    { connection: tlsConnection(USER), mailbox: MAILBOX, uid: String(uid), includeAttachments: String(includeAttachments), maxAttachmentSize: String(25 * 1024 * 1024) },
+    {
+      connection: tlsConnection(USER),
+      mailbox: MAILBOX,
+      uid: String(uid),
+      includeAttachments: String(includeAttachments),
+      maxAttachmentSize: String(25 * 1024 * 1024),
+    },
     { logger: silentLogger },
   )) as { data: { attachments: { size: number; checksum: string; content: string | null }[] } };
   const [attachment] = data.attachments;
-  if (includeAttachments && attachment.content?.length !== Math.ceil(ATTACHMENT / 3) * 4) throw new Error("content missing or cut");
+  if (includeAttachments && attachment.content?.length !== Math.ceil(ATTACHMENT / 3) * 4)
+    throw new Error("content missing or cut");
   return { size: attachment.size, checksum: attachment.checksum };
 }
 
@@ -84,7 +107,10 @@ async function viaBare(uid: number, parse: boolean): Promise<Check> {
   if (!parse) return { size: ATTACHMENT, checksum: "" };
   const parsed = await simpleParser(source);
   const [attachment] = parsed.attachments;
-  return { size: attachment.size, checksum: createHash("sha256").update(attachment.content).digest("hex") };
+  return {
+    size: attachment.size,
+    checksum: createHash("sha256").update(attachment.content).digest("hex"),
+  };
 }
 
 async function child([variant, uidText]: string[]): Promise<Measured> {
@@ -96,10 +122,18 @@ async function child([variant, uidText]: string[]): Promise<Measured> {
 
 async function main(): Promise<void> {
   const { uid, size } = await ensureMessage(USER, MAILBOX, bigMessage);
-  console.log(`getMessage of a ${mb(size)} message with a ${mb(ATTACHMENT)} attachment (UID ${uid}): median of ${RUNS} runs after a warm-up, each variant in a fresh process.`);
-  console.log("Memory: peak growth of JS heap + buffers during a run (sampled every ms), and peak RSS over the process before the first run.");
-  console.log("The action's figures include its whole session (connect, login, FETCH, logout); so do the bare ones.");
-  console.log("TLS with COMPRESS=DEFLATE on loopback; machine: 2 CPU cores shared with other work, so times are noisy.\n");
+  console.log(
+    `getMessage of a ${mb(size)} message with a ${mb(ATTACHMENT)} attachment (UID ${uid}): median of ${RUNS} runs after a warm-up, each variant in a fresh process.`,
+  );
+  console.log(
+    "Memory: peak growth of JS heap + buffers during a run (sampled every ms), and peak RSS over the process before the first run.",
+  );
+  console.log(
+    "The action's figures include its whole session (connect, login, FETCH, logout); so do the bare ones.",
+  );
+  console.log(
+    "TLS with COMPRESS=DEFLATE on loopback; machine: 2 CPU cores shared with other work, so times are noisy.\n",
+  );
   const variants = [
     ["getMessage, includeAttachments false", "metadata"],
     ["getMessage, includeAttachments true", "content"],
@@ -108,12 +142,19 @@ async function main(): Promise<void> {
   ] as const;
   const results = variants.map(([, key]) => runChild(__filename, [key, String(uid)]));
   const reference = results[0].check as Check;
-  const rows: string[][] = [["variant", "median", "min", "peak memory +", "x attachment", "peak RSS +", "x attachment"]];
+  const rows: string[][] = [
+    ["variant", "median", "min", "peak memory +", "x attachment", "peak RSS +", "x attachment"],
+  ];
   variants.forEach(([name, key], i) => {
     const r = results[i];
     const check = r.check as Check;
-    if (key !== "fetch" && (check.size !== reference.size || check.checksum !== reference.checksum)) {
-      throw new Error(`${name} saw an attachment of ${check.size} bytes (${check.checksum}), not ${reference.size} (${reference.checksum})`);
+    if (
+      key !== "fetch" &&
+      (check.size !== reference.size || check.checksum !== reference.checksum)
+    ) {
+      throw new Error(
+        `${name} saw an attachment of ${check.size} bytes (${check.checksum}), not ${reference.size} (${reference.checksum})`,
+      );
     }
     rows.push([
       name,

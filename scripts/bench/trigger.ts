@@ -16,7 +16,16 @@ import fs from "node:fs";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { harness, rfc822, stateDir, tlsConnection, withDirect } from "../../test/helpers";
-import { bareClient, closeBare, mb, median, ms, printTable, ratio, silentLogger } from "../bench-helpers";
+import {
+  bareClient,
+  closeBare,
+  mb,
+  median,
+  ms,
+  printTable,
+  ratio,
+  silentLogger,
+} from "../bench-helpers";
 
 const USER = "bench";
 const LARGE = "TriggerBench-10k";
@@ -41,12 +50,25 @@ async function seedLarge(): Promise<void> {
   const cur = path.join(stateDir, "mail", USER, `.${LARGE.split("/").join(".")}`, "cur");
   const stamp = Math.floor(Date.now() / 1000);
   for (let i = 0; i < SIZE; i += 1) {
-    const text = rfc822({ subject: `Old message ${i + 1}`, messageId: `<bench-${stamp}-${i}@example.com>` });
+    const text = rfc822({
+      subject: `Old message ${i + 1}`,
+      messageId: `<bench-${stamp}-${i}@example.com>`,
+    });
     // S= gives Dovecot the size without a stat(); ":2,S" marks it read, as an old mailbox would be.
-    fs.writeFileSync(path.join(cur, `${stamp}.M${i}P${process.pid}.bench,S=${Buffer.byteLength(text)}:2,S`), text);
+    fs.writeFileSync(
+      path.join(cur, `${stamp}.M${i}P${process.pid}.bench,S=${Buffer.byteLength(text)}:2,S`),
+      text,
+    );
   }
   execFileSync("chown", ["-R", "imaptest:imaptest", path.dirname(cur)]);
-  execFileSync("doveadm", ["-c", path.join(stateDir, "main.conf"), "force-resync", "-u", USER, LARGE]);
+  execFileSync("doveadm", [
+    "-c",
+    path.join(stateDir, "main.conf"),
+    "force-resync",
+    "-u",
+    USER,
+    LARGE,
+  ]);
   const count = await messageCount(LARGE);
   if (count !== SIZE) throw new Error(`seeding ${LARGE} gave ${count} messages, not ${SIZE}`);
 }
@@ -60,7 +82,12 @@ async function recreateEmpty(): Promise<void> {
 
 /** One poll through spectral's polling wrapper; returns how many messages it delivered. */
 async function poll(mailbox: string, state: Record<string, unknown>): Promise<number> {
-  const result = (await harness.trigger("newEmails", {}, { connection: tlsConnection(USER), mailbox }, { instanceState: state, logger: silentLogger })) as unknown as {
+  const result = (await harness.trigger(
+    "newEmails",
+    {},
+    { connection: tlsConnection(USER), mailbox },
+    { instanceState: state, logger: silentLogger },
+  )) as unknown as {
     payload: { body: { data: { messages: unknown[] } } };
   };
   return result.payload.body.data.messages.length;
@@ -80,7 +107,8 @@ async function emptyPolls(): Promise<{ bare: number[]; onEmpty: number[]; onLarg
   };
   const emptyPoll = async (mailbox: string) => {
     const delivered = await poll(mailbox, states[mailbox]);
-    if (delivered !== 0) throw new Error(`an empty poll of ${mailbox} delivered ${delivered} messages`);
+    if (delivered !== 0)
+      throw new Error(`an empty poll of ${mailbox} delivered ${delivered} messages`);
   };
   const bareStatus = async () => {
     const client = await bareClient(USER);
@@ -108,12 +136,16 @@ async function oneNewPolls(): Promise<{ onSmall: number[]; onLarge: number[] }> 
   await poll(LARGE, states[LARGE]);
   const times = { onSmall: [] as number[], onLarge: [] as number[] };
   for (let i = 0; i < 10; i += 1) {
-    for (const [mailbox, into] of [[EMPTY, times.onSmall], [LARGE, times.onLarge]] as const) {
+    for (const [mailbox, into] of [
+      [EMPTY, times.onSmall],
+      [LARGE, times.onLarge],
+    ] as const) {
       await withDirect(USER, (client) => client.append(mailbox, rfc822({ subject: `New ${i}` })));
       const start = performance.now();
       const delivered = await poll(mailbox, states[mailbox]);
       into.push(performance.now() - start);
-      if (delivered !== 1) throw new Error(`a poll of ${mailbox} delivered ${delivered} messages, not 1`);
+      if (delivered !== 1)
+        throw new Error(`a poll of ${mailbox} delivered ${delivered} messages, not 1`);
     }
   }
   return times;
@@ -123,7 +155,9 @@ async function main(): Promise<void> {
   const seedStart = performance.now();
   await seedLarge();
   await recreateEmpty();
-  console.log(`New Emails trigger, user ${USER} (${LARGE} ready in ${ms(performance.now() - seedStart)}), ${RUNS} runs each`);
+  console.log(
+    `New Emails trigger, user ${USER} (${LARGE} ready in ${ms(performance.now() - seedStart)}), ${RUNS} runs each`,
+  );
 
   const { bare, onEmpty, onLarge } = await emptyPolls();
   const oneNew = await oneNewPolls();
@@ -131,16 +165,25 @@ async function main(): Promise<void> {
   const large = `${SIZE.toLocaleString("en")}-message mailbox`;
   printTable([
     ["", "median", "min", "max"],
-    ...([
-      ["bare imapflow: connect, STATUS, logout", bare],
-      ["empty poll, empty mailbox", onEmpty],
-      [`empty poll, ${large}`, onLarge],
-      ["poll delivering 1 new message, mailbox of 1-10 messages", oneNew.onSmall],
-      [`poll delivering 1 new message, ${large}`, oneNew.onLarge],
-    ] as const).map(([label, times]) => [label, ms(median(times)), ms(Math.min(...times)), ms(Math.max(...times))]),
+    ...(
+      [
+        ["bare imapflow: connect, STATUS, logout", bare],
+        ["empty poll, empty mailbox", onEmpty],
+        [`empty poll, ${large}`, onLarge],
+        ["poll delivering 1 new message, mailbox of 1-10 messages", oneNew.onSmall],
+        [`poll delivering 1 new message, ${large}`, oneNew.onLarge],
+      ] as const
+    ).map(([label, times]) => [
+      label,
+      ms(median(times)),
+      ms(Math.min(...times)),
+      ms(Math.max(...times)),
+    ]),
   ]);
   console.log(`empty poll, ${large} vs empty mailbox: ${ratio(median(onLarge), median(onEmpty))}`);
-  console.log(`empty poll vs bare imapflow STATUS session: ${ratio(median(onLarge), median(bare))}`);
+  console.log(
+    `empty poll vs bare imapflow STATUS session: ${ratio(median(onLarge), median(bare))}`,
+  );
   console.log(`peak RSS of this process: ${mb(process.resourceUsage().maxRSS * 1024)}`);
 }
 

@@ -16,22 +16,26 @@ export const appendMessage = action({
       label: "Message",
       type: "data",
       required: true,
-      comments: "The raw message: RFC 5322 text (headers, a blank line, the body) or file data from an earlier step, e.g. Download Message's output. Bare LF line ends are sent as CRLF.",
-      example: "From: alice@example.com\r\nTo: bob@example.com\r\nSubject: Hello\r\nMessage-ID: <hello-1@example.com>\r\n\r\nHi Bob\r\n",
+      comments:
+        "The raw message: RFC 5322 text (headers, a blank line, the body) or file data from an earlier step, e.g. Download Message's output. Bare LF line ends are sent as CRLF.",
+      example:
+        "From: alice@example.com\r\nTo: bob@example.com\r\nSubject: Hello\r\nMessage-ID: <hello-1@example.com>\r\n\r\nHi Bob\r\n",
     }),
     flags: input({
       label: "Flags",
       type: "string",
       collection: "valuelist",
       required: false,
-      comments: "Optional flags for the stored message, e.g. \\Seen for a sent copy or \\Draft for a draft.",
+      comments:
+        "Optional flags for the stored message, e.g. \\Seen for a sent copy or \\Draft for a draft.",
       example: "\\Seen",
     }),
     internalDate: input({
       label: "Internal Date",
       type: "string",
       required: false,
-      comments: "Optional arrival date the server records, ISO 8601 (2024-05-17T09:30:00Z) or a mail date (Fri, 17 May 2024 09:30:00 +0200). Empty: now.",
+      comments:
+        "Optional arrival date the server records, ISO 8601 (2024-05-17T09:30:00Z) or a mail date (Fri, 17 May 2024 09:30:00 +0200). Empty: now.",
       example: "2024-05-17T09:30:00Z",
     }),
   },
@@ -40,7 +44,9 @@ export const appendMessage = action({
     const content = parseMessage(params.message);
     const flags = parseFlags(params.flags, { required: false });
     const internalDate = parseInternalDate(params.internalDate);
-    const appended = await withSession(params.connection, context, (session) => append(session, mailbox, content, flags, internalDate));
+    const appended = await withSession(params.connection, context, (session) =>
+      append(session, mailbox, content, flags, internalDate),
+    );
     return { data: appended };
   },
   examplePayload: { data: { mailbox: "Sent", uid: 12, uidValidity: "1764115968" } },

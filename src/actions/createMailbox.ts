@@ -12,7 +12,9 @@ export const createMailbox = action({
   inputs: { connection: connectionInput, path: pathInput },
   perform: async (context, params) => {
     const path = parseMailbox(params.path, "Path");
-    const created = await withSession(params.connection, context, (session) => create(session, path));
+    const created = await withSession(params.connection, context, (session) =>
+      create(session, path),
+    );
     return { data: created };
   },
   examplePayload: { data: { path: "Projects/2024", created: true, subscribed: true } },

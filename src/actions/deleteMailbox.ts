@@ -15,14 +15,17 @@ export const deleteMailbox = action({
     path: {
       ...pathInput,
       dataSource: "listMailboxes",
-      comments: "Full path of the mailbox to delete, e.g. Archive/2019 (the List Mailboxes action shows every path).",
+      comments:
+        "Full path of the mailbox to delete, e.g. Archive/2019 (the List Mailboxes action shows every path).",
       example: "Archive/2019",
     },
   },
   perform: async (context, params) => {
     const path = parseMailbox(params.path, "Path");
     if (isInbox(path)) {
-      throw new InputError(`Path "${path}" is the INBOX, which cannot be deleted. Give the path of another mailbox.`);
+      throw new InputError(
+        `Path "${path}" is the INBOX, which cannot be deleted. Give the path of another mailbox.`,
+      );
     }
     await withSession(params.connection, context, async (session) => {
       const op = { doing: "delete the mailbox", mailbox: path };

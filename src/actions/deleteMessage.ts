@@ -13,7 +13,9 @@ export const deleteMessage = action({
   perform: async (context, params) => {
     const mailbox = parseMailbox(params.mailbox);
     const uid = parseUid(params.uid);
-    const deleted = await withSession(params.connection, context, (session) => deleteOne(session, mailbox, uid));
+    const deleted = await withSession(params.connection, context, (session) =>
+      deleteOne(session, mailbox, uid),
+    );
     return { data: deleted };
   },
   examplePayload: { data: true },

@@ -1,5 +1,12 @@
 import { action, input } from "@prismatic-io/spectral";
-import { connectionInput, mailboxInput, optionalText, parseMailbox, parseUid, uidInput } from "../inputs";
+import {
+  connectionInput,
+  mailboxInput,
+  optionalText,
+  parseMailbox,
+  parseUid,
+  uidInput,
+} from "../inputs";
 import { downloadPart, parseWantedPart } from "../parts";
 import { withSession } from "../session";
 
@@ -17,23 +24,30 @@ export const downloadAttachment = action({
       label: "Part ID",
       type: "string",
       required: false,
-      comments: "The attachment's partId from Get Message, e.g. 2 or 1.2. Takes precedence over File Name.",
+      comments:
+        "The attachment's partId from Get Message, e.g. 2 or 1.2. Takes precedence over File Name.",
       example: "2",
     }),
     filename: input({
       label: "File Name",
       type: "string",
       required: false,
-      comments: "The attachment's file name, used when the Part ID is not known. Must name exactly one attachment of the message.",
+      comments:
+        "The attachment's file name, used when the Part ID is not known. Must name exactly one attachment of the message.",
       example: "invoice.pdf",
     }),
   },
   perform: async (context, params) => {
     const mailbox = parseMailbox(params.mailbox);
     const uid = parseUid(params.uid);
-    const wanted = parseWantedPart(optionalText(params.partId, "Part ID"), optionalText(params.filename, "File Name"));
+    const wanted = parseWantedPart(
+      optionalText(params.partId, "Part ID"),
+      optionalText(params.filename, "File Name"),
+    );
     const { part, data } = await withSession(params.connection, context, (session) =>
-      session.withMailbox(mailbox, { readOnly: true }, () => downloadPart(session, mailbox, uid, wanted)),
+      session.withMailbox(mailbox, { readOnly: true }, () =>
+        downloadPart(session, mailbox, uid, wanted),
+      ),
     );
     return { data, contentType: part.contentType };
   },

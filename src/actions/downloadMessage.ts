@@ -1,5 +1,12 @@
 import { action, input } from "@prismatic-io/spectral";
-import { connectionInput, mailboxInput, optionalText, parseMailbox, parseUid, uidInput } from "../inputs";
+import {
+  connectionInput,
+  mailboxInput,
+  optionalText,
+  parseMailbox,
+  parseUid,
+  uidInput,
+} from "../inputs";
 import { contentOf, downloadPart, fetchExisting, parsePartId } from "../parts";
 import { withSession } from "../session";
 
@@ -17,7 +24,8 @@ export const downloadMessage = action({
       label: "Part ID",
       type: "string",
       required: false,
-      comments: "Optional: one body part to download instead of the whole message, e.g. 2 or 1.2 (the partId from Get Message). Empty: the whole message.",
+      comments:
+        "Optional: one body part to download instead of the whole message, e.g. 2 or 1.2 (the partId from Get Message). Empty: the whole message.",
       example: "2",
     }),
   },
@@ -33,12 +41,17 @@ export const downloadMessage = action({
         }
         // The whole source in one FETCH: imapflow's download() takes one round trip per 64 KiB.
         const message = await fetchExisting(session, box.path, uid, { source: true });
-        return { data: contentOf(message, "", { mailbox: box.path, uid }), contentType: "message/rfc822" };
+        return {
+          data: contentOf(message, "", { mailbox: box.path, uid }),
+          contentType: "message/rfc822",
+        };
       }),
     );
   },
   examplePayload: {
-    data: Buffer.from("From: Alice Example <alice@example.com>\r\nSubject: Invoice 1234\r\n\r\nPlease find the invoice attached.\r\n"),
+    data: Buffer.from(
+      "From: Alice Example <alice@example.com>\r\nSubject: Invoice 1234\r\n\r\nPlease find the invoice attached.\r\n",
+    ),
     contentType: "message/rfc822",
   },
 });

@@ -1,5 +1,13 @@
 import { action, input } from "@prismatic-io/spectral";
-import { connectionInput, mailboxInput, parseBool, parseLimit, parseMailbox, parseUid, uidInput } from "../inputs";
+import {
+  connectionInput,
+  mailboxInput,
+  parseBool,
+  parseLimit,
+  parseMailbox,
+  parseUid,
+  uidInput,
+} from "../inputs";
 import { parseMessage } from "../parse";
 import { contentOf, fetchExisting } from "../parts";
 import { flagList, isoDate, toJson } from "../serialize";
@@ -23,7 +31,8 @@ export const getMessage = action({
       type: "boolean",
       required: false,
       default: "false",
-      comments: "Return each attachment's content as base64 (up to Max Attachment Size each). Off: metadata only.",
+      comments:
+        "Return each attachment's content as base64 (up to Max Attachment Size each). Off: metadata only.",
     }),
     maxAttachmentSize: input({
       label: "Max Attachment Size",
@@ -48,10 +57,18 @@ export const getMessage = action({
     // BODY.PEEK[] in one FETCH on a read-only mailbox: \Seen is never set. Parsed after logout.
     const message = await withSession(params.connection, context, (session) =>
       session.withMailbox(mailbox, { readOnly: true }, () =>
-        fetchExisting(session, mailbox, uid, { flags: true, size: true, internalDate: true, source: true }),
+        fetchExisting(session, mailbox, uid, {
+          flags: true,
+          size: true,
+          internalDate: true,
+          source: true,
+        }),
       ),
     );
-    const parsed = await parseMessage(contentOf(message, "", { mailbox, uid }), options, { mailbox, uid });
+    const parsed = await parseMessage(contentOf(message, "", { mailbox, uid }), options, {
+      mailbox,
+      uid,
+    });
     return {
       data: toJson({
         uid,
@@ -98,7 +115,8 @@ export const getMessage = action({
           contentId: "logo@example.com",
           inline: true,
           checksum: "6b7fa434f92a8b80aab02d9bf1a12e49ffcae424e4013a1c4f68b67e3d2bbcd0",
-          content: "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==",
+          content:
+            "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==",
           tooLarge: false,
         },
       ],

@@ -1,7 +1,7 @@
 import { action } from "@prismatic-io/spectral";
 import { connectionInput, mailboxInput, parseMailbox } from "../inputs";
-import { withSession } from "../session";
 import { toJson } from "../serialize";
+import { withSession } from "../session";
 
 export const getStatus = action({
   display: {

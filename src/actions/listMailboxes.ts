@@ -6,11 +6,14 @@ import { withSession } from "../session";
 export const listMailboxes = action({
   display: {
     label: "List Mailboxes",
-    description: "List every mailbox (folder) of the account, INBOX first. Read-only; safe to retry.",
+    description:
+      "List every mailbox (folder) of the account, INBOX first. Read-only; safe to retry.",
   },
   inputs: { connection: connectionInput },
   perform: async (context, params) => {
-    const mailboxes = await withSession(params.connection, context, (session) => listMailboxEntries(session));
+    const mailboxes = await withSession(params.connection, context, (session) =>
+      listMailboxEntries(session),
+    );
     return { data: mailboxes };
   },
   examplePayload: {

@@ -11,7 +11,11 @@ export const renameMailbox = action({
   },
   inputs: {
     connection: connectionInput,
-    path: { ...pathInput, comments: "Full path of the mailbox to rename, e.g. Projects/2024.", dataSource: "listMailboxes" },
+    path: {
+      ...pathInput,
+      comments: "Full path of the mailbox to rename, e.g. Projects/2024.",
+      dataSource: "listMailboxes",
+    },
     newPath: input({
       label: "New Path",
       type: "string",
@@ -24,7 +28,9 @@ export const renameMailbox = action({
     const path = parseMailbox(params.path, "Path");
     const newPath = parseMailbox(params.newPath, "New Path");
     checkRename(path, newPath);
-    const renamed = await withSession(params.connection, context, (session) => rename(session, path, newPath));
+    const renamed = await withSession(params.connection, context, (session) =>
+      rename(session, path, newPath),
+    );
     return { data: renamed };
   },
   examplePayload: { data: { path: "Projects/2024", newPath: "Archive/Projects 2024" } },

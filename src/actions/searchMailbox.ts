@@ -12,7 +12,9 @@ export const searchMailbox = action({
   inputs: { connection: connectionInput, mailbox: mailboxInput, ...searchInputs },
   perform: async (context, params) => {
     const request = parseSearchRequest(params);
-    const page = await withSession(params.connection, context, (session) => searchPage(session, request));
+    const page = await withSession(params.connection, context, (session) =>
+      searchPage(session, request),
+    );
     return { data: page };
   },
   examplePayload: {
@@ -40,7 +42,8 @@ export const searchMailbox = action({
           },
         },
       ],
-      nextCursor: "eyJ1aWRWYWxpZGl0eSI6IjE3NjQxMTU5NjgiLCJ0b3AiOjgsImxhc3QiOjgsInNlYXJjaCI6IkxXbTM3aFhCd3Y0S0I0UWsifQ",
+      nextCursor:
+        "eyJ1aWRWYWxpZGl0eSI6IjE3NjQxMTU5NjgiLCJ0b3AiOjgsImxhc3QiOjgsInNlYXJjaCI6IkxXbTM3aFhCd3Y0S0I0UWsifQ",
     },
   },
 });

@@ -6,14 +6,19 @@ import { withSession } from "../session";
 export const listMailboxes = dataSource({
   display: {
     label: "Mailboxes",
-    description: "The account's selectable mailboxes by full path, INBOX first, for a mailbox dropdown. Read-only; safe to retry.",
+    description:
+      "The account's selectable mailboxes by full path, INBOX first, for a mailbox dropdown. Read-only; safe to retry.",
   },
   dataSourceType: "picklist",
   inputs: { connection: connectionInput },
   perform: async (context, params) => {
-    const mailboxes = await withSession(params.connection, context, (session) => listMailboxEntries(session));
+    const mailboxes = await withSession(params.connection, context, (session) =>
+      listMailboxEntries(session),
+    );
     return {
-      result: mailboxes.filter(isSelectable).map((mailbox) => ({ key: mailbox.path, label: mailbox.path })),
+      result: mailboxes
+        .filter(isSelectable)
+        .map((mailbox) => ({ key: mailbox.path, label: mailbox.path })),
     };
   },
   examplePayload: {

@@ -11,13 +11,18 @@ export const newEmails = pollingTrigger({
   },
   inputs: {
     connection: connectionInput,
-    mailbox: { ...mailboxInput, comments: "Full path of the mailbox to watch for new messages, e.g. INBOX or Support/Incoming." },
+    mailbox: {
+      ...mailboxInput,
+      comments:
+        "Full path of the mailbox to watch for new messages, e.g. INBOX or Support/Incoming.",
+    },
     batchSize: input({
       label: "Batch Size",
       type: "string",
       required: false,
       default: "50",
-      comments: "The most messages delivered by one poll (1 to 500). The rest follow in the next polls, oldest first.",
+      comments:
+        "The most messages delivered by one poll (1 to 500). The rest follow in the next polls, oldest first.",
       example: "50",
     }),
     fetchContent: input({
@@ -25,21 +30,24 @@ export const newEmails = pollingTrigger({
       type: "boolean",
       required: false,
       default: "false",
-      comments: "Also deliver each message's text, HTML, headers and attachment metadata (not the attachments' bytes).",
+      comments:
+        "Also deliver each message's text, HTML, headers and attachment metadata (not the attachments' bytes).",
     }),
     markAsRead: input({
       label: "Mark As Read",
       type: "boolean",
       required: false,
       default: "false",
-      comments: "Add \\Seen to the delivered messages, and only to those. Opens the mailbox read-write.",
+      comments:
+        "Add \\Seen to the delivered messages, and only to those. Opens the mailbox read-write.",
     }),
     onlyUnread: input({
       label: "Only Unread",
       type: "boolean",
       required: false,
       default: "false",
-      comments: "Deliver only new messages without \\Seen at the time of the poll; new messages already read are passed over, never delivered later.",
+      comments:
+        "Deliver only new messages without \\Seen at the time of the poll; new messages already read are passed over, never delivered later.",
     }),
   },
   perform: async (context, payload, params) => {
@@ -51,7 +59,9 @@ export const newEmails = pollingTrigger({
       onlyUnread: parseBool(params.onlyUnread, "Only Unread", false),
     };
     const previous = readState(context.polling.getState(), context.logger);
-    const { state, messages } = await withSession(params.connection, context, (session) => pollMailbox(session, previous, options, context.logger));
+    const { state, messages } = await withSession(params.connection, context, (session) =>
+      pollMailbox(session, previous, options, context.logger),
+    );
     // Saved only now that the poll succeeded: a failure above leaves the cursor where it was.
     context.polling.setState({ ...state });
     const data = { mailbox: options.mailbox, uidValidity: state.uidValidity, messages };
@@ -88,7 +98,8 @@ export const newEmails = pollingTrigger({
               text: "Hello, the invoice is attached.",
               html: "<p>Hello, the invoice is attached.</p>",
               headers: {
-                received: "from mail.example.com by imap.example.com; Tue, 24 Nov 2026 10:00:01 +0000",
+                received:
+                  "from mail.example.com by imap.example.com; Tue, 24 Nov 2026 10:00:01 +0000",
                 from: "Jürgen Müller <juergen@example.com>",
                 to: "Support <support@example.com>",
                 cc: "Bob Example <bob@example.com>",
@@ -99,7 +110,14 @@ export const newEmails = pollingTrigger({
                 "content-type": 'multipart/mixed; boundary="outer"',
               },
               attachments: [
-                { partId: "2", filename: "invoice-2026-118.pdf", contentType: "application/pdf", size: 48213, contentId: null, inline: false },
+                {
+                  partId: "2",
+                  filename: "invoice-2026-118.pdf",
+                  contentType: "application/pdf",
+                  size: 48213,
+                  contentId: null,
+                  inline: false,
+                },
               ],
             },
           ],
@@ -113,7 +131,12 @@ export const newEmails = pollingTrigger({
       customer: { id: "Q3VzdG9tZXI6ZXhhbXBsZQ==", externalId: "acme", name: "Acme Inc." },
       instance: { id: "SW5zdGFuY2U6ZXhhbXBsZQ==", name: "Acme Inbox" },
       user: { id: "", email: "", name: "", externalId: "" },
-      integration: { id: "SW50ZWdyYXRpb246ZXhhbXBsZQ==", name: "Inbox to CRM", versionSequenceId: "1", externalVersion: "" },
+      integration: {
+        id: "SW50ZWdyYXRpb246ZXhhbXBsZQ==",
+        name: "Inbox to CRM",
+        versionSequenceId: "1",
+        externalVersion: "",
+      },
       flow: { id: "SW50ZWdyYXRpb25GbG93OmV4YW1wbGU=", name: "New Emails", stableId: "new-emails" },
       startedAt: "2026-11-24T10:05:00.000Z",
       globalDebug: false,
