@@ -38,6 +38,10 @@ MAIN_CONF=$STATE/main.conf
 LEGACY_CONF=$STATE/legacy.conf
 OAUTH2_ARGS=$STATE/oauth2.conf.ext
 INTROSPECTION_PORT=${IMAP_TEST_INTROSPECTION_PORT:-10980}
+# Other ports let a second copy of the server run beside this one (e.g. for a second checkout).
+TLS_PORT=${IMAP_TEST_TLS_PORT:-10993}
+PLAIN_PORT=${IMAP_TEST_PLAIN_PORT:-10143}
+LEGACY_PORT=${IMAP_TEST_LEGACY_PORT:-11143}
 
 log() { echo "[test-server] $*" >&2; }
 
@@ -197,10 +201,10 @@ ssl_key = <$STATE/tls/server.key
 disable_plaintext_auth = yes
 service imap-login {
   inet_listener imap {
-    port = 10143
+    port = $PLAIN_PORT
   }
   inet_listener imaps {
-    port = 10993
+    port = $TLS_PORT
     ssl = yes
   }
 }
@@ -222,7 +226,7 @@ ssl = no
 disable_plaintext_auth = no
 service imap-login {
   inet_listener imap {
-    port = 11143
+    port = $LEGACY_PORT
   }
   inet_listener imaps {
     port = 0
@@ -282,10 +286,10 @@ stop_instance() {
 print_env() {
   cat <<ENV
 IMAP_TEST_HOST=127.0.0.1
-IMAP_TEST_TLS_PORT=10993
-IMAP_TEST_PLAIN_PORT=10143
+IMAP_TEST_TLS_PORT=$TLS_PORT
+IMAP_TEST_PLAIN_PORT=$PLAIN_PORT
 IMAP_TEST_STARTTLS_HOST=127.0.0.2
-IMAP_TEST_LEGACY_PORT=11143
+IMAP_TEST_LEGACY_PORT=$LEGACY_PORT
 IMAP_TEST_CA_FILE=$STATE/tls/ca.crt
 IMAP_TEST_PASSWORD=$PASSWORD
 IMAP_TEST_MAIN_CONF=$MAIN_CONF
@@ -302,8 +306,8 @@ case "${1:-start}" in
     write_users
     write_oauth2_args
     write_config
-    start_instance main "$MAIN_CONF" 10993
-    start_instance legacy "$LEGACY_CONF" 11143
+    start_instance main "$MAIN_CONF" "$TLS_PORT"
+    start_instance legacy "$LEGACY_CONF" "$LEGACY_PORT"
     ;;
   stop)
     stop_instance main

@@ -1,7 +1,7 @@
-import { parseInternalDate, parseMessage } from "./append";
+import { parseInternalDate, parseRawMessage } from "./append";
 import { InputError } from "./errors";
 
-describe("parseMessage", () => {
+describe("parseRawMessage", () => {
   test("text, a Buffer and file data give the same CRLF bytes", () => {
     const crlf = "From: a@example.com\r\nSubject: x\r\n\r\nline 1\r\nline 2\r\n";
     const lf = crlf.replace(/\r\n/g, "\n");
@@ -12,7 +12,7 @@ describe("parseMessage", () => {
       { data: Buffer.from(lf), contentType: "message/rfc822" },
       new Uint8Array(Buffer.from(crlf)),
     ]) {
-      expect(parseMessage(value).toString()).toBe(crlf);
+      expect(parseRawMessage(value).toString()).toBe(crlf);
     }
   });
 
@@ -21,13 +21,13 @@ describe("parseMessage", () => {
       Buffer.from("Subject: x\r\n\r\n"),
       Buffer.from([0xe4, 0xf6, 0x0d, 0x0a]),
     ]);
-    expect(parseMessage(raw).equals(raw)).toBe(true);
+    expect(parseRawMessage(raw).equals(raw)).toBe(true);
   });
 
   test("something that is not a message is refused", () => {
     const refusal = (value: unknown) => {
       try {
-        parseMessage(value);
+        parseRawMessage(value);
       } catch (err) {
         return [err instanceof InputError, (err as Error).message];
       }

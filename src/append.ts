@@ -3,8 +3,8 @@
  * servers without UIDPLUS (found by its Message-ID among the messages that arrived since).
  */
 import { ImapError, InputError } from "./errors";
-import { identities, messageIdOf } from "./messages";
 import type { Session } from "./session";
+import { identities, messageIdOf } from "./transfer";
 
 function bytesOf(value: unknown): Buffer | undefined {
   if (typeof value === "string") return Buffer.from(value, "utf8");
@@ -35,7 +35,7 @@ const FIRST_HEADER = /^[!-9;-~]+[ \t]*:/;
  * The message to append: raw RFC 5322 text, a Buffer, or file data from an earlier step
  * (`{ data, contentType }`). It must start with a header field; bare LF line ends become CRLF.
  */
-export function parseMessage(value: unknown): Buffer {
+export function parseRawMessage(value: unknown): Buffer {
   const data =
     typeof value === "object" && value !== null && !(value instanceof Uint8Array) && "data" in value
       ? value.data
@@ -123,11 +123,11 @@ async function findAppended(
   before: { uidNext: number; uidValidity: bigint },
   messageId: string,
 ): Promise<number | undefined> {
-  return session.withMailbox(mailbox, { readOnly: true }, async (box) => {
+  return session.withMailbox(mailbox, { readOnly: true }, async (selected) => {
+    const box = selected.box;
     if (box.uidValidity !== before.uidValidity || box.exists === 0) return undefined;
     const arrived = await identities(
-      session,
-      box.path,
+      selected,
       `${before.uidNext}:*`,
       "find the appended message",
       before.uidNext,
@@ -137,7 +137,7 @@ async function findAppended(
 }
 
 /** Appends `content` and returns its UID: from APPENDUID with UIDPLUS, else by its Message-ID. */
-export async function appendMessage(
+export async function appendToMailbox(
   session: Session,
   mailbox: string,
   content: Buffer,

@@ -1,7 +1,7 @@
 import { component } from "@prismatic-io/spectral";
 import { actions } from "./actions";
 import { imapConnection, imapOAuth2Connection } from "./connections";
-import { listMailboxes } from "./dataSources/listMailboxes";
+import { dataSources } from "./dataSources";
 import { triggers } from "./triggers";
 
 export default component({
@@ -15,5 +15,5 @@ export default component({
   connections: [imapConnection, imapOAuth2Connection],
   actions,
   triggers,
-  dataSources: { listMailboxes },
+  dataSources,
 });

@@ -5,6 +5,8 @@
  */
 import { input } from "@prismatic-io/spectral";
 import { InputError } from "./errors";
+import type { UidSet } from "./uidSet";
+import { MAX_UID } from "./uidSet";
 
 export const connectionInput = input({
   label: "Connection",
@@ -97,8 +99,6 @@ export function parseMailbox(value: unknown, name = "Mailbox"): string {
   return path;
 }
 
-const MAX_UID = 4_294_967_295;
-
 export function parseUid(value: unknown, name = "UID"): number {
   const text = asText(value, name);
   if (!/^\d+$/.test(text))
@@ -109,15 +109,6 @@ export function parseUid(value: unknown, name = "UID"): number {
   if (uid < 1 || uid > MAX_UID)
     throw new InputError(`${name} ${text} is out of range: UIDs run from 1 to ${MAX_UID}.`);
   return uid;
-}
-
-export interface UidSet {
-  /** The set as sent to the server, e.g. "1,5,10:20". */
-  text: string;
-  /** UIDs named one by one: each must exist. */
-  singles: number[];
-  /** Ranges such as 10:20 or 100:*: they match whatever exists in them. */
-  ranges: string[];
 }
 
 const SET_ITEM = /^(\d+|\*)(?::(\d+|\*))?$/;

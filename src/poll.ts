@@ -12,13 +12,12 @@
  */
 import { ImapError } from "./errors";
 import { samePath } from "./mailboxes";
-import { uidSetOf } from "./messages";
-import type { ParsedAttachment } from "./parse";
-import { parseMessage } from "./parse";
+import type { ParsedAttachment } from "./parseMessage";
+import { parseMessage } from "./parseMessage";
 import type { MessageSummary } from "./serialize";
-import { messageSummary } from "./serialize";
+import { hasFlag, messageSummary } from "./serialize";
 import type { Session } from "./session";
-import { hasFlag } from "./session";
+import { uidSetOf } from "./uidSet";
 
 export interface PollState {
   mailbox: string;
@@ -131,12 +130,11 @@ export async function pollMailbox(
   // New UIDs were assigned, but the mailbox is empty: they were all expunged already.
   if (status.messages === 0) return { state: { ...previous, lastUid: newest }, messages: [] };
 
-  return session.withMailbox(mailbox, { readOnly: !options.markAsRead }, (selected) =>
+  return session.withMailbox(mailbox, { readOnly: !options.markAsRead }, ({ box }) =>
     collect(session, previous, options, logger, {
       // A server that leaves them out of SELECT gets the STATUS values, read moments before.
-      uidValidity:
-        typeof selected.uidValidity === "bigint" ? selected.uidValidity.toString() : uidValidity,
-      newest: Number.isSafeInteger(selected.uidNext) ? selected.uidNext - 1 : newest,
+      uidValidity: typeof box.uidValidity === "bigint" ? box.uidValidity.toString() : uidValidity,
+      newest: Number.isSafeInteger(box.uidNext) ? box.uidNext - 1 : newest,
     }),
   );
 }
@@ -147,13 +145,13 @@ async function collect(
   options: PollOptions,
   logger: PollLogger,
   // Read right after SELECT: every UID up to `newest` that still exists is in the FETCH below.
-  selected: { uidValidity: string; newest: number },
+  opened: { uidValidity: string; newest: number },
 ): Promise<PollResult> {
   const { mailbox } = options;
-  if (selected.uidValidity !== previous.uidValidity) {
-    rebaseline(logger, mailbox, previous.uidValidity, selected.uidValidity);
+  if (opened.uidValidity !== previous.uidValidity) {
+    rebaseline(logger, mailbox, previous.uidValidity, opened.uidValidity);
     return {
-      state: { mailbox, uidValidity: selected.uidValidity, lastUid: selected.newest },
+      state: { mailbox, uidValidity: opened.uidValidity, lastUid: opened.newest },
       messages: [],
     };
   }
@@ -179,7 +177,7 @@ async function collect(
       ? chosen[chosen.length - 1]
       : Math.max(
           previous.lastUid,
-          selected.newest,
+          opened.newest,
           listed.length ? listed[listed.length - 1].uid : 0,
         );
   const state = { ...previous, lastUid };

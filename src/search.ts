@@ -9,93 +9,16 @@
  * once, while mail arriving meanwhile (with higher UIDs) stays out of the chain.
  */
 import { createHash } from "node:crypto";
-import { input } from "@prismatic-io/spectral";
 import type { ImapFlow, MailboxObject } from "imapflow";
 import { ImapError, InputError } from "./errors";
 import { optionalText, parseLimit, parseMailbox } from "./inputs";
-import { uidSetOf } from "./messages";
 import type { SearchKey, Token } from "./searchCriteria";
 import { hasLiteral, parseCriteria, parseDate, parseText, renderKeys } from "./searchCriteria";
 import type { MessageSummary } from "./serialize";
 import { messageSummary } from "./serialize";
 import type { Session } from "./session";
-
-const text = (label: string, comments: string, example: string) =>
-  input({ label, type: "string", required: false, comments, example });
-
-export const searchInputs = {
-  from: text(
-    "From",
-    "Messages whose From header contains this text (name or address).",
-    "alice@example.com",
-  ),
-  to: text("To", "Messages whose To header contains this text.", "bob@example.com"),
-  subject: text("Subject", "Messages whose subject contains this text.", "Invoice"),
-  body: text(
-    "Body",
-    "Messages containing this text anywhere: headers or body (IMAP TEXT).",
-    "order 1234",
-  ),
-  since: text(
-    "Since",
-    "Messages that arrived on or after this date (YYYY-MM-DD, the day included).",
-    "2026-11-01",
-  ),
-  before: text(
-    "Before",
-    "Messages that arrived before this date (YYYY-MM-DD, the day excluded).",
-    "2026-12-01",
-  ),
-  readStatus: input({
-    label: "Read Status",
-    type: "string",
-    required: false,
-    default: "all",
-    model: [
-      { label: "All", value: "all" },
-      { label: "Unread", value: "unread" },
-      { label: "Read", value: "read" },
-    ],
-    comments: "Unread: only messages without \\Seen. Read: only messages with \\Seen. All: both.",
-  }),
-  flagged: input({
-    label: "Flagged",
-    type: "string",
-    required: false,
-    default: "any",
-    model: [
-      { label: "Any", value: "any" },
-      { label: "Flagged", value: "flagged" },
-      { label: "Not flagged", value: "unflagged" },
-    ],
-    comments:
-      "Flagged: only messages with \\Flagged (starred). Not flagged: only messages without it. Any: both.",
-  }),
-  criteria: input({
-    label: "Criteria",
-    type: "code",
-    language: "json",
-    required: false,
-    comments:
-      'Optional. More criteria as an imapflow search object, ANDed with the inputs above, e.g. {"larger": 100000, "not": {"keyword": "$Done"}}. Unknown keys are refused.',
-    example: '{"larger": 100000, "not": {"keyword": "$Done"}}',
-  }),
-  limit: input({
-    label: "Limit",
-    type: "string",
-    required: false,
-    default: "50",
-    comments: "Messages per page, 1 to 1000.",
-    example: "50",
-  }),
-  cursor: input({
-    label: "Cursor",
-    type: "string",
-    required: false,
-    comments:
-      "nextCursor of the previous page, with the same mailbox and criteria; empty for the first page.",
-  }),
-};
+import type { Ranges } from "./uidSet";
+import { isUid, MAX_UID, mergeRanges, toRanges, uidSetOf } from "./uidSet";
 
 interface Cursor {
   uidValidity: string;
@@ -151,13 +74,11 @@ function decodeCursor(value: string): Cursor {
   }
   const c: Record<string, unknown> =
     typeof parsed === "object" && parsed !== null ? { ...parsed } : {};
-  const uid = (n: unknown): n is number =>
-    typeof n === "number" && Number.isInteger(n) && n >= 1 && n <= 4_294_967_295;
   if (
     typeof c.uidValidity !== "string" ||
     !/^\d+$/.test(c.uidValidity) ||
-    !uid(c.top) ||
-    !uid(c.last) ||
+    !isUid(c.top) ||
+    !isUid(c.last) ||
     c.last > c.top ||
     typeof c.search !== "string"
   ) {
@@ -214,21 +135,6 @@ export function parseSearchRequest(params: Record<string, unknown>): SearchReque
   }
   return { mailbox, keys, limit, cursor, fingerprint };
 }
-
-/** Matching UIDs as ascending, disjoint [low, high] ranges: ESEARCH answers 1:100000, not 100000 numbers. */
-type Ranges = Array<[number, number]>;
-
-function toRanges(uids: number[]): Ranges {
-  const ranges: Ranges = [];
-  for (const uid of Float64Array.from(uids).sort()) {
-    const lastRange = ranges[ranges.length - 1];
-    if (lastRange && uid <= lastRange[1] + 1) lastRange[1] = Math.max(lastRange[1], uid);
-    else ranges.push([uid, uid]);
-  }
-  return ranges;
-}
-
-const MAX_UID = 4_294_967_295;
 
 /** A UID set the server sent (ESEARCH ALL), as [low, high, low, high, ...]. */
 function parseSet(set: string): number[] {
@@ -350,16 +256,6 @@ async function searchUids(session: Session, mailbox: string, tokens: Token[]): P
   return mergeRanges([...pairs, ...toRanges(found)]);
 }
 
-function mergeRanges(ranges: Ranges): Ranges {
-  const merged: Ranges = [];
-  for (const [low, high] of ranges.sort((a, b) => a[0] - b[0])) {
-    const lastRange = merged[merged.length - 1];
-    if (lastRange && low <= lastRange[1] + 1) lastRange[1] = Math.max(lastRange[1], high);
-    else merged.push([low, high]);
-  }
-  return merged;
-}
-
 /** Up to `limit` UIDs below `below`, highest first. */
 function pageBelow(ranges: Ranges, below: number, limit: number): number[] {
   const page: number[] = [];
@@ -386,8 +282,8 @@ function checkCursor(cursor: Cursor | undefined, mailbox: MailboxObject, path: s
 /** One page of the search, in a read-only session on the mailbox (EXAMINE: \Seen never changes). */
 export async function searchPage(session: Session, request: SearchRequest): Promise<SearchPage> {
   const { cursor, limit } = request;
-  return session.withMailbox(request.mailbox, { readOnly: true }, async (mailbox) => {
-    checkCursor(cursor, mailbox, request.mailbox);
+  return session.withMailbox(request.mailbox, { readOnly: true }, async ({ box }) => {
+    checkCursor(cursor, box, request.mailbox);
     const keys: SearchKey[] = cursor
       ? [{ op: "uid", set: `1:${cursor.top}` }, ...request.keys]
       : request.keys;
@@ -423,13 +319,13 @@ export async function searchPage(session: Session, request: SearchRequest): Prom
       .sort((a, b) => b.uid - a.uid)
       .map(messageSummary);
     return {
-      mailbox: mailbox.path,
-      uidValidity: mailbox.uidValidity.toString(),
+      mailbox: box.path,
+      uidValidity: box.uidValidity.toString(),
       total,
       messages,
       nextCursor: more
         ? encodeCursor({
-            uidValidity: mailbox.uidValidity.toString(),
+            uidValidity: box.uidValidity.toString(),
             top,
             last: lowest,
             search: request.fingerprint,

@@ -10,6 +10,7 @@
  */
 import { ImapError, InputError } from "./errors";
 import { parseFlag, parseUidSet } from "./inputs";
+import { MAX_UID } from "./uidSet";
 
 /** One search key, validated; rendered to wire tokens once the server's extensions are known. */
 export type SearchKey =
@@ -182,7 +183,7 @@ function compileKey(key: string, value: unknown, path: string): SearchKey[] {
         {
           op: "number",
           atom: name === "larger" ? "LARGER" : "SMALLER",
-          value: wholeNumber(value, path, 0, 4_294_967_295n),
+          value: wholeNumber(value, path, 0, BigInt(MAX_UID)),
         },
       ];
     case "modseq":
@@ -200,7 +201,7 @@ function compileKey(key: string, value: unknown, path: string): SearchKey[] {
       return [
         {
           op: "uid",
-          set: set.text.replace(/(^|,)\*:(\d+)/g, "$1$2:*").replace(/(\d+):\*/g, "$1:4294967295"),
+          set: set.text.replace(/(^|,)\*:(\d+)/g, "$1$2:*").replace(/(\d+):\*/g, `$1:${MAX_UID}`),
         },
       ];
     }

@@ -97,6 +97,13 @@ export function envelopeJson(envelope: EnvelopeSource | undefined): Envelope {
   };
 }
 
+/** Whether `flags` holds `flag`; flags and mailbox attributes compare in any letter case. */
+export function hasFlag(flags: Iterable<string>, flag: string): boolean {
+  const wanted = flag.toLowerCase();
+  for (const candidate of flags) if (candidate.toLowerCase() === wanted) return true;
+  return false;
+}
+
 /**
  * A message's flags as every output shows them: \Recent left out (in any letter case). It only
  * says which session saw the message first (whichever looked first, e.g. this very call), cannot
@@ -104,7 +111,7 @@ export function envelopeJson(envelope: EnvelopeSource | undefined): Envelope {
  * flags depending on who looked first.
  */
 export function flagList(flags: Iterable<string> | undefined): string[] {
-  return Array.from(flags ?? []).filter((flag) => flag.toLowerCase() !== "\\recent");
+  return Array.from(flags ?? []).filter((flag) => !hasFlag([flag], "\\Recent"));
 }
 
 export interface MessageSummary {

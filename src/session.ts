@@ -20,6 +20,8 @@ import type { ImapSettings } from "./connections";
 import { parseConnection, redactedConnection } from "./connections";
 import type { ErrorScope, Operation } from "./errors";
 import { ImapError, onMailbox, redact, translateError } from "./errors";
+import { isInbox } from "./mailboxes";
+import { hasFlag } from "./serialize";
 
 /**
  * Bounds of one invocation. Each is the longest the session waits for one thing; nothing can
@@ -105,6 +107,18 @@ export function clientOptions(settings: ImapSettings, logger: Logger | false): I
   };
 }
 
+/**
+ * A mailbox selected in a session, valid inside `Session.withMailbox` only. Every helper that
+ * needs a selected mailbox takes this, so the mailbox it works on is the one that is locked.
+ */
+export interface Selected {
+  readonly session: Session;
+  /** The mailbox as the server opened it: `box.path` is its normalised path (INBOX in capitals). */
+  readonly box: MailboxObject;
+  /** Opened with EXAMINE: nothing in it can change, \Seen included. */
+  readonly readOnly: boolean;
+}
+
 /** One authenticated IMAP session, valid inside `withSession` only. */
 export class Session {
   /** An error the client emitted outside of a command (socket reset, inactivity timeout). */
@@ -186,7 +200,7 @@ export class Session {
     } catch (err) {
       throw this.fail(err, { doing: "list the mailboxes" });
     }
-    const wanted = path.toUpperCase() === "INBOX" ? "INBOX" : path;
+    const wanted = isInbox(path) ? "INBOX" : path;
     return list.some((entry) => entry.path === wanted && !hasFlag(entry.flags, "\\NonExistent"));
   }
 
@@ -209,13 +223,13 @@ export class Session {
   }
 
   /**
-   * Selects `path` (read-only when asked) for the duration of `work` and always releases the
-   * lock. A missing mailbox is a clear error naming it.
+   * Selects `path` (EXAMINE when read-only, else SELECT) for the duration of `work` and always
+   * releases the lock. A missing mailbox is a clear error naming it.
    */
   async withMailbox<T>(
     path: string,
     options: { readOnly: boolean },
-    work: (mailbox: MailboxObject) => Promise<T>,
+    work: (selected: Selected) => Promise<T>,
   ): Promise<T> {
     let lock: MailboxLockObject;
     try {
@@ -224,19 +238,13 @@ export class Session {
       throw this.fail(err, { doing: "open the mailbox", mailbox: path });
     }
     try {
-      const mailbox = this.client.mailbox;
-      if (!mailbox) throw this.refused({ doing: "open the mailbox", mailbox: path });
-      return await work(mailbox);
+      const box = this.client.mailbox;
+      if (!box) throw this.refused({ doing: "open the mailbox", mailbox: path });
+      return await work({ session: this, box, readOnly: options.readOnly });
     } finally {
       lock.release();
     }
   }
-}
-
-export function hasFlag(flags: Iterable<string>, flag: string): boolean {
-  const wanted = flag.toLowerCase();
-  for (const candidate of flags) if (candidate.toLowerCase() === wanted) return true;
-  return false;
 }
 
 function scopeFor(connection: Connection, settings: ImapSettings): ErrorScope {

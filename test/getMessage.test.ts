@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { getMessage as getMessageAction } from "../src/actions/getMessage";
 import { ImapError, InputError } from "../src/errors";
-import type { ParsedAttachment } from "../src/parse";
+import type { ParsedAttachment } from "../src/parseMessage";
 import type { FixtureName } from "./fixtures/fixtures";
 import {
   appendAll,

@@ -1,5 +1,5 @@
 import { action, input } from "@prismatic-io/spectral";
-import { appendMessage as append, parseInternalDate, parseMessage } from "../append";
+import { appendToMailbox, parseInternalDate, parseRawMessage } from "../append";
 import { connectionInput, mailboxInput, parseFlags, parseMailbox } from "../inputs";
 import { withSession } from "../session";
 
@@ -41,11 +41,11 @@ export const appendMessage = action({
   },
   perform: async (context, params) => {
     const mailbox = parseMailbox(params.mailbox);
-    const content = parseMessage(params.message);
+    const content = parseRawMessage(params.message);
     const flags = parseFlags(params.flags, { required: false });
     const internalDate = parseInternalDate(params.internalDate);
     const appended = await withSession(params.connection, context, (session) =>
-      append(session, mailbox, content, flags, internalDate),
+      appendToMailbox(session, mailbox, content, flags, internalDate),
     );
     return { data: appended };
   },

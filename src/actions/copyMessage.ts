@@ -1,4 +1,4 @@
-import { transferAction } from "../messageActions";
+import { transferAction } from "./builders";
 
 export const copyMessage = transferAction("copy", {
   label: "Copy Messages",

@@ -1,6 +1,6 @@
 import { action } from "@prismatic-io/spectral";
 import { connectionInput, parseMailbox, pathInput } from "../inputs";
-import { createMailbox as create } from "../mailboxAdmin";
+import { ensureMailbox } from "../mailboxes";
 import { withSession } from "../session";
 
 export const createMailbox = action({
@@ -13,7 +13,7 @@ export const createMailbox = action({
   perform: async (context, params) => {
     const path = parseMailbox(params.path, "Path");
     const created = await withSession(params.connection, context, (session) =>
-      create(session, path),
+      ensureMailbox(session, path),
     );
     return { data: created };
   },

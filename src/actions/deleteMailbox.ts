@@ -1,7 +1,7 @@
 import { action } from "@prismatic-io/spectral";
 import { InputError } from "../errors";
 import { connectionInput, parseMailbox, pathInput } from "../inputs";
-import { isInbox } from "../mailboxAdmin";
+import { isInbox } from "../mailboxes";
 import { withSession } from "../session";
 
 export const deleteMailbox = action({

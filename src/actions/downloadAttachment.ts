@@ -1,4 +1,5 @@
 import { action, input } from "@prismatic-io/spectral";
+import { downloadPart, parseWantedPart } from "../bodyParts";
 import {
   connectionInput,
   mailboxInput,
@@ -7,7 +8,6 @@ import {
   parseUid,
   uidInput,
 } from "../inputs";
-import { downloadPart, parseWantedPart } from "../parts";
 import { withSession } from "../session";
 
 export const downloadAttachment = action({
@@ -45,8 +45,8 @@ export const downloadAttachment = action({
       optionalText(params.filename, "File Name"),
     );
     const { part, data } = await withSession(params.connection, context, (session) =>
-      session.withMailbox(mailbox, { readOnly: true }, () =>
-        downloadPart(session, mailbox, uid, wanted),
+      session.withMailbox(mailbox, { readOnly: true }, (selected) =>
+        downloadPart(selected, uid, wanted),
       ),
     );
     return { data, contentType: part.contentType };

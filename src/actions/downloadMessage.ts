@@ -1,4 +1,5 @@
 import { action, input } from "@prismatic-io/spectral";
+import { contentOf, downloadPart, fetchExisting, parsePartId } from "../bodyParts";
 import {
   connectionInput,
   mailboxInput,
@@ -7,7 +8,6 @@ import {
   parseUid,
   uidInput,
 } from "../inputs";
-import { contentOf, downloadPart, fetchExisting, parsePartId } from "../parts";
 import { withSession } from "../session";
 
 export const downloadMessage = action({
@@ -34,15 +34,15 @@ export const downloadMessage = action({
     const uid = parseUid(params.uid);
     const part = parsePartId(optionalText(params.part, "Part ID"), "Part ID");
     return withSession(params.connection, context, (session) =>
-      session.withMailbox(mailbox, { readOnly: true }, async (box) => {
+      session.withMailbox(mailbox, { readOnly: true }, async (selected) => {
         if (part !== undefined) {
-          const found = await downloadPart(session, box.path, uid, { partId: part });
+          const found = await downloadPart(selected, uid, { partId: part });
           return { data: found.data, contentType: found.part.contentType };
         }
         // The whole source in one FETCH: imapflow's download() takes one round trip per 64 KiB.
-        const message = await fetchExisting(session, box.path, uid, { source: true });
+        const message = await fetchExisting(selected, uid, { source: true });
         return {
-          data: contentOf(message, "", { mailbox: box.path, uid }),
+          data: contentOf(message, "", { mailbox: selected.box.path, uid }),
           contentType: "message/rfc822",
         };
       }),

@@ -1,4 +1,5 @@
 import { action, input } from "@prismatic-io/spectral";
+import { contentOf, fetchExisting } from "../bodyParts";
 import {
   connectionInput,
   mailboxInput,
@@ -8,8 +9,7 @@ import {
   parseUid,
   uidInput,
 } from "../inputs";
-import { parseMessage } from "../parse";
-import { contentOf, fetchExisting } from "../parts";
+import { parseMessage } from "../parseMessage";
 import { flagList, isoDate, toJson } from "../serialize";
 import { withSession } from "../session";
 
@@ -56,8 +56,8 @@ export const getMessage = action({
     };
     // BODY.PEEK[] in one FETCH on a read-only mailbox: \Seen is never set. Parsed after logout.
     const message = await withSession(params.connection, context, (session) =>
-      session.withMailbox(mailbox, { readOnly: true }, () =>
-        fetchExisting(session, mailbox, uid, {
+      session.withMailbox(mailbox, { readOnly: true }, (selected) =>
+        fetchExisting(selected, uid, {
           flags: true,
           size: true,
           internalDate: true,

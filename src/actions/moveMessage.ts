@@ -1,4 +1,4 @@
-import { transferAction } from "../messageActions";
+import { transferAction } from "./builders";
 
 export const moveMessage = transferAction("move", {
   label: "Move Messages",

@@ -1,6 +1,6 @@
 import { action, input } from "@prismatic-io/spectral";
 import { connectionInput, parseMailbox, pathInput } from "../inputs";
-import { checkRename, renameMailbox as rename } from "../mailboxAdmin";
+import { checkRename, renameExisting } from "../mailboxes";
 import { withSession } from "../session";
 
 export const renameMailbox = action({
@@ -29,7 +29,7 @@ export const renameMailbox = action({
     const newPath = parseMailbox(params.newPath, "New Path");
     checkRename(path, newPath);
     const renamed = await withSession(params.connection, context, (session) =>
-      rename(session, path, newPath),
+      renameExisting(session, path, newPath),
     );
     return { data: renamed };
   },

@@ -1,7 +1,84 @@
-import { action } from "@prismatic-io/spectral";
+import { action, input } from "@prismatic-io/spectral";
 import { connectionInput, mailboxInput } from "../inputs";
-import { parseSearchRequest, searchInputs, searchPage } from "../search";
+import { parseSearchRequest, searchPage } from "../search";
 import { withSession } from "../session";
+
+const text = (label: string, comments: string, example: string) =>
+  input({ label, type: "string", required: false, comments, example });
+
+export const searchInputs = {
+  from: text(
+    "From",
+    "Messages whose From header contains this text (name or address).",
+    "alice@example.com",
+  ),
+  to: text("To", "Messages whose To header contains this text.", "bob@example.com"),
+  subject: text("Subject", "Messages whose subject contains this text.", "Invoice"),
+  body: text(
+    "Body",
+    "Messages containing this text anywhere: headers or body (IMAP TEXT).",
+    "order 1234",
+  ),
+  since: text(
+    "Since",
+    "Messages that arrived on or after this date (YYYY-MM-DD, the day included).",
+    "2026-11-01",
+  ),
+  before: text(
+    "Before",
+    "Messages that arrived before this date (YYYY-MM-DD, the day excluded).",
+    "2026-12-01",
+  ),
+  readStatus: input({
+    label: "Read Status",
+    type: "string",
+    required: false,
+    default: "all",
+    model: [
+      { label: "All", value: "all" },
+      { label: "Unread", value: "unread" },
+      { label: "Read", value: "read" },
+    ],
+    comments: "Unread: only messages without \\Seen. Read: only messages with \\Seen. All: both.",
+  }),
+  flagged: input({
+    label: "Flagged",
+    type: "string",
+    required: false,
+    default: "any",
+    model: [
+      { label: "Any", value: "any" },
+      { label: "Flagged", value: "flagged" },
+      { label: "Not flagged", value: "unflagged" },
+    ],
+    comments:
+      "Flagged: only messages with \\Flagged (starred). Not flagged: only messages without it. Any: both.",
+  }),
+  criteria: input({
+    label: "Criteria",
+    type: "code",
+    language: "json",
+    required: false,
+    comments:
+      'Optional. More criteria as an imapflow search object, ANDed with the inputs above, e.g. {"larger": 100000, "not": {"keyword": "$Done"}}. Unknown keys are refused.',
+    example: '{"larger": 100000, "not": {"keyword": "$Done"}}',
+  }),
+  limit: input({
+    label: "Limit",
+    type: "string",
+    required: false,
+    default: "50",
+    comments: "Messages per page, 1 to 1000.",
+    example: "50",
+  }),
+  cursor: input({
+    label: "Cursor",
+    type: "string",
+    required: false,
+    comments:
+      "nextCursor of the previous page, with the same mailbox and criteria; empty for the first page.",
+  }),
+};
 
 export const searchMailbox = action({
   display: {

@@ -1,4 +1,4 @@
-import { flagAction } from "../messageActions";
+import { flagAction } from "./builders";
 
 export const setFlags = flagAction("set", {
   label: "Set Flags",

@@ -4,7 +4,7 @@
  * key, label and description; the inputs, their parsing and the output are one definition here.
  */
 import { action } from "@prismatic-io/spectral";
-import { InputError } from "./errors";
+import { InputError } from "../errors";
 import {
   connectionInput,
   destinationInput,
@@ -14,12 +14,13 @@ import {
   parseMailbox,
   parseUidSet,
   uidsInput,
-} from "./inputs";
-import { samePath } from "./mailboxes";
-import type { FlagChange } from "./messages";
-import { changeFlags, transferMessages } from "./messages";
-import { toJson } from "./serialize";
-import { withSession } from "./session";
+} from "../inputs";
+import { samePath } from "../mailboxes";
+import type { FlagChange } from "../messages";
+import { changeFlags } from "../messages";
+import { toJson } from "../serialize";
+import { withSession } from "../session";
+import { transferMessages } from "../transfer";
 
 interface Display {
   label: string;

@@ -1,5 +1,5 @@
 import { parseUidSet } from "./inputs";
-import { messageIdOf, requestedIntervals, uidSetOf } from "./messages";
+import { mergeRanges, requestedIntervals, toRanges, uidSetOf } from "./uidSet";
 
 describe("requestedIntervals", () => {
   test("merges singles and ranges; n:* means n and above; a lone * is the highest UID", () => {
@@ -27,15 +27,23 @@ describe("uidSetOf", () => {
   });
 });
 
-describe("messageIdOf", () => {
-  test("reads the Message-ID from the header section only, unfolded", () => {
-    const raw = Buffer.from("Subject: x\r\nMessage-ID:\r\n <a@b>\r\n\r\nMessage-ID: <body@b>\r\n");
-    expect(messageIdOf(raw)).toBe("<a@b>");
-    expect(messageIdOf(Buffer.from("message-id: <lf@b>\n\nbody"))).toBe("<lf@b>");
-  });
-
-  test("is empty without one", () => {
-    expect(messageIdOf(Buffer.from("Subject: x\r\n\r\nMessage-ID: <body@b>\r\n"))).toBe("");
-    expect(messageIdOf(undefined)).toBe("");
+describe("toRanges and mergeRanges", () => {
+  test("sort, and join overlapping and adjacent ranges", () => {
+    expect(toRanges([9, 1, 2, 3, 7])).toEqual([
+      [1, 3],
+      [7, 7],
+      [9, 9],
+    ]);
+    expect(
+      mergeRanges([
+        [10, 20],
+        [1, 4],
+        [5, 6],
+        [15, 30],
+      ]),
+    ).toEqual([
+      [1, 6],
+      [10, 30],
+    ]);
   });
 });

@@ -1,9 +1,10 @@
 import type { MessageStructureObject } from "imapflow";
-import { decodeQuotedPrintable, decodeTransferEncoding, listParts, parsePartId } from "./parts";
+import { decodeTransferEncoding, listParts, parsePartId } from "./bodyParts";
 
-const qp = (text: string) => decodeQuotedPrintable(Buffer.from(text, "latin1")).toString("latin1");
+const qp = (text: string) =>
+  decodeTransferEncoding(Buffer.from(text, "latin1"), "quoted-printable").toString("latin1");
 
-describe("decodeQuotedPrintable", () => {
+describe("quoted-printable decoding (libqp)", () => {
   test.each([
     ["plain text", "plain text"],
     ["a=3Db=3db", "a=b=b"],

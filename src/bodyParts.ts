@@ -6,8 +6,9 @@
 
 import type { FetchMessageObject, FetchQueryObject, MessageStructureObject } from "imapflow";
 import libmime from "libmime";
+import libqp from "libqp";
 import { ImapError, InputError } from "./errors";
-import type { Session } from "./session";
+import type { Selected } from "./session";
 
 export function messageNotFound(mailbox: string, uid: number): ImapError {
   return new ImapError(
@@ -21,12 +22,12 @@ export function messageNotFound(mailbox: string, uid: number): ImapError {
  * a clear error, also on servers that answer a missing UID with another message.
  */
 export async function fetchExisting(
-  session: Session,
-  mailbox: string,
+  { session, box }: Selected,
   uid: number,
   query: FetchQueryObject,
   options: { binary?: boolean } = {},
 ): Promise<FetchMessageObject> {
+  const mailbox = box.path;
   const op = { doing: "fetch the message", mailbox, uid };
   const message = await session.run(
     op,
@@ -193,81 +194,27 @@ export function choosePart(
  * server decodes base64 and quoted-printable (and sends a quarter less than base64); otherwise
  * they are decoded here.
  */
-export async function fetchPart(
-  session: Session,
-  mailbox: string,
-  uid: number,
-  part: BodyPart,
-): Promise<Buffer> {
+export async function fetchPart(selected: Selected, uid: number, part: BodyPart): Promise<Buffer> {
+  const { session, box } = selected;
+  const mailbox = box.path;
   // Not for an attached message: Dovecot's BINARY rewrites it, decoding the attachments inside.
   const encoded = part.encoding === "base64" || part.encoding === "quoted-printable";
   const binary = encoded && session.has("BINARY") && !part.contentType.startsWith("message/");
-  const message = await fetchExisting(
-    session,
-    mailbox,
-    uid,
-    { bodyParts: [part.partId] },
-    { binary },
-  );
+  const message = await fetchExisting(selected, uid, { bodyParts: [part.partId] }, { binary });
   const raw = contentOf(message, part.partId, { mailbox, uid });
   if (message.binaryParts?.has(part.partId)) return raw;
   return decodeTransferEncoding(raw, part.encoding);
 }
 
+/**
+ * The content of a part with its transfer encoding removed. Lenient, as mail readers are: base64
+ * without padding or with stray characters, and quoted-printable with bad escapes or a trailing
+ * soft break, decode to what they evidently meant.
+ */
 export function decodeTransferEncoding(raw: Buffer, encoding: string): Buffer {
   if (encoding === "base64") return Buffer.from(raw.toString("latin1"), "base64");
-  if (encoding === "quoted-printable") return decodeQuotedPrintable(raw);
+  if (encoding === "quoted-printable") return libqp.decode(raw);
   return raw;
-}
-
-function hexDigit(byte: number | undefined): number {
-  if (byte === undefined) return -1;
-  if (byte >= 0x30 && byte <= 0x39) return byte - 0x30;
-  if (byte >= 0x41 && byte <= 0x46) return byte - 0x37;
-  if (byte >= 0x61 && byte <= 0x66) return byte - 0x57;
-  return -1;
-}
-
-/** RFC 2045 6.7: =XX escapes, soft line breaks, and whitespace a transport added at line ends dropped. */
-export function decodeQuotedPrintable(raw: Buffer): Buffer {
-  const out = Buffer.alloc(raw.length);
-  let length = 0;
-  // Where a run of literal spaces and tabs began in the output: cut if the line ends there.
-  let trailing = -1;
-  for (let i = 0; i < raw.length; i += 1) {
-    const byte = raw[i];
-    if (byte === 0x3d) {
-      let next = i + 1;
-      while (raw[next] === 0x20 || raw[next] === 0x09) next += 1;
-      if (
-        next >= raw.length ||
-        raw[next] === 0x0a ||
-        (raw[next] === 0x0d && raw[next + 1] === 0x0a)
-      ) {
-        i = raw[next] === 0x0d ? next + 1 : next;
-        trailing = -1;
-        continue;
-      }
-      const high = hexDigit(raw[i + 1]);
-      const low = hexDigit(raw[i + 2]);
-      if (high >= 0 && low >= 0) {
-        out[length++] = high * 16 + low;
-        trailing = -1;
-        i += 2;
-        continue;
-      }
-    }
-    if (byte === 0x0d || byte === 0x0a) {
-      if (trailing >= 0) length = trailing;
-      trailing = -1;
-    } else if (byte === 0x20 || byte === 0x09) {
-      if (trailing < 0) trailing = length;
-    } else {
-      trailing = -1;
-    }
-    out[length++] = byte;
-  }
-  return out.subarray(0, length);
 }
 
 export interface WantedPart {
@@ -291,14 +238,14 @@ export function parseWantedPart(
 
 /** Finds the part in the message's BODYSTRUCTURE, then fetches only that part. */
 export async function downloadPart(
-  session: Session,
-  mailbox: string,
+  selected: Selected,
   uid: number,
   wanted: WantedPart,
 ): Promise<{ part: BodyPart; data: Buffer }> {
-  const { bodyStructure } = await fetchExisting(session, mailbox, uid, { bodyStructure: true });
+  const mailbox = selected.box.path;
+  const { bodyStructure } = await fetchExisting(selected, uid, { bodyStructure: true });
   if (!bodyStructure)
     throw partNotFound(mailbox, uid, "The server sent no body structure for the message");
   const part = choosePart(bodyStructure, wanted, { mailbox, uid });
-  return { part, data: await fetchPart(session, mailbox, uid, part) };
+  return { part, data: await fetchPart(selected, uid, part) };
 }
