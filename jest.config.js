@@ -1,9 +1,21 @@
 /** @type {import('jest').Config} */
-module.exports = {
+const shared = {
   testEnvironment: "node",
-  transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.json" }] },
-  testMatch: ["<rootDir>/src/**/*.test.ts", "<rootDir>/test/**/*.test.ts"],
-  globalSetup: "<rootDir>/test/globalSetup.ts",
+  transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.tools.json" }] },
+};
+
+module.exports = {
+  projects: [
+    // Pure functions: no server, runs anywhere in seconds (npm run test:unit).
+    { ...shared, displayName: "unit", testMatch: ["<rootDir>/src/**/*.test.ts"] },
+    // Against the real Dovecot that scripts/test-server.sh starts (or IMAP_TEST_EXTERNAL=1).
+    {
+      ...shared,
+      displayName: "integration",
+      testMatch: ["<rootDir>/test/**/*.test.ts"],
+      globalSetup: "<rootDir>/test/globalSetup.ts",
+    },
+  ],
   testTimeout: 60000,
   // Two cores: two workers keep the real server busy without starving it.
   maxWorkers: 2,

@@ -22,10 +22,10 @@ function withCrlf(bytes: Buffer): Buffer {
   if (bare === 0) return bytes;
   const out = Buffer.allocUnsafe(bytes.length + bare);
   let j = 0;
-  for (let i = 0; i < bytes.length; i += 1) {
-    if (bytes[i] === 0x0a && bytes[i - 1] !== 0x0d) out[j++] = 0x0d;
-    out[j++] = bytes[i];
-  }
+  bytes.forEach((byte, i) => {
+    if (byte === 0x0a && bytes[i - 1] !== 0x0d) out[j++] = 0x0d;
+    out[j++] = byte;
+  });
   return out;
 }
 
@@ -51,7 +51,8 @@ export function parseRawMessage(value: unknown): Buffer {
       "Message is empty: give the raw message (RFC 5322 text: headers, a blank line, the body).",
     );
   }
-  const firstLine = bytes.toString("latin1", 0, Math.min(bytes.length, 1000)).split(/\r?\n/)[0];
+  const firstLine =
+    bytes.toString("latin1", 0, Math.min(bytes.length, 1000)).split(/\r?\n/)[0] ?? "";
   if (!FIRST_HEADER.test(firstLine)) {
     throw new InputError(
       `Message does not start with a header field such as "From: ..." (it starts with "${firstLine.slice(0, 40)}"). Give the raw RFC 5322 message: headers, a blank line, the body; remove an mbox "From " line.`,
@@ -98,7 +99,7 @@ export function parseInternalDate(value: unknown): Date | undefined {
   if (iso) {
     if (!isCalendarDay(Number(iso[1]), Number(iso[2]), Number(iso[3]))) throw bad();
   } else if (mail) {
-    const month = MONTHS.indexOf(mail[2].toLowerCase()) + 1;
+    const month = MONTHS.indexOf((mail[2] ?? "").toLowerCase()) + 1;
     if (month === 0 || !isCalendarDay(Number(mail[3]), month, Number(mail[1]))) throw bad();
   } else {
     throw bad();

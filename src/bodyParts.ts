@@ -172,7 +172,8 @@ export function choosePart(
   }
   const parts = listParts(structure, { intoMessages: false }).filter((part) => !part.multipart);
   const named = parts.filter((part) => part.filename === wanted.filename);
-  if (named.length === 1) return named[0];
+  const [only, ...others] = named;
+  if (only && others.length === 0) return only;
   if (named.length > 1) {
     throw new ImapError(
       `The message has ${named.length} attachments named "${wanted.filename}" (parts ${named.map((part) => part.partId).join(", ")}) (UID ${uid} in mailbox "${mailbox}"). Give the Part ID of the one you want instead of the file name.`,

@@ -80,7 +80,10 @@ function headersObject(lines: HeaderLines): Record<string, string | string[]> {
   }
   // fromEntries defines own properties: a header named __proto__ cannot reach the prototype
   return Object.fromEntries(
-    Array.from(grouped, ([key, values]) => [key, values.length === 1 ? values[0] : values]),
+    Array.from(grouped, ([key, values]) => [
+      key,
+      values.length === 1 ? (values[0] as string) : values,
+    ]),
   );
 }
 

@@ -174,12 +174,8 @@ async function collect(
   // listed was handled, and UIDs up to `newest` that were not listed no longer exist.
   const lastUid =
     eligible.length > options.batchSize
-      ? chosen[chosen.length - 1]
-      : Math.max(
-          previous.lastUid,
-          opened.newest,
-          listed.length ? listed[listed.length - 1].uid : 0,
-        );
+      ? (chosen.at(-1) as number)
+      : Math.max(previous.lastUid, opened.newest, listed.at(-1)?.uid ?? 0);
   const state = { ...previous, lastUid };
   if (chosen.length === 0) return { state, messages: [] };
 

@@ -47,8 +47,8 @@ export interface SearchPage {
 }
 
 function choice<T extends string>(value: unknown, name: string, choices: readonly T[]): T {
-  const picked = optionalText(value, name) ?? choices[0];
-  const found = choices.find((candidate) => candidate === picked.toLowerCase());
+  const picked = optionalText(value, name)?.toLowerCase() ?? choices[0];
+  const found = choices.find((candidate) => candidate === picked);
   if (!found)
     throw new InputError(
       `${name} must be one of ${choices.map((c) => `"${c}"`).join(", ")}, not "${picked}".`,
@@ -147,7 +147,8 @@ function parseSet(set: string): number[] {
         (bound) => /^\d{1,10}$/.test(bound) && Number(bound) >= 1 && Number(bound) <= MAX_UID,
       );
     if (!valid) throw new Error(`the server sent an unreadable UID set: ${set.slice(0, 80)}`);
-    const [low, high = low] = bounds.map(Number);
+    const low = Number(bounds[0]);
+    const high = Number(bounds[1] ?? low);
     uids.push(Math.min(low, high), Math.max(low, high));
   }
   return uids;
@@ -237,7 +238,8 @@ async function searchUids(session: Session, mailbox: string, tokens: Token[]): P
     const at = items.findIndex((item) => item.toUpperCase() === "ALL");
     if (at >= 0) {
       const bounds = parseSet(items[at + 1] ?? "");
-      for (let i = 0; i < bounds.length; i += 2) pairs.push([bounds[i], bounds[i + 1]]);
+      for (let i = 0; i + 1 < bounds.length; i += 2)
+        pairs.push([bounds[i] as number, bounds[i + 1] as number]);
     }
   });
   await session.exec({ doing: "search the mailbox", mailbox }, () => {
@@ -259,12 +261,9 @@ async function searchUids(session: Session, mailbox: string, tokens: Token[]): P
 /** Up to `limit` UIDs below `below`, highest first. */
 function pageBelow(ranges: Ranges, below: number, limit: number): number[] {
   const page: number[] = [];
-  for (let r = ranges.length - 1; r >= 0 && page.length < limit; r -= 1) {
-    for (
-      let uid = Math.min(ranges[r][1], below - 1);
-      uid >= ranges[r][0] && page.length < limit;
-      uid -= 1
-    )
+  for (const [low, high] of [...ranges].reverse()) {
+    if (page.length >= limit) break;
+    for (let uid = Math.min(high, below - 1); uid >= low && page.length < limit; uid -= 1)
       page.push(uid);
   }
   return page;
@@ -298,9 +297,9 @@ export async function searchPage(session: Session, request: SearchRequest): Prom
       .map(([low, high]): [number, number] => [low, cursor ? Math.min(high, cursor.top) : high]);
     const total = ranges.reduce((sum, [low, high]) => sum + high - low + 1, 0);
     const page = pageBelow(ranges, cursor ? cursor.last : Infinity, limit);
-    const lowest = page[page.length - 1];
-    const more = lowest !== undefined && ranges.length > 0 && ranges[0][0] < lowest;
-    const top = cursor?.top ?? (ranges.length ? ranges[ranges.length - 1][1] : 0);
+    const lowest = page.at(-1);
+    const more = lowest !== undefined && ranges[0] !== undefined && ranges[0][0] < lowest;
+    const top = cursor?.top ?? ranges.at(-1)?.[1] ?? 0;
     const wanted = new Set(page);
     const fetched = page.length
       ? await session.run(

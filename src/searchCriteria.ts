@@ -160,10 +160,11 @@ function compileKey(key: string, value: unknown, path: string): SearchKey[] {
       `${path}: "${key}" selects messages by sequence number, which shifts whenever another message is deleted. Use "uid" instead.`,
     );
   }
-  if (name in BOOLEAN_FLAGS) {
+  const pair = BOOLEAN_FLAGS[name];
+  if (pair) {
     if (typeof value !== "boolean")
       throw new InputError(`${path} must be true or false, not ${show(value)}.`);
-    return [{ op: "atom", atom: BOOLEAN_FLAGS[name][value ? 0 : 1] }];
+    return [{ op: "atom", atom: pair[value ? 0 : 1] }];
   }
   if (TRUE_ONLY.includes(name)) {
     if (value !== true)
@@ -174,8 +175,8 @@ function compileKey(key: string, value: unknown, path: string): SearchKey[] {
   }
   if (TEXT_KEYS.includes(name))
     return [{ op: "text", atom: name.toUpperCase(), value: parseText(value, path) }];
-  if (name in DATE_KEYS)
-    return [{ op: "date", atom: DATE_KEYS[name], date: parseDate(value, path) }];
+  const dateAtom = DATE_KEYS[name];
+  if (dateAtom) return [{ op: "date", atom: dateAtom, date: parseDate(value, path) }];
   switch (name) {
     case "larger":
     case "smaller":
@@ -248,11 +249,7 @@ function compileKey(key: string, value: unknown, path: string): SearchKey[] {
         throw new InputError(`${path} must be a list of search objects, not ${show(value)}.`);
       const operands = value.map((item, i) => operand(item, `${path}[${i}]`));
       // IMAP's OR takes two keys: a list becomes a right-leaning chain of ORs.
-      const chain = (from: number): SearchKey[] =>
-        from === operands.length - 1
-          ? operands[from]
-          : [{ op: "or", left: operands[from], right: chain(from + 1) }];
-      return chain(0);
+      return operands.reduceRight((right, left) => [{ op: "or", left, right }]);
     }
     case "gmraw":
     case "gmailraw":

@@ -1,7 +1,7 @@
 import { ImapError, InputError } from "../src/errors";
 import {
   failure,
-  flagsByUid as flagsWithRecent,
+  flagsByUid,
   harness,
   legacyConnection,
   rfc822,
@@ -10,16 +10,9 @@ import {
   tlsConnection,
   uniqueName,
   withDirect,
+  withDirectMailbox,
 } from "./helpers";
 import { rewriteProxy } from "./rewriteProxy";
-
-/** Flags by UID without \\Recent, which only says whether this client was the first to look. */
-async function flagsByUid(user: string, path: string): Promise<Record<number, string[]>> {
-  const all = await flagsWithRecent(user, path);
-  return Object.fromEntries(
-    Object.entries(all).map(([uid, flags]) => [uid, flags.filter((flag) => flag !== "\\Recent")]),
-  );
-}
 
 const USER = "test03";
 /** Nothing listens on port 1: an action that tried to connect would fail with a connection error instead. */
@@ -125,13 +118,8 @@ describe("addFlags", () => {
   test("UIDs stay right while another client expunges messages between two invocations", async () => {
     const { path, uids } = await seedMailbox(USER, { count: 5 });
     await run("addFlags", { mailbox: path, uids: String(uids[3]), flags: ["$First"] });
-    await withDirect(USER, async (client) => {
-      const lock = await client.getMailboxLock(path);
-      try {
-        await client.messageDelete(`${uids[0]}:${uids[1]}`, { uid: true });
-      } finally {
-        lock.release();
-      }
+    await withDirectMailbox(USER, path, { readOnly: false }, async (client) => {
+      await client.messageDelete(`${uids[0]}:${uids[1]}`, { uid: true });
     });
     // Sequence number 3 is now UID uids[4]: a sequence-based STORE would flag the wrong message.
     const out = await run("addFlags", { mailbox: path, uids: String(uids[2]), flags: ["$Second"] });

@@ -178,20 +178,40 @@ export async function seedMailbox(
   });
 }
 
-/** Flags of every message of a mailbox, read back by UID. */
-export async function flagsByUid(user: string, mailbox: string): Promise<Record<number, string[]>> {
+/**
+ * Opens `mailbox` in a separate client (EXAMINE when read-only) for `work`, and always releases
+ * the lock and logs out.
+ */
+export async function withDirectMailbox<T>(
+  user: string,
+  mailbox: string,
+  options: { readOnly: boolean },
+  work: (client: ImapFlow) => Promise<T>,
+): Promise<T> {
   return withDirect(user, async (client) => {
-    const lock = await client.getMailboxLock(mailbox, { readOnly: true });
+    const lock = await client.getMailboxLock(mailbox, { readOnly: options.readOnly });
     try {
-      const out: Record<number, string[]> = {};
-      if ((client.mailbox && client.mailbox.exists) === 0) return out;
-      for await (const msg of client.fetch("1:*", { uid: true, flags: true }, { uid: true })) {
-        out[msg.uid] = Array.from(msg.flags ?? []).sort();
-      }
-      return out;
+      return await work(client);
     } finally {
       lock.release();
     }
+  });
+}
+
+/** Flags without \Recent, which only says which session looked first (in any letter case). */
+export function withoutRecent(flags: Iterable<string> | undefined): string[] {
+  return Array.from(flags ?? []).filter((flag) => flag.toLowerCase() !== "\\recent");
+}
+
+/** Flags (sorted, without \Recent) of every message of a mailbox, read back by UID. */
+export async function flagsByUid(user: string, mailbox: string): Promise<Record<number, string[]>> {
+  return withDirectMailbox(user, mailbox, { readOnly: true }, async (client) => {
+    const out: Record<number, string[]> = {};
+    if ((client.mailbox && client.mailbox.exists) === 0) return out;
+    for await (const msg of client.fetch("1:*", { uid: true, flags: true }, { uid: true })) {
+      out[msg.uid] = withoutRecent(msg.flags).sort();
+    }
+    return out;
   });
 }
 

@@ -14,6 +14,7 @@ import {
   tlsConnection,
   uniqueName,
   withDirect,
+  withDirectMailbox,
 } from "./helpers";
 import { faultyProxy } from "./proxy";
 
@@ -94,14 +95,6 @@ async function poll(
 
 function cursor(instanceState: Record<string, unknown>): unknown {
   return (instanceState.__prismaticInternal as { polling?: unknown } | undefined)?.polling;
-}
-
-/** Flags by UID as another client reads them; \Recent depends on which session looked first. */
-async function flagsOf(user: string, mailbox: string): Promise<Record<number, string[]>> {
-  const flags = await flagsByUid(user, mailbox);
-  return Object.fromEntries(
-    Object.entries(flags).map(([uid, list]) => [uid, list.filter((flag) => flag !== "\\Recent")]),
-  );
 }
 
 const uids = (result: Poll) => result.data.messages.map((message) => message.uid);
@@ -240,18 +233,13 @@ describe("newEmails: the cursor", () => {
       rfc822({ subject, messageId: messageIds[i] }),
     );
     const added = await appendRaw(USER, path, raws);
-    const internalDate = await withDirect(USER, async (client) => {
-      const lock = await client.getMailboxLock(path, { readOnly: true });
-      try {
-        const message = await client.fetchOne(
-          String(added[0]),
-          { internalDate: true },
-          { uid: true },
-        );
-        return message ? new Date(message.internalDate ?? 0).toISOString() : "not found";
-      } finally {
-        lock.release();
-      }
+    const internalDate = await withDirectMailbox(USER, path, { readOnly: true }, async (client) => {
+      const message = await client.fetchOne(
+        String(added[0]),
+        { internalDate: true },
+        { uid: true },
+      );
+      return message ? new Date(message.internalDate ?? 0).toISOString() : "not found";
     });
     const second = await poll(connection, path, state);
     expect(second.noChanges).toBe(false);
@@ -288,7 +276,7 @@ describe("newEmails: the cursor", () => {
     expect(mailboxCommands(third)).toEqual(["STATUS"]);
     expect(cursor(state)).toEqual({ mailbox: path, uidValidity, lastUid: added[2] });
     // polling never set \Seen
-    expect(await flagsOf(USER, path)).toEqual(
+    expect(await flagsByUid(USER, path)).toEqual(
       Object.fromEntries([...old, ...added].map((uid) => [uid, []])),
     );
   });
@@ -347,13 +335,8 @@ describe("newEmails: the cursor", () => {
     const connection = tlsConnection(USER);
     await poll(connection, path, state);
     const [gone] = await append(USER, path, ["gone again"]);
-    await withDirect(USER, async (client) => {
-      const lock = await client.getMailboxLock(path);
-      try {
-        expect(await client.messageDelete(String(gone), { uid: true })).toBe(true);
-      } finally {
-        lock.release();
-      }
+    await withDirectMailbox(USER, path, { readOnly: false }, async (client) => {
+      expect(await client.messageDelete(String(gone), { uid: true })).toBe(true);
     });
 
     const after = await poll(connection, path, state);
@@ -366,7 +349,7 @@ describe("newEmails: the cursor", () => {
     const next = await poll(connection, path, state);
     expect(next.data.messages).toEqual([]);
     expect(mailboxCommands(next)).toEqual(["STATUS"]);
-    expect(Object.keys(await flagsOf(USER, path)).map(Number)).toEqual(old);
+    expect(Object.keys(await flagsByUid(USER, path)).map(Number)).toEqual(old);
   });
 
   test("in an emptied mailbox, new UIDs that are gone already cost one STATUS", async () => {
@@ -375,13 +358,8 @@ describe("newEmails: the cursor", () => {
     const connection = tlsConnection(USER);
     await poll(connection, path, state);
     const [gone] = await append(USER, path, ["gone"]);
-    await withDirect(USER, async (client) => {
-      const lock = await client.getMailboxLock(path);
-      try {
-        await client.messageDelete(String(gone), { uid: true });
-      } finally {
-        lock.release();
-      }
+    await withDirectMailbox(USER, path, { readOnly: false }, async (client) => {
+      await client.messageDelete(String(gone), { uid: true });
     });
     const after = await poll(connection, path, state);
     expect(after.data.messages).toEqual([]);
@@ -411,7 +389,7 @@ describe("newEmails: options", () => {
       "UID FETCH",
       "UID STORE",
     ]);
-    expect(await flagsOf(USER, path)).toEqual({
+    expect(await flagsByUid(USER, path)).toEqual({
       [old[0]]: [],
       [added[0]]: ["\\Seen"],
       [added[1]]: ["\\Flagged", "\\Seen"],
@@ -420,8 +398,8 @@ describe("newEmails: options", () => {
 
     const second = await poll(connection, path, state, { markAsRead: true, batchSize: "2" });
     expect(uids(second)).toEqual([added[2]]);
-    expect((await flagsOf(USER, path))[added[2]]).toEqual(["\\Seen"]);
-    expect((await flagsOf(USER, path))[old[0]]).toEqual([]);
+    expect((await flagsByUid(USER, path))[added[2]]).toEqual(["\\Seen"]);
+    expect((await flagsByUid(USER, path))[old[0]]).toEqual([]);
   });
 
   test("onlyUnread delivers the unread new messages and moves the cursor past the read ones", async () => {
@@ -447,7 +425,7 @@ describe("newEmails: options", () => {
     expect(third.noChanges).toBe(true);
     expect(mailboxCommands(third)).toEqual(["STATUS"]);
     // without markAsRead nothing was flagged
-    const flags = await flagsOf(USER, path);
+    const flags = await flagsByUid(USER, path);
     expect(added.map((uid) => flags[uid])).toEqual([[], ["\\Seen"], [], ["\\Seen"]]);
   });
 
@@ -697,7 +675,7 @@ describe("newEmails: content and the legacy server", () => {
       },
     ]);
     expect((message.envelope as { subject: string }).subject).toBe("Grüße aus Köln");
-    expect(await flagsOf(USER, path)).toEqual({ [uid]: [] });
+    expect(await flagsByUid(USER, path)).toEqual({ [uid]: [] });
   });
 
   test("the legacy server (no CONDSTORE, UIDPLUS, MOVE): baseline, new messages, markAsRead, an empty poll of one STATUS", async () => {
@@ -708,7 +686,7 @@ describe("newEmails: content and the legacy server", () => {
     const added = await append(USER, path, ["legacy 1", "legacy 2"]);
     const result = await poll(connection, path, state, { markAsRead: true });
     expect(uids(result)).toEqual(added);
-    expect(await flagsOf(USER, path)).toEqual({
+    expect(await flagsByUid(USER, path)).toEqual({
       [old[0]]: [],
       [old[1]]: [],
       [added[0]]: ["\\Seen"],

@@ -10,6 +10,7 @@ import {
   tlsConnection,
   uniqueName,
   withDirect,
+  withDirectMailbox,
 } from "./helpers";
 
 interface Page {
@@ -201,19 +202,14 @@ describe.each(servers)("searchMailbox criteria on the %s server", (_name, connec
 
   test("returns flags (without \\Recent), size, arrival date and the full envelope", async () => {
     const page = await search(connect(USER), { mailbox, criteria: '{"uid": "4"}' });
-    const direct = await withDirect(USER, async (client) => {
-      const lock = await client.getMailboxLock(mailbox, { readOnly: true });
-      try {
-        const message = await client.fetchOne("4", { size: true, envelope: true }, { uid: true });
-        if (!message || !client.mailbox) throw new Error(`UID 4 not in ${mailbox}`);
-        return {
-          size: message.size,
-          messageId: message.envelope?.messageId,
-          uidValidity: String(client.mailbox.uidValidity),
-        };
-      } finally {
-        lock.release();
-      }
+    const direct = await withDirectMailbox(USER, mailbox, { readOnly: true }, async (client) => {
+      const message = await client.fetchOne("4", { size: true, envelope: true }, { uid: true });
+      if (!message || !client.mailbox) throw new Error(`UID 4 not in ${mailbox}`);
+      return {
+        size: message.size,
+        messageId: message.envelope?.messageId,
+        uidValidity: String(client.mailbox.uidValidity),
+      };
     });
     expect(page).toEqual({
       mailbox,
