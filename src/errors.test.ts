@@ -1,3 +1,4 @@
+import { ImapFlowErrorCode } from "imapflow";
 import type { ErrorScope } from "./errors";
 import { ImapConnectionError, ImapError, InputError, translateError } from "./errors";
 
@@ -169,5 +170,61 @@ describe("translateError", () => {
   test("our own errors pass through unchanged", () => {
     const input = new InputError("bad");
     expect(translateError(input, scope)).toBe(input);
+  });
+});
+
+describe("imapflow's own error codes", () => {
+  const codeOf = (err: Error) => (err as ImapError | ImapConnectionError).code;
+
+  test.each(Object.values(ImapFlowErrorCode))(
+    "%s is mapped on purpose, never UNEXPECTED",
+    (code) => {
+      const err = translateError(imapflowError({ code }), scope, { doing: "fetch the message" });
+      expect(codeOf(err)).not.toBe("UNEXPECTED");
+      expect(err.message).not.toMatch(/Command failed$/);
+    },
+  );
+
+  test("numbered parser errors are protocol errors that name what was being done", () => {
+    const err = translateError(imapflowError({ code: "ParserError11" }), scope, {
+      doing: "fetch the message",
+      mailbox: "INBOX",
+      uid: 7,
+    });
+    expect([codeOf(err), err instanceof ImapError]).toEqual(["PROTOCOL_ERROR", true]);
+    expect(err.message).toBe(
+      'The server at imap.example.com:993 sent an answer that could not be read while trying to fetch the message (UID 7 in mailbox "INBOX") (damaged on the way, or a server fault), so the session was given up. A retry usually succeeds when the operation is safe to retry; if it keeps happening, report it to the server\'s administrator.',
+    );
+  });
+
+  test("a throttled server (Microsoft 365's BAD with ETHROTTLE) says when to retry, not that permission is missing", () => {
+    const err = translateError(
+      imapflowError({
+        code: "ETHROTTLE",
+        responseStatus: "BAD",
+        responseText: "Request is throttled. Suggested Backoff Time: 12000 milliseconds",
+        throttleReset: 12000,
+      }),
+      scope,
+      { doing: "select the mailbox", mailbox: "INBOX" },
+    );
+    expect(err).toBeInstanceOf(ImapError);
+    expect(codeOf(err)).toBe("THROTTLED");
+    expect(err.message).toBe(
+      'The server at imap.example.com:993 is throttling this account and refused to select the mailbox (mailbox "INBOX") for now (Microsoft 365 limits how many commands and connections an account may use). Nothing was changed by the refused command. Retry after 12 s, and spread the flow\'s steps over time if it happens often. The server said: Request is throttled. Suggested Backoff Time: 12000 milliseconds',
+    );
+  });
+
+  test("a STARTTLS upgrade that times out says so, as a connection problem", () => {
+    const err = translateError(
+      imapflowError({ code: "UPGRADE_TIMEOUT" }),
+      { ...scope, port: 143, encryption: "starttls" },
+      { doing: "connect" },
+    );
+    expect(err).toBeInstanceOf(ImapConnectionError);
+    expect(codeOf(err)).toBe("STARTTLS_TIMEOUT");
+    expect(err.message).toMatch(
+      /^Connected to imap\.example\.com:143, but the STARTTLS upgrade did not complete in time/,
+    );
   });
 });

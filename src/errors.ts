@@ -6,6 +6,8 @@
 
 import type { Connection } from "@prismatic-io/spectral";
 import { ConnectionError, SpectralError } from "@prismatic-io/spectral";
+import type { ImapFlowError } from "imapflow";
+import { ImapFlowErrorCode } from "imapflow";
 
 /** Bad input, found before any network traffic. */
 export class InputError extends SpectralError {
@@ -25,10 +27,19 @@ export type ImapErrorCode =
   | "TLS_CERTIFICATE"
   | "TLS_HANDSHAKE"
   | "STARTTLS_UNAVAILABLE"
+  | "STARTTLS_TIMEOUT"
+  | "STARTTLS_INJECTION"
   | "LOGIN_DISABLED"
   | "OAUTH_UNSUPPORTED"
   | "SOCKET_TIMEOUT"
   | "CONNECTION_LOST"
+  | "THROTTLED"
+  | "PROTOCOL_ERROR"
+  | "DOWNLOAD_INCOMPLETE"
+  | "MESSAGE_UNPARSEABLE"
+  | "REQUEST_REFUSED_BY_CLIENT"
+  | "CLIENT_INCOMPATIBLE"
+  | "ANSWER_INCOMPLETE"
   | "MAILBOX_NOT_FOUND"
   | "MAILBOX_EXISTS"
   | "MESSAGE_NOT_FOUND"
@@ -106,20 +117,11 @@ export interface Operation {
   uid?: number | string;
 }
 
-/** The fields of imapflow, Node socket and TLS errors that classification reads. */
-interface RawError {
-  message?: string;
-  code?: string;
-  authenticationFailed?: boolean;
-  tlsFailed?: boolean;
-  mailboxMissing?: boolean;
-  responseStatus?: string;
-  responseText?: string;
-  serverResponseCode?: string;
-  /** The JSON a server sends before refusing an OAuth token (RFC 7628), e.g. {"status":"invalid_token"}. */
-  oauthError?: unknown;
-  _err?: RawError;
-}
+/**
+ * imapflow's error, as classification reads it. Node's socket, TLS and DNS errors pass through
+ * imapflow with their own `code` (ECONNREFUSED, CERT_HAS_EXPIRED, ...), sometimes wrapped in `_err`.
+ */
+type RawError = ImapFlowError;
 
 const CERTIFICATE_CODES = new Set([
   "SELF_SIGNED_CERT_IN_CHAIN",
@@ -143,30 +145,81 @@ const TLS_HANDSHAKE_CODES = new Set([
   "ECONNRESET_TLS",
 ]);
 
-const UNREACHABLE_CODES = new Set([
+const C = ImapFlowErrorCode;
+
+const UNREACHABLE_CODES = new Set<string>([
   "ETIMEDOUT",
   "EHOSTUNREACH",
   "ENETUNREACH",
   "EHOSTDOWN",
-  "CONNECT_TIMEOUT",
+  C.CONNECT_TIMEOUT,
 ]);
 
-const LOST_CODES = new Set([
-  "NoConnection",
-  "EConnectionClosed",
+const LOST_CODES = new Set<string>([
+  C.NoConnection,
+  C.EConnectionClosed,
   "ECONNRESET",
   "EPIPE",
-  "ClosedAfterConnectText",
-  "ClosedAfterConnectTLS",
-  "StateLogout",
+  C.ClosedAfterConnectText,
+  C.ClosedAfterConnectTLS,
+  C.StateLogout,
+  // a NOOP/STATUS poll that failed: the connection is no longer usable
+  C.PollFailed,
+]);
+
+/** The server sent something the client could not read: bytes damaged on the way, or a server bug. */
+const PROTOCOL_CODES = new Set<string>([
+  C.ParserError,
+  C.ParserErrorExchange,
+  C.ParserErrorInternal,
+  C.UnexpectedTag,
+  C.MissingTag,
+  C.InvalidResponse,
+  C.ResponseProcessingFailed,
+  C.MAX_IMAP_NESTING_REACHED,
+  C.LineTooLarge,
+  C.LiteralTooLarge,
+  C.ResponseTooLarge,
+  C.TooManyTokens,
+  C.TooManyResponses,
+  C.COMPRESS_TRAILING_DATA,
+]);
+
+/** Values imapflow refused to put on the wire; inputs are checked before this, so it is our bug. */
+const REFUSED_VALUE_CODES = new Set<string>([
+  C.InvalidStringValue,
+  C.InvalidTokenValue,
+  C.InvalidTextValue,
+  C.InvalidSequenceSet,
+  C.InvalidSearchQuery,
+  C.InvalidMessageContent,
+]);
+
+/** Ways of using imapflow that this component never takes (proxies, reused clients, IDLE locks). */
+const CLIENT_MISUSE_CODES = new Set<string>([
+  C.LockTimeout,
+  C.ProxyError,
+  C.EPROXY,
+  C.UnsupportedProxyAddress,
+  C.ERR_INVALID_URL,
+  C.UnsupportedTransportOption,
+  C.InstanceReused,
+  C.NoMailboxSelected,
 ]);
 
 function raw(err: unknown): RawError {
-  return typeof err === "object" && err !== null ? (err as RawError) : { message: String(err) };
+  return typeof err === "object" && err !== null
+    ? (err as RawError)
+    : { name: "Error", message: String(err) };
 }
 
 function codeOf(err: RawError): string | undefined {
-  return err.code ?? err._err?.code;
+  return err.code ?? (err._err as RawError | undefined)?.code;
+}
+
+/** ParserError, ParserError11, ...: imapflow numbers its parser failures. */
+function isProtocolCode(code: string | undefined): boolean {
+  return code !== undefined && (PROTOCOL_CODES.has(code) || /^ParserError\d+$/.test(code));
 }
 
 function serverSaid(err: RawError): string {
@@ -270,6 +323,20 @@ const RULES: Rule[] = [
       `The TLS handshake with ${where(s)} failed (${codeOf(e) ?? "no details"}). Check that the encryption setting matches the port: "tls" for implicit TLS (usually 993), "starttls" for a cleartext port that upgrades (usually 143).`,
   },
   {
+    when: (e) => codeOf(e) === C.UPGRADE_TIMEOUT,
+    code: "STARTTLS_TIMEOUT",
+    connection: true,
+    message: (_e, s) =>
+      `Connected to ${where(s)}, but the STARTTLS upgrade did not complete in time: the server accepted STARTTLS and then did not finish the TLS handshake. Check that the port is a STARTTLS port (usually 143); for implicit TLS (usually 993) set encryption to "tls".`,
+  },
+  {
+    when: (e) => codeOf(e) === C.STARTTLS_INJECTION,
+    code: "STARTTLS_INJECTION",
+    connection: true,
+    message: (_e, s) =>
+      `The server at ${where(s)} (or something between it and here) sent data before the STARTTLS upgrade had finished, which is how a man-in-the-middle injects commands. The connection was closed and nothing was sent. Use encryption "tls" on the implicit TLS port (usually 993) if the server offers it, and tell the server's administrator.`,
+  },
+  {
     when: (e) => codeOf(e) === "ECONNREFUSED",
     code: "CONNECTION_REFUSED",
     connection: true,
@@ -291,14 +358,14 @@ const RULES: Rule[] = [
       `Could not reach ${where(s)} within ${seconds(s.timeouts.connectMs)}: the host is unreachable or a firewall drops the connection. Check the host, the port and that the server accepts connections from here.`,
   },
   {
-    when: (e) => codeOf(e) === "GREETING_TIMEOUT",
+    when: (e) => codeOf(e) === C.GREETING_TIMEOUT,
     code: "GREETING_TIMEOUT",
     connection: true,
     message: (_e, s) =>
       `Connected to ${where(s)}, but no IMAP greeting came within ${seconds(s.timeouts.greetingMs)}. Check that this port speaks IMAP and that the encryption setting matches it ("tls" for 993, "starttls" or "none" for 143).`,
   },
   {
-    when: (e) => codeOf(e) === "ETIMEOUT",
+    when: (e) => codeOf(e) === C.ETIMEOUT,
     code: "SOCKET_TIMEOUT",
     connection: false,
     message: (_e, s, op) =>
@@ -312,10 +379,52 @@ const RULES: Rule[] = [
       `The connection to ${where(s)} was closed unexpectedly while trying to ${op?.doing ?? "run a command"}${onMailbox(op)}. Check the server's availability; the step can be retried if the operation is safe to retry.`,
   },
   {
+    when: (e) => codeOf(e) === C.ETHROTTLE,
+    code: "THROTTLED",
+    connection: false,
+    message: (e, s, op) =>
+      `The server at ${where(s)} is throttling this account and refused to ${op?.doing ?? "run the command"}${onMailbox(op)} for now (Microsoft 365 limits how many commands and connections an account may use). Nothing was changed by the refused command. Retry ${typeof e.throttleReset === "number" ? `after ${seconds(e.throttleReset)}` : "later"}, and spread the flow's steps over time if it happens often.${serverSaid(e)}`,
+  },
+  {
+    when: (e) => isProtocolCode(codeOf(e)),
+    code: "PROTOCOL_ERROR",
+    connection: false,
+    message: (_e, s, op) =>
+      `The server at ${where(s)} sent an answer that could not be read while trying to ${op?.doing ?? "run a command"}${onMailbox(op)} (damaged on the way, or a server fault), so the session was given up. A retry usually succeeds when the operation is safe to retry; if it keeps happening, report it to the server's administrator.`,
+  },
+  {
+    when: (e) => codeOf(e) === C.DownloadOverflow || codeOf(e) === C.DownloadIncomplete,
+    code: "DOWNLOAD_INCOMPLETE",
+    connection: false,
+    message: (_e, s, op) =>
+      `The server at ${where(s)} sent less or more content than it announced while trying to ${op?.doing ?? "download"}${onMailbox(op)}, so nothing was returned. Retry the step; downloading changes nothing on the server.`,
+  },
+  {
+    when: (e) => codeOf(e) === C.MissingServerExtension,
+    code: "MISSING_EXTENSION",
+    connection: false,
+    message: (e, s, op) =>
+      `The server at ${where(s)} lacks an IMAP extension needed to ${op?.doing ?? "run the command"}${onMailbox(op)}: ${e.message}. Nothing was changed.`,
+  },
+  {
+    when: (e) => REFUSED_VALUE_CODES.has(codeOf(e) ?? ""),
+    code: "REQUEST_REFUSED_BY_CLIENT",
+    connection: false,
+    message: (e, _s, op) =>
+      `Could not ${op?.doing ?? "run the command"}${onMailbox(op)}: the IMAP client refused to send a value it cannot encode (${codeOf(e)}: ${e.message}). Nothing was sent or changed. Check the inputs for unusual characters, and report it: the inputs should have been refused before connecting.`,
+  },
+  {
+    when: (e) => CLIENT_MISUSE_CODES.has(codeOf(e) ?? ""),
+    code: "CLIENT_INCOMPATIBLE",
+    connection: false,
+    message: (e, _s, op) =>
+      `Could not ${op?.doing ?? "run the command"}${onMailbox(op)}: the IMAP client reported ${codeOf(e)} (${e.message}), which this component's sessions never cause. Retry the step, and report it if it persists.`,
+  },
+  {
     when: (e) =>
       e.mailboxMissing === true ||
       e.serverResponseCode === "NONEXISTENT" ||
-      codeOf(e) === "NotFound",
+      codeOf(e) === C.NotFound,
     code: "MAILBOX_NOT_FOUND",
     connection: false,
     message: (e, _s, op) =>

@@ -156,7 +156,7 @@ function unparseable(err: unknown, where: { mailbox: string; uid: number }): Ima
   const reason = err instanceof Error ? err.message : String(err);
   return new ImapError(
     `The message with UID ${where.uid} in mailbox "${where.mailbox}" could not be parsed: ${reason}. Download Message still returns it as it is.`,
-    { code: "UNEXPECTED", mailbox: where.mailbox, uid: where.uid, cause: err },
+    { code: "MESSAGE_UNPARSEABLE", mailbox: where.mailbox, uid: where.uid, cause: err },
   );
 }
 

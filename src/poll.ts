@@ -108,7 +108,7 @@ export async function pollMailbox(
     throw new ImapError(
       `The server did not report UIDNEXT and UIDVALIDITY for mailbox "${mailbox}", which the New Emails trigger needs to track new mail.`,
       {
-        code: "UNEXPECTED",
+        code: "ANSWER_INCOMPLETE",
         mailbox,
       },
     );

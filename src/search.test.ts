@@ -33,7 +33,7 @@ describe("uidSearchCommand (the one use of imapflow's internal exec)", () => {
       err = caught;
     }
     expect(err).toBeInstanceOf(ImapError);
-    expect(err).toMatchObject({ code: "UNEXPECTED", mailbox: "Archive" });
+    expect(err).toMatchObject({ code: "CLIENT_INCOMPATIBLE", mailbox: "Archive" });
     expect((err as Error).message).toBe(
       'Could not search the mailbox "Archive": the imapflow library in this build has no exec() command channel, which Search / List Mailbox Messages uses for exact date criteria. The component was built with another imapflow version than the pinned one: rebuild it with the version in package-lock.json.',
     );

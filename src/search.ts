@@ -175,7 +175,7 @@ export function uidSearchCommand(client: ImapFlow, mailbox: string): UidSearchCo
   if (typeof exec !== "function") {
     throw new ImapError(
       `Could not search the mailbox "${mailbox}": the imapflow library in this build has no exec() command channel, which Search / List Mailbox Messages uses for exact date criteria. The component was built with another imapflow version than the pinned one: rebuild it with the version in package-lock.json.`,
-      { code: "UNEXPECTED", mailbox },
+      { code: "CLIENT_INCOMPATIBLE", mailbox },
     );
   }
   return async (attributes, untagged) => {
@@ -252,7 +252,7 @@ async function searchUids(session: Session, mailbox: string, tokens: Token[]): P
   if (unreadable !== undefined) {
     throw new ImapError(
       `Could not search the mailbox "${mailbox}": ${unreadable instanceof Error ? unreadable.message : String(unreadable)}. Nothing was fetched; retry, and report it to the server's administrator if it persists.`,
-      { code: "UNEXPECTED", mailbox, cause: unreadable },
+      { code: "PROTOCOL_ERROR", mailbox, cause: unreadable },
     );
   }
   return mergeRanges([...pairs, ...toRanges(found)]);

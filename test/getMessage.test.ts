@@ -496,7 +496,7 @@ describe("getMessage", () => {
     const { mailbox, uids } = await appendAll(USER, { huge: source });
     const err = await failure(() => getMessage({ mailbox, uid: String(uids.huge) }));
     expect(err).toBeInstanceOf(ImapError);
-    expect([err.code, err.uid, err.mailbox]).toEqual(["UNEXPECTED", uids.huge, mailbox]);
+    expect([err.code, err.uid, err.mailbox]).toEqual(["MESSAGE_UNPARSEABLE", uids.huge, mailbox]);
     expect(err.message).toMatch(
       new RegExp(
         `^The message with UID ${uids.huge} in mailbox "${mailbox}" could not be parsed: .+\\. Download Message still returns it as it is\\.$`,
