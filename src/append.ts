@@ -3,6 +3,7 @@
  * servers without UIDPLUS (found by its Message-ID among the messages that arrived since).
  */
 import { ImapError, InputError } from "./errors";
+import { isCalendarDay, MONTH_NAMES } from "./inputs";
 import type { Session } from "./session";
 import { identities, messageIdOf } from "./transfer";
 
@@ -61,18 +62,10 @@ export function parseRawMessage(value: unknown): Buffer {
   return withCrlf(bytes);
 }
 
-const MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
 const ISO_DATE =
   /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(Z|[+-]\d{2}:?\d{2}))?$/i;
 const MAIL_DATE =
   /^(?:[A-Za-z]{3},\s*)?(\d{1,2})\s+([A-Za-z]{3})\s+(\d{4})\s+(\d{2}):(\d{2})(?::(\d{2}))?\s+([+-]\d{4}|UT|GMT|Z)$/;
-
-function isCalendarDay(year: number, month: number, day: number): boolean {
-  const date = new Date(Date.UTC(year, month - 1, day));
-  return (
-    date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day
-  );
-}
 
 /**
  * The optional internal date: ISO 8601 (a date, or a date and time with a time zone) or an
@@ -99,7 +92,8 @@ export function parseInternalDate(value: unknown): Date | undefined {
   if (iso) {
     if (!isCalendarDay(Number(iso[1]), Number(iso[2]), Number(iso[3]))) throw bad();
   } else if (mail) {
-    const month = MONTHS.indexOf((mail[2] ?? "").toLowerCase()) + 1;
+    const name = (mail[2] ?? "").toLowerCase();
+    const month = MONTH_NAMES.findIndex((candidate) => candidate.toLowerCase() === name) + 1;
     if (month === 0 || !isCalendarDay(Number(mail[3]), month, Number(mail[1]))) throw bad();
   } else {
     throw bad();

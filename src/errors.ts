@@ -9,6 +9,15 @@ import { ConnectionError, SpectralError } from "@prismatic-io/spectral";
 import type { ImapFlowError } from "imapflow";
 import { ImapFlowErrorCode } from "imapflow";
 
+/**
+ * Keeps the original error as `cause` (not enumerable: it stays out of JSON and of the step's
+ * output). SpectralError's constructor takes no options, hence the property.
+ */
+function withCause(error: Error, cause: unknown): void {
+  if (cause !== undefined)
+    Object.defineProperty(error, "cause", { value: cause, enumerable: false });
+}
+
 /** Bad input, found before any network traffic. */
 export class InputError extends SpectralError {
   constructor(message: string) {
@@ -73,8 +82,7 @@ export class ImapError extends SpectralError {
     this.code = details.code;
     this.mailbox = details.mailbox;
     this.uid = details.uid;
-    if (details.cause !== undefined)
-      Object.defineProperty(this, "cause", { value: details.cause, enumerable: false });
+    withCause(this, details.cause);
   }
 }
 
@@ -86,8 +94,7 @@ export class ImapConnectionError extends ConnectionError {
     super(connection, message);
     this.name = "ImapConnectionError";
     this.code = code;
-    if (cause !== undefined)
-      Object.defineProperty(this, "cause", { value: cause, enumerable: false });
+    withCause(this, cause);
   }
 }
 

@@ -71,15 +71,40 @@ export const pathInput = input({
   example: "Projects/2024",
 });
 
-function describe(value: unknown): string {
+/** A value as an error message quotes it: text in quotes, anything else as JSON. */
+export function shown(value: unknown): string {
   return typeof value === "string" ? `"${value}"` : (JSON.stringify(value) ?? String(value));
+}
+
+/** Month abbreviations as RFC 5322 and IMAP dates write them. */
+export const MONTH_NAMES = [
+  "Jan",
+  "Feb",
+  "Mar",
+  "Apr",
+  "May",
+  "Jun",
+  "Jul",
+  "Aug",
+  "Sep",
+  "Oct",
+  "Nov",
+  "Dec",
+] as const;
+
+/** Whether year-month-day (month 1..12) is a day of the calendar, e.g. not 2026-02-30. */
+export function isCalendarDay(year: number, month: number, day: number): boolean {
+  const date = new Date(Date.UTC(year, month - 1, day));
+  return (
+    date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day
+  );
 }
 
 function asText(value: unknown, name: string): string {
   if (value === undefined || value === null) return "";
   if (typeof value === "string") return value.trim();
   if (typeof value === "number" || typeof value === "bigint") return String(value);
-  throw new InputError(`${name} must be text, not ${describe(value)}.`);
+  throw new InputError(`${name} must be text, not ${shown(value)}.`);
 }
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what this rejects
@@ -95,7 +120,7 @@ export function parseMailbox(value: unknown, name = "Mailbox"): string {
   if (path.trim() === "")
     throw new InputError(`${name} is empty: give a mailbox path such as INBOX.`);
   if (hasControlCharacters(path))
-    throw new InputError(`${name} ${describe(path)} contains control characters.`);
+    throw new InputError(`${name} ${shown(path)} contains control characters.`);
   return path;
 }
 
@@ -103,7 +128,7 @@ export function parseUid(value: unknown, name = "UID"): number {
   const text = asText(value, name);
   if (!/^\d+$/.test(text))
     throw new InputError(
-      `${name} ${describe(value)} is not a message UID: give one positive whole number, e.g. 42.`,
+      `${name} ${shown(value)} is not a message UID: give one positive whole number, e.g. 42.`,
     );
   const uid = Number(text);
   if (uid < 1 || uid > MAX_UID)
@@ -121,7 +146,7 @@ export function parseUidSet(value: unknown, name = "UIDs"): UidSet {
         .map((item) => item.trim());
   const bad = (item: string) =>
     new InputError(
-      `${name} ${describe(value)} is not a UID set (at ${describe(item)}). Use a UID (42), a list (1,5,9), a range (10:20) or an open range (100:*).`,
+      `${name} ${shown(value)} is not a UID set (at ${shown(item)}). Use a UID (42), a list (1,5,9), a range (10:20) or an open range (100:*).`,
     );
   if (items.length === 0 || items.every((item) => item === "")) {
     throw new InputError(
@@ -162,13 +187,13 @@ export function parseFlag(value: string, name = "Flags"): string {
     const system = SYSTEM_FLAGS.get(flag.toLowerCase());
     if (!system)
       throw new InputError(
-        `${name}: ${describe(flag)} is not a system flag. System flags are \\Seen, \\Answered, \\Flagged, \\Deleted and \\Draft; keywords have no backslash (e.g. $Label1).`,
+        `${name}: ${shown(flag)} is not a system flag. System flags are \\Seen, \\Answered, \\Flagged, \\Deleted and \\Draft; keywords have no backslash (e.g. $Label1).`,
       );
     return system;
   }
   if (!KEYWORD.test(flag)) {
     throw new InputError(
-      `${name}: ${describe(flag)} is not a valid flag: keywords are ASCII without spaces, parentheses, braces, quotes, backslashes, %, *, ] or control characters (e.g. $Label1).`,
+      `${name}: ${shown(flag)} is not a valid flag: keywords are ASCII without spaces, parentheses, braces, quotes, backslashes, %, *, ] or control characters (e.g. $Label1).`,
     );
   }
   return flag;
@@ -185,11 +210,10 @@ export function parseFlags(
   else if (value === undefined || value === null || value === "") items = [];
   else if (typeof value === "string")
     items = value.trim().startsWith("[") ? parseJsonList(value, name) : value.split(",");
-  else throw new InputError(`${name} must be a list of flags, not ${describe(value)}.`);
+  else throw new InputError(`${name} must be a list of flags, not ${shown(value)}.`);
   const flags = items
     .map((item) => {
-      if (typeof item !== "string")
-        throw new InputError(`${name}: ${describe(item)} is not a flag.`);
+      if (typeof item !== "string") throw new InputError(`${name}: ${shown(item)} is not a flag.`);
       return item;
     })
     .filter((item) => item.trim() !== "")
@@ -206,7 +230,7 @@ function parseJsonList(value: string, name: string): unknown[] {
   } catch {
     // fall through to the error below
   }
-  throw new InputError(`${name} ${describe(value)} is not a list of flags.`);
+  throw new InputError(`${name} ${shown(value)} is not a list of flags.`);
 }
 
 /** A whole number within bounds; "" gives the default. */
@@ -217,8 +241,7 @@ export function parseLimit(
 ): number {
   const text = asText(value, name);
   if (text === "") return bounds.fallback;
-  if (!/^\d+$/.test(text))
-    throw new InputError(`${name} ${describe(value)} is not a whole number.`);
+  if (!/^\d+$/.test(text)) throw new InputError(`${name} ${shown(value)} is not a whole number.`);
   const n = Number(text);
   if (n < bounds.min || n > bounds.max)
     throw new InputError(`${name} must be from ${bounds.min} to ${bounds.max}, not ${n}.`);
@@ -232,7 +255,7 @@ export function parseBool(value: unknown, name: string, fallback: boolean): bool
   if (text === "") return fallback;
   if (text === "true") return true;
   if (text === "false") return false;
-  throw new InputError(`${name} must be true or false, not ${describe(value)}.`);
+  throw new InputError(`${name} must be true or false, not ${shown(value)}.`);
 }
 
 /** Optional free text: "" and missing are undefined. */

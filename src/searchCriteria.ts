@@ -9,7 +9,7 @@
  * anything that cannot be sent as asked is an InputError naming the key.
  */
 import { ImapError, InputError } from "./errors";
-import { parseFlag, parseUidSet } from "./inputs";
+import { isCalendarDay, MONTH_NAMES, parseFlag, parseUidSet, shown } from "./inputs";
 import { MAX_UID } from "./uidSet";
 
 /** One search key, validated; rendered to wire tokens once the server's extensions are known. */
@@ -81,13 +81,8 @@ const KNOWN_KEYS = [
   "labels",
 ];
 
-const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 // A calendar date; a time is accepted only when it is midnight, so a timestamp never passes for a day.
 const DATE = /^(\d{4})-(\d{2})-(\d{2})(?:T00:00(?::00(?:\.0+)?)?(?:Z|[+-]00:?00)?)?$/;
-
-function show(value: unknown): string {
-  return typeof value === "string" ? `"${value}"` : (JSON.stringify(value) ?? String(value));
-}
 
 /** A calendar date as IMAP writes it (24-Nov-2026), from YYYY-MM-DD. */
 export function parseDate(value: unknown, name: string): string {
@@ -96,30 +91,24 @@ export function parseDate(value: unknown, name: string): string {
   const [year, month, day] = match
     ? [Number(match[1]), Number(match[2]), Number(match[3])]
     : [0, 0, 0];
-  const date = new Date(Date.UTC(year, month - 1, day));
-  if (
-    !match ||
-    date.getUTCFullYear() !== year ||
-    date.getUTCMonth() !== month - 1 ||
-    date.getUTCDate() !== day
-  ) {
+  if (!match || !isCalendarDay(year, month, day)) {
     throw new InputError(
-      `${name} ${show(value)} is not a date: give a calendar date as YYYY-MM-DD, e.g. 2026-11-24. IMAP compares whole days, so a time of day cannot be searched for.`,
+      `${name} ${shown(value)} is not a date: give a calendar date as YYYY-MM-DD, e.g. 2026-11-24. IMAP compares whole days, so a time of day cannot be searched for.`,
     );
   }
-  return `${day}-${MONTHS[month - 1]}-${year}`;
+  return `${day}-${MONTH_NAMES[month - 1]}-${year}`;
 }
 
 /** Free text for FROM, SUBJECT, ...: empty text would match every message, so it is refused. */
 export function parseText(value: unknown, name: string): string {
-  if (typeof value !== "string") throw new InputError(`${name} must be text, not ${show(value)}.`);
+  if (typeof value !== "string") throw new InputError(`${name} must be text, not ${shown(value)}.`);
   if (value === "")
     throw new InputError(
       `${name} is empty: empty text matches every message. Leave the key out instead.`,
     );
   if (/[\r\n\0]/.test(value))
     throw new InputError(
-      `${name} ${show(value)} contains a line break or NUL, which IMAP cannot search for.`,
+      `${name} ${shown(value)} contains a line break or NUL, which IMAP cannot search for.`,
     );
   return value;
 }
@@ -133,7 +122,7 @@ function wholeNumber(value: unknown, name: string, min: number, max: bigint): st
         : "";
   if (!/^\d{1,20}$/.test(text) || BigInt(text) < BigInt(min) || BigInt(text) > max) {
     throw new InputError(
-      `${name} must be a whole number from ${min} to ${max}, not ${show(value)}.`,
+      `${name} must be a whole number from ${min} to ${max}, not ${shown(value)}.`,
     );
   }
   return BigInt(text).toString();
@@ -147,7 +136,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
 function operand(value: unknown, path: string): SearchKey[] {
   if (!isObject(value) || Object.keys(value).length === 0) {
     throw new InputError(
-      `${path} must be a search object with at least one key, e.g. {"from": "alice@example.com"}, not ${show(value)}.`,
+      `${path} must be a search object with at least one key, e.g. {"from": "alice@example.com"}, not ${shown(value)}.`,
     );
   }
   return walk(value, path);
@@ -163,13 +152,13 @@ function compileKey(key: string, value: unknown, path: string): SearchKey[] {
   const pair = BOOLEAN_FLAGS[name];
   if (pair) {
     if (typeof value !== "boolean")
-      throw new InputError(`${path} must be true or false, not ${show(value)}.`);
+      throw new InputError(`${path} must be true or false, not ${shown(value)}.`);
     return [{ op: "atom", atom: pair[value ? 0 : 1] }];
   }
   if (TRUE_ONLY.includes(name)) {
     if (value !== true)
       throw new InputError(
-        `${path} can only be true (to negate it, use {"not": {"${key}": true}}), not ${show(value)}.`,
+        `${path} can only be true (to negate it, use {"not": {"${key}": true}}), not ${shown(value)}.`,
       );
     return [{ op: "atom", atom: name.toUpperCase() }];
   }
@@ -228,12 +217,12 @@ function compileKey(key: string, value: unknown, path: string): SearchKey[] {
     case "header": {
       if (!isObject(value) || Object.keys(value).length === 0) {
         throw new InputError(
-          `${path} must be an object of header names and texts, e.g. {"X-Priority": "1"} or {"List-Id": true}, not ${show(value)}.`,
+          `${path} must be an object of header names and texts, e.g. {"X-Priority": "1"} or {"List-Id": true}, not ${shown(value)}.`,
         );
       }
       return Object.entries(value).map(([field, text]) => {
         if (!/^[\x21-\x39\x3b-\x7e]+$/.test(field))
-          throw new InputError(`${path}: ${show(field)} is not a header name.`);
+          throw new InputError(`${path}: ${shown(field)} is not a header name.`);
         // true means "has the header": IMAP matches every value with the empty string.
         return {
           op: "header",
@@ -246,7 +235,7 @@ function compileKey(key: string, value: unknown, path: string): SearchKey[] {
       return [{ op: "not", operand: operand(value, path) }];
     case "or": {
       if (!Array.isArray(value) || value.length === 0)
-        throw new InputError(`${path} must be a list of search objects, not ${show(value)}.`);
+        throw new InputError(`${path} must be a list of search objects, not ${shown(value)}.`);
       const operands = value.map((item, i) => operand(item, `${path}[${i}]`));
       // IMAP's OR takes two keys: a list becomes a right-leaning chain of ORs.
       return operands.reduceRight((right, left) => [{ op: "or", left, right }]);
@@ -256,7 +245,7 @@ function compileKey(key: string, value: unknown, path: string): SearchKey[] {
       return [{ op: "gmailRaw", value: parseText(value, path) }];
     case "labels": {
       if (!isObject(value))
-        throw new InputError(`${path} must be {"has": [...], "not": [...]}, not ${show(value)}.`);
+        throw new InputError(`${path} must be {"has": [...], "not": [...]}, not ${shown(value)}.`);
       const terms = (list: unknown, prefix: string): string[] =>
         (Array.isArray(list) ? list : list === undefined ? [] : [list]).map((label) => {
           const text = parseText(label, `${path} label`)
@@ -300,7 +289,7 @@ export function parseCriteria(value: unknown, name = "criteria"): SearchKey[] {
   }
   if (!isObject(parsed))
     throw new InputError(
-      `${name} must be a JSON object such as {"larger": 10000}, not ${show(parsed)}.`,
+      `${name} must be a JSON object such as {"larger": 10000}, not ${shown(parsed)}.`,
     );
   return walk(parsed, name);
 }
