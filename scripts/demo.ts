@@ -3,6 +3,7 @@
  * seeds a few messages into a fresh mailbox of the `demo` user, then invokes the data source,
  * actions and the New Emails trigger through spectral's test harness and prints their outputs.
  */
+import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { createConnection, createHarness } from "@prismatic-io/spectral/dist/testing";
@@ -11,8 +12,8 @@ import { imapConnection } from "../src/connections";
 import { stateDir } from "../test/helpers";
 
 const connection = createConnection(imapConnection, {
-  host: "127.0.0.1",
-  port: "10993",
+  host: process.env.IMAP_TEST_HOST ?? "127.0.0.1",
+  port: process.env.IMAP_TEST_TLS_PORT ?? "10993",
   encryption: "tls",
   username: "demo",
   password: process.env.IMAP_TEST_PASSWORD ?? "imap-test-password",
@@ -58,12 +59,15 @@ function message(
   ].join("\r\n");
 }
 
+/** JSON.stringify hands a replacer a Buffer's toJSON() ({ type, data: [...] }): the raw member is read from its holder. */
+function printable(this: unknown, key: string, value: unknown): unknown {
+  const raw: unknown = typeof this === "object" && this !== null ? Reflect.get(this, key) : value;
+  if (!Buffer.isBuffer(raw)) return value;
+  return `<${raw.length} bytes, sha256 ${createHash("sha256").update(raw).digest("hex")}>`;
+}
+
 function show(title: string, value: unknown): void {
-  const text = JSON.stringify(
-    value,
-    (_key, item: unknown) => (Buffer.isBuffer(item) ? `<${item.length} bytes>` : item),
-    2,
-  );
+  const text = JSON.stringify(value, printable, 2);
   process.stdout.write(
     `\n=== ${title}\n${text.length > 2500 ? `${text.slice(0, 2500)}\n... (${text.length} characters)` : text}\n`,
   );

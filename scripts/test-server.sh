@@ -6,6 +6,7 @@
 #   scripts/test-server.sh start     install Dovecot if needed, configure, start; idempotent
 #   scripts/test-server.sh stop      stop both instances
 #   scripts/test-server.sh env       print the environment variables the tests read
+#   scripts/test-server.sh invoke-env  print settings for `npm run invoke` as user demo, ready to eval
 #   scripts/test-server.sh reset     empty the mail of the test users test01..test40
 #
 # Two instances share one mail store:
@@ -297,6 +298,18 @@ IMAP_TEST_INTROSPECTION_PORT=$INTROSPECTION_PORT
 ENV
 }
 
+print_invoke_env() {
+  # Quoted for eval: eval "$(bash scripts/test-server.sh invoke-env)"
+  cat <<ENV
+export IMAP_HOST=127.0.0.1
+export IMAP_PORT=$TLS_PORT
+export IMAP_ENCRYPTION=tls
+export IMAP_USER=demo
+export IMAP_PASSWORD='$PASSWORD'
+export IMAP_CA_FILE='$STATE/tls/ca.crt'
+ENV
+}
+
 case "${1:-start}" in
   start)
     install_dovecot
@@ -316,6 +329,9 @@ case "${1:-start}" in
   env)
     print_env
     ;;
+  invoke-env)
+    print_invoke_env
+    ;;
   reset)
     # Empty the test users' mail (test01..test40) so every test run starts from the same state.
     for u in $USERS; do
@@ -323,7 +339,7 @@ case "${1:-start}" in
     done
     ;;
   *)
-    echo "usage: $0 start|stop|env|reset" >&2
+    echo "usage: $0 start|stop|env|invoke-env|reset" >&2
     exit 2
     ;;
 esac
