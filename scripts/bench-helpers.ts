@@ -69,6 +69,9 @@ export async function measure(runs: number, run: () => Promise<unknown>): Promis
 
 /** Runs `file --child <args>` in a fresh node process and returns the Measured it prints last. */
 export function runChild(file: string, args: string[]): Measured {
+  // Progress on stderr as each variant starts and ends: a variant can take a minute.
+  process.stderr.write(`  ${args[0] ?? "variant"} ...`);
+  const started = performance.now();
   const out = spawnSync(
     process.execPath,
     ["--expose-gc", "-r", "ts-node/register/transpile-only", file, "--child", ...args],
@@ -77,6 +80,7 @@ export function runChild(file: string, args: string[]): Measured {
       maxBuffer: 16 * 1024 * 1024,
     },
   );
+  process.stderr.write(` ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
   if (out.status !== 0) throw new Error(`${args.join(" ")} failed:\n${out.stderr}`);
   const lines = out.stdout.trim().split("\n");
   return JSON.parse(lines[lines.length - 1]) as Measured;

@@ -8,6 +8,7 @@
 #   scripts/test-server.sh env       print the environment variables the tests read
 #   scripts/test-server.sh invoke-env  print settings for `npm run invoke` as user demo, ready to eval
 #   scripts/test-server.sh reset     empty the mail of the test users test01..test40
+#   scripts/test-server.sh reset-bench  remove the benchmarks' mail (user bench)
 #
 # Two instances share one mail store:
 #   main    127.0.0.1:10993 implicit TLS, 127.0.0.1:10143 cleartext + STARTTLS,
@@ -338,8 +339,15 @@ case "${1:-start}" in
       case "$u" in test*) rm -rf "${STATE:?}/mail/$u" ;; esac
     done
     ;;
+  reset-bench)
+    # The benchmarks seed large mailboxes (about 500 MB) for the user bench; the next run reseeds.
+    if [ -d "$STATE/mail/bench" ]; then
+      log "removing $(du -sh "$STATE/mail/bench" | cut -f1) of benchmark mail"
+      rm -rf "${STATE:?}/mail/bench"
+    fi
+    ;;
   *)
-    echo "usage: $0 start|stop|env|invoke-env|reset" >&2
+    echo "usage: $0 start|stop|env|invoke-env|reset|reset-bench" >&2
     exit 2
     ;;
 esac
