@@ -49,6 +49,7 @@ export interface ParsedMessage {
   to: Address[];
   cc: Address[];
   bcc: Address[];
+  /** Where a reply goes: the Reply-To addresses, or From when the message has no Reply-To. */
   replyTo: Address[];
   headers: Record<string, string | string[]>;
   text: string | null;
@@ -198,6 +199,8 @@ export async function parseMessage(
     parser.on("error", reject);
     parser.once("end", () => {
       const headers = headersObject(parser.headerLines || []);
+      const from = addresses(parser.from);
+      const replyTo = addresses(parser.replyTo);
       resolve({
         subject: parser.subject ?? "",
         date: headerDate(headers),
@@ -205,11 +208,12 @@ export async function parseMessage(
         inReplyTo: parser.inReplyTo ?? "",
         references:
           parser.references === undefined ? [] : ([] as string[]).concat(parser.references),
-        from: addresses(parser.from),
+        from,
         to: addresses(parser.to),
         cc: addresses(parser.cc),
         bcc: addresses(parser.bcc),
-        replyTo: addresses(parser.replyTo),
+        // Where a reply goes, as the envelope's reply-to says it (RFC 5322 3.6.2): Reply-To, else From.
+        replyTo: replyTo.length > 0 ? replyTo : from,
         headers,
         text: body?.text ?? null,
         html: body?.html ?? null,

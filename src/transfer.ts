@@ -83,9 +83,13 @@ async function findCopies(
 }
 
 export interface Transfer {
+  /** The source mailbox. */
   path: string;
   destination: string;
+  /** The destination's UIDVALIDITY: the `destinationUid`s are UIDs of that mailbox. */
   uidValidity: string;
+  /** The source's UIDVALIDITY: the `sourceUid`s are UIDs of that mailbox. */
+  sourceUidValidity: string;
   uidMap: { sourceUid: number; destinationUid: number | null }[];
 }
 
@@ -156,6 +160,7 @@ export async function transferMessages(
     path: first.path,
     destination,
     uidValidity: first.uidValidity.toString(),
+    sourceUidValidity: first.sourceValidity.toString(),
     uidMap: first.target.uids.map((uid) => ({
       sourceUid: uid,
       destinationUid: map.get(uid) ?? null,

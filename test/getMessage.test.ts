@@ -141,6 +141,8 @@ describe("getMessage", () => {
     expect(data).toMatchObject({
       subject: "Grüße aus Köln",
       from: [{ name: "Jürgen Müller", address: "juergen@example.de" }],
+      // no Reply-To header: a reply goes to From, as in the envelope
+      replyTo: [{ name: "Jürgen Müller", address: "juergen@example.de" }],
       date: "2026-11-02T12:00:00.000Z",
       text: "Grüße aus Köln!\nÇa coûte 5 £, ½ Preis.\n",
       html: null,

@@ -101,10 +101,12 @@ describe("copyMessage", () => {
       uids: `${uids[0]},${uids[2]}`,
       destination,
     });
+    const sourceValidity = (await status(USER, path)).uidValidity;
     expect(out).toEqual({
       path,
       destination,
       uidValidity: before.uidValidity,
+      sourceUidValidity: sourceValidity,
       uidMap: [
         { sourceUid: uids[0], destinationUid: before.uidNext },
         { sourceUid: uids[2], destinationUid: before.uidNext + 1 },
@@ -159,10 +161,12 @@ describe("copyMessage", () => {
       uids: all.join(","),
       destination,
     });
+    const sourceValidity = (await status(LEGACY_USER, path)).uidValidity;
     expect(out).toEqual({
       path,
       destination,
       uidValidity: before.uidValidity,
+      sourceUidValidity: sourceValidity,
       uidMap: all.map((uid, i) => ({ sourceUid: uid, destinationUid: before.uidNext + i })),
     });
     const copies = await withDirectMailbox(
@@ -235,10 +239,12 @@ describe("copyMessage", () => {
       uids: String(uid),
       destination,
     });
+    const sourceValidity = (await status(user, source)).uidValidity;
     expect(out).toEqual({
       path: source,
       destination,
       uidValidity,
+      sourceUidValidity: sourceValidity,
       uidMap: [{ sourceUid: uid, destinationUid: 1 }],
     });
     expect(await subjects(user, destination)).toEqual({ 1: "Grüße" });
@@ -257,10 +263,12 @@ describe("moveMessage", () => {
       uids: `${uids[0]}:${uids[1]}`,
       destination,
     });
+    const sourceValidity = (await status(USER, path)).uidValidity;
     expect(out).toEqual({
       path,
       destination,
       uidValidity: before.uidValidity,
+      sourceUidValidity: sourceValidity,
       uidMap: [
         { sourceUid: uids[0], destinationUid: before.uidNext },
         { sourceUid: uids[1], destinationUid: before.uidNext + 1 },
@@ -283,10 +291,12 @@ describe("moveMessage", () => {
       uids: `${uids[1]},${uids[3]}`,
       destination,
     });
+    const sourceValidity = (await status(LEGACY_USER, path)).uidValidity;
     expect(out).toEqual({
       path,
       destination,
       uidValidity: before.uidValidity,
+      sourceUidValidity: sourceValidity,
       uidMap: [
         { sourceUid: uids[1], destinationUid: 1 },
         { sourceUid: uids[3], destinationUid: 2 },
@@ -353,10 +363,12 @@ describe("moveMessage", () => {
       uids: String(uid),
       destination,
     });
+    const sourceValidity = (await status(user, source)).uidValidity;
     expect(out).toEqual({
       path: source,
       destination,
       uidValidity,
+      sourceUidValidity: sourceValidity,
       uidMap: [{ sourceUid: uid, destinationUid: 1 }],
     });
     expect(await subjects(user, source)).toEqual({});
@@ -438,10 +450,12 @@ describe("moveMessage on servers with one of MOVE and UIDPLUS", () => {
         legacyConnection(PROXY_USER, { port: String(proxy.port) }),
         { mailbox: path, uids: `${uids[0]}:*`, destination },
       );
+      const sourceValidity = (await status(PROXY_USER, path)).uidValidity;
       expect(out).toEqual({
         path,
         destination,
         uidValidity: before.uidValidity,
+        sourceUidValidity: sourceValidity,
         uidMap: [
           { sourceUid: uids[0], destinationUid: before.uidNext },
           { sourceUid: uids[1], destinationUid: before.uidNext + 1 },

@@ -91,6 +91,7 @@ export function transferAction(mode: "copy" | "move", display: Display) {
         path: "INBOX",
         destination: "Archive",
         uidValidity: "1764115968",
+        sourceUidValidity: "1764115901",
         uidMap: [
           { sourceUid: 41, destinationUid: 7 },
           { sourceUid: 42, destinationUid: 8 },

@@ -94,7 +94,7 @@ export const getMessage = action({
       to: [{ name: "Bob Example", address: "bob@example.com" }],
       cc: [],
       bcc: [],
-      replyTo: [],
+      replyTo: [{ name: "Newsletter", address: "news@example.com" }],
       headers: {
         from: "Newsletter <news@example.com>",
         to: "Bob Example <bob@example.com>",
