@@ -33,6 +33,8 @@ export type ImapErrorCode =
   | "HOST_NOT_FOUND"
   | "CONNECT_TIMEOUT"
   | "GREETING_TIMEOUT"
+  | "TLS_HANDSHAKE_TIMEOUT"
+  | "ENCRYPTION_MISMATCH"
   | "TLS_CERTIFICATE"
   | "TLS_HANDSHAKE"
   | "STARTTLS_UNAVAILABLE"
@@ -114,6 +116,10 @@ export interface ErrorScope {
   loginDisabled?: boolean;
   /** An OAuth connection, and the server's capabilities offer neither OAUTHBEARER nor XOAUTH2. */
   oauthUnsupported?: boolean;
+  /** The TCP connection was made before the failure (so the host is reachable). */
+  tcpConnected?: boolean;
+  /** starttls or none on a port known for implicit TLS (993). */
+  likelyNeedsTls?: boolean;
 }
 
 /** What was being done when it failed. */
@@ -358,11 +364,27 @@ const RULES: Rule[] = [
       `The host name "${s.host}" could not be resolved. Check the connection's host.`,
   },
   {
+    when: (e, s) => codeOf(e) === C.CONNECT_TIMEOUT && s.tcpConnected === true,
+    code: "TLS_HANDSHAKE_TIMEOUT",
+    connection: true,
+    message: (_e, s) =>
+      s.encryption === "tls"
+        ? `Connected to ${where(s)}, but the TLS handshake did not complete within ${seconds(s.timeouts.connectMs)}: the host is reachable and the port accepts connections, but it does not answer TLS. Check that this port speaks implicit TLS (usually 993); for a port that starts in cleartext (usually 143) set encryption to "starttls".`
+        : `Connected to ${where(s)}, but the server did not answer within ${seconds(s.timeouts.connectMs)}. Check that this port speaks IMAP.`,
+  },
+  {
     when: (e) => UNREACHABLE_CODES.has(codeOf(e) ?? ""),
     code: "CONNECT_TIMEOUT",
     connection: true,
     message: (_e, s) =>
       `Could not reach ${where(s)} within ${seconds(s.timeouts.connectMs)}: the host is unreachable or a firewall drops the connection. Check the host, the port and that the server accepts connections from here.`,
+  },
+  {
+    when: (e, s) => codeOf(e) === C.GREETING_TIMEOUT && s.likelyNeedsTls === true,
+    code: "ENCRYPTION_MISMATCH",
+    connection: true,
+    message: (_e, s) =>
+      `Connected to ${where(s)}, but the server said nothing for ${seconds(s.timeouts.greetingMs)}: port ${s.port} is the implicit-TLS port, which waits for a TLS handshake before it greets, and the connection is set to "${s.encryption}". Set encryption to "tls" (or keep "${s.encryption}" and use port 143).`,
   },
   {
     when: (e) => codeOf(e) === C.GREETING_TIMEOUT,

@@ -40,13 +40,16 @@ describe("parseUidSet", () => {
   test.each<[unknown, string]>([
     ["abc", `UIDs "abc" is not a UID set (at "abc"). ${SET_HINT}`],
     ["1;2", `UIDs "1;2" is not a UID set (at "1;2"). ${SET_HINT}`],
-    ["0", `UIDs "0" is not a UID set (at "0"). ${SET_HINT}`],
-    ["0:5", `UIDs "0:5" is not a UID set (at "0:5"). ${SET_HINT}`],
-    ["1,,2", `UIDs "1,,2" is not a UID set (at ""). ${SET_HINT}`],
+    ["0", `UIDs "0" is not a UID set (at "0": UIDs run from 1 to 4294967295). ${SET_HINT}`],
+    ["0:5", `UIDs "0:5" is not a UID set (at "0:5": UIDs run from 1 to 4294967295). ${SET_HINT}`],
+    ["1,,2", `UIDs "1,,2" is not a UID set (an empty item between two commas). ${SET_HINT}`],
     ["-1", `UIDs "-1" is not a UID set (at "-1"). ${SET_HINT}`],
     ["1:2:3", `UIDs "1:2:3" is not a UID set (at "1:2:3"). ${SET_HINT}`],
     ["1.5", `UIDs "1.5" is not a UID set (at "1.5"). ${SET_HINT}`],
-    ["4294967296", `UIDs "4294967296" is not a UID set (at "4294967296"). ${SET_HINT}`],
+    [
+      "4294967296",
+      `UIDs "4294967296" is not a UID set (at "4294967296": UIDs run from 1 to 4294967295). ${SET_HINT}`,
+    ],
     [
       "",
       `UIDs is empty: give a UID (42), a list (1,5,9), a range (10:20) or an open range (100:*).`,

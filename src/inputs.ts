@@ -144,9 +144,9 @@ export function parseUidSet(value: unknown, name = "UIDs"): UidSet {
     : asText(value, name)
         .split(",")
         .map((item) => item.trim());
-  const bad = (item: string) =>
+  const bad = (item: string, why = "") =>
     new InputError(
-      `${name} ${shown(value)} is not a UID set (at ${shown(item)}). Use a UID (42), a list (1,5,9), a range (10:20) or an open range (100:*).`,
+      `${name} ${shown(value)} is not a UID set (${item === "" ? "an empty item between two commas" : `at ${shown(item)}`}${why}). Use a UID (42), a list (1,5,9), a range (10:20) or an open range (100:*).`,
     );
   if (items.length === 0 || items.every((item) => item === "")) {
     throw new InputError(
@@ -160,7 +160,7 @@ export function parseUidSet(value: unknown, name = "UIDs"): UidSet {
     if (!match) throw bad(item);
     for (const part of [match[1], match[2]]) {
       if (part !== undefined && part !== "*" && (Number(part) < 1 || Number(part) > MAX_UID))
-        throw bad(item);
+        throw bad(item, `: UIDs run from 1 to ${MAX_UID}`);
     }
     if (match[2] === undefined && match[1] !== "*") singles.push(Number(match[1]));
     else ranges.push(item);

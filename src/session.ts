@@ -36,7 +36,20 @@ export const sessionLimits = {
   socketMs: 90_000,
   /** LOGOUT at the end; after it the socket is closed regardless. */
   logoutMs: 3_000,
+  /**
+   * The greeting bound on a port that is known for implicit TLS (993) when the connection is
+   * set to starttls or none: such a port says nothing until it sees a TLS handshake, and a real
+   * IMAP server greets at once, so a few seconds of silence tell the mismatch.
+   */
+  mismatchGreetingMs: 4_000,
+  /** Ports where servers speak implicit TLS (RFC 8314): IMAP's 993. */
+  implicitTlsPorts: [993],
 };
+
+/** Whether the connection is set to cleartext first on a port that is known for implicit TLS. */
+function likelyNeedsTls(settings: ImapSettings): boolean {
+  return settings.encryption !== "tls" && sessionLimits.implicitTlsPorts.includes(settings.port);
+}
 
 /** The parts of spectral's action, data source and trigger contexts the session uses. */
 export interface SessionContext {
@@ -101,7 +114,9 @@ export function clientOptions(settings: ImapSettings, logger: Logger | false): I
     logger,
     disableAutoIdle: true,
     connectionTimeout: sessionLimits.connectMs,
-    greetingTimeout: sessionLimits.greetingMs,
+    greetingTimeout: likelyNeedsTls(settings)
+      ? sessionLimits.mismatchGreetingMs
+      : sessionLimits.greetingMs,
     socketTimeout: sessionLimits.socketMs,
     clientInfo: { name: "Prismatic IMAP component" },
   };
@@ -153,7 +168,7 @@ export class Session {
     try {
       result = await call();
     } catch (err) {
-      throw this.fail(err, op);
+      throw await this.explained(this.fail(err, op), op);
     }
     if (result === false || result === undefined) throw await this.refusal(op);
     return result;
@@ -164,7 +179,7 @@ export class Session {
     try {
       await call();
     } catch (err) {
-      throw this.fail(err, op);
+      throw await this.explained(this.fail(err, op), op);
     }
     if (!this.client.usable) throw await this.refusal(op);
   }
@@ -172,7 +187,7 @@ export class Session {
   /** The reason for a command that failed without an error: lost connection, missing mailbox, or a plain refusal. */
   private async refusal(op: Operation): Promise<Error> {
     if (this.client.usable && op.mailbox !== undefined && !(await this.mailboxExists(op.mailbox)))
-      return this.missingMailbox(op);
+      return this.explained(this.missingMailbox(op), op);
     return this.refused(op);
   }
 
@@ -189,7 +204,8 @@ export class Session {
    * command so that every server gives the same error, not only those that send NONEXISTENT.
    */
   async requireMailbox(op: Operation & { mailbox: string }): Promise<void> {
-    if (!(await this.mailboxExists(op.mailbox))) throw this.missingMailbox(op);
+    if (!(await this.mailboxExists(op.mailbox)))
+      throw await this.explained(this.missingMailbox(op), op);
   }
 
   /** Whether `path` is a listed mailbox (compared as imapflow normalises paths: INBOX in any case). */
@@ -202,6 +218,31 @@ export class Session {
     }
     const wanted = isInbox(path) ? "INBOX" : path;
     return list.some((entry) => entry.path === wanted && !hasFlag(entry.flags, "\\NonExistent"));
+  }
+
+  /**
+   * A "does not exist" error for a name that looks like an existing one: the same text in another
+   * Unicode normalisation (an "ü" typed as u + combining diaeresis), which no server matches.
+   * Any other error is returned as it is.
+   */
+  private async explained(error: Error, op: Operation): Promise<Error> {
+    const wanted = op.mailbox;
+    if (!(error instanceof ImapError) || error.code !== "MAILBOX_NOT_FOUND") return error;
+    if (wanted === undefined || !this.client.usable || /^[\x20-\x7e]*$/.test(wanted)) return error;
+    let list: ListResponse[];
+    try {
+      list = await this.client.list({ listOnly: true });
+    } catch {
+      return error;
+    }
+    const same = list.find(
+      (entry) => entry.path !== wanted && entry.path.normalize("NFC") === wanted.normalize("NFC"),
+    );
+    if (!same) return error;
+    return new ImapError(
+      `The mailbox "${wanted}" does not exist, but "${same.path}" does: the two names look alike and differ only in how their accented letters are encoded (Unicode normalisation). Use "${same.path}" (copy it from the List Mailboxes action or the mailbox picker).`,
+      { code: "MAILBOX_NOT_FOUND", mailbox: wanted, uid: op.uid, cause: error },
+    );
   }
 
   /** The error for a command that failed without one: the lost connection's, or a plain refusal. */
@@ -235,7 +276,8 @@ export class Session {
     try {
       lock = await this.client.getMailboxLock(path, { readOnly: options.readOnly });
     } catch (err) {
-      throw this.fail(err, { doing: "open the mailbox", mailbox: path });
+      const op = { doing: "open the mailbox", mailbox: path };
+      throw await this.explained(this.fail(err, op), op);
     }
     try {
       const box = this.client.mailbox;
@@ -260,10 +302,25 @@ function scopeFor(connection: Connection, settings: ImapSettings): ErrorScope {
     connection: redactedConnection(connection),
     timeouts: {
       connectMs: sessionLimits.connectMs,
-      greetingMs: sessionLimits.greetingMs,
+      greetingMs: likelyNeedsTls(settings)
+        ? sessionLimits.mismatchGreetingMs
+        : sessionLimits.greetingMs,
       socketMs: sessionLimits.socketMs,
     },
+    likelyNeedsTls: likelyNeedsTls(settings),
   };
+}
+
+/**
+ * Whether the TCP connection itself was made: then a connect timeout means the TLS handshake (or
+ * the server) never answered, not that the host is unreachable. imapflow keeps its socket after a
+ * failed connect; a socket still `connecting` never reached the host.
+ */
+function tcpConnected(client: ImapFlow): boolean {
+  const socket = Reflect.get(client, "socket") as
+    | { connecting?: boolean; remoteAddress?: string }
+    | undefined;
+  return socket !== undefined && socket.connecting === false && Boolean(socket.remoteAddress);
 }
 
 /** What imapflow can log in with when given an access token (the first one offered wins). */
@@ -300,6 +357,7 @@ export async function withSession<T>(
       await client.connect();
     } catch (err) {
       scope.loginDisabled = client.capabilities.has("LOGINDISABLED");
+      scope.tcpConnected = tcpConnected(client);
       // capabilities are empty when it failed before the greeting: then nothing is known
       scope.oauthUnsupported =
         settings.accessToken !== undefined &&

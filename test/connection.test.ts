@@ -180,6 +180,50 @@ describe("connecting", () => {
     }
   });
 
+  test("a port that accepts TCP but never answers TLS is told apart from an unreachable host", async () => {
+    const silent = await silentServer();
+    try {
+      const { ms, result: err } = await timed(() =>
+        failure(() =>
+          status(tlsConnection(USER, { port: String(silent.port), encryption: "tls" })),
+        ),
+      );
+      expect(err).toBeInstanceOf(ImapConnectionError);
+      expect(err.code).toBe("TLS_HANDSHAKE_TIMEOUT");
+      expect(err.message).toBe(
+        `Connected to ${server.host}:${silent.port}, but the TLS handshake did not complete within 3 s: the host is reachable and the port accepts connections, but it does not answer TLS. Check that this port speaks implicit TLS (usually 993); for a port that starts in cleartext (usually 143) set encryption to "starttls".`,
+      );
+      expect(ms).toBeGreaterThanOrEqual(2900);
+    } finally {
+      await silent.close();
+    }
+  });
+
+  test.each(["none", "starttls"])(
+    "%s on a port known for implicit TLS says to choose tls after a short silence",
+    async (encryption) => {
+      const silent = await silentServer();
+      const ports = sessionLimits.implicitTlsPorts;
+      // the silent server stands in for a port 993 that waits for a TLS handshake
+      Object.assign(sessionLimits, { implicitTlsPorts: [silent.port], mismatchGreetingMs: 300 });
+      try {
+        const { ms, result: err } = await timed(() =>
+          failure(() => status(tlsConnection(USER, { port: String(silent.port), encryption }))),
+        );
+        expect(err).toBeInstanceOf(ImapConnectionError);
+        expect(err.code).toBe("ENCRYPTION_MISMATCH");
+        expect(err.message).toBe(
+          `Connected to ${server.host}:${silent.port}, but the server said nothing for 0.3 s: port ${silent.port} is the implicit-TLS port, which waits for a TLS handshake before it greets, and the connection is set to "${encryption}". Set encryption to "tls" (or keep "${encryption}" and use port 143).`,
+        );
+        // ended by the short bound, not the full greeting bound of 1 s
+        expect(ms).toBeLessThan(900);
+      } finally {
+        Object.assign(sessionLimits, { implicitTlsPorts: ports, mismatchGreetingMs: 4000 });
+        await silent.close();
+      }
+    },
+  );
+
   test("a connection cut after login is reported as lost, naming the mailbox", async () => {
     const proxy = await faultyProxy(
       { host: server.host, port: server.legacyPort },

@@ -284,7 +284,7 @@ describe("flag actions: bad input fails before connecting", () => {
     [
       "uids",
       "0",
-      'UIDs "0" is not a UID set (at "0"). Use a UID (42), a list (1,5,9), a range (10:20) or an open range (100:*).',
+      'UIDs "0" is not a UID set (at "0": UIDs run from 1 to 4294967295). Use a UID (42), a list (1,5,9), a range (10:20) or an open range (100:*).',
     ],
     [
       "uids",

@@ -126,6 +126,21 @@ describe("listMailboxes (data source)", () => {
 });
 
 describe("getStatus", () => {
+  test("a name that differs from an existing one only in Unicode normalisation names the existing one", async () => {
+    const existing = `${uniqueName("Status")}/Grüße`.normalize("NFC");
+    await withDirect(USER, (client) => client.mailboxCreate(existing));
+    const typed = existing.normalize("NFD");
+    expect(typed).not.toBe(existing);
+    const err = await failure(() =>
+      harness.action("getStatus", { connection: tlsConnection(USER), mailbox: typed }),
+    );
+    expect(err).toBeInstanceOf(ImapError);
+    expect([err.code, err.mailbox]).toEqual(["MAILBOX_NOT_FOUND", typed]);
+    expect(err.message).toBe(
+      `The mailbox "${typed}" does not exist, but "${existing}" does: the two names look alike and differ only in how their accented letters are encoded (Unicode normalisation). Use "${existing}" (copy it from the List Mailboxes action or the mailbox picker).`,
+    );
+  });
+
   test("counts messages and returns UIDVALIDITY and HIGHESTMODSEQ as strings", async () => {
     const mailbox = uniqueName("Status");
     const direct = await withDirect(USER, async (client) => {
