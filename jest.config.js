@@ -14,6 +14,7 @@ module.exports = {
       displayName: "integration",
       testMatch: ["<rootDir>/test/**/*.test.ts"],
       globalSetup: "<rootDir>/test/globalSetup.ts",
+      setupFilesAfterEnv: ["<rootDir>/test/leakCheck.ts"],
     },
   ],
   testTimeout: 60000,

@@ -1,15 +1,6 @@
 import { ImapConnectionError, ImapError, InputError } from "../src/errors";
 import { sessionLimits } from "../src/session";
-import {
-  failure,
-  harness,
-  leaks,
-  legacyConnection,
-  openResources,
-  resourcesAfter,
-  server,
-  tlsConnection,
-} from "./helpers";
+import { failure, harness, leaks, legacyConnection, server, tlsConnection } from "./helpers";
 import { faultyProxy, silentServer } from "./proxy";
 
 const USER = "test01";
@@ -34,13 +25,8 @@ afterAll(() => {
   process.off("unhandledRejection", onCrash);
 });
 
-let before = openResources();
-beforeEach(() => {
-  before = openResources();
-});
-
-afterEach(async () => {
-  expect(await resourcesAfter(before)).toEqual(before);
+// Sockets and timers left open are checked after every test by test/leakCheck.ts.
+afterEach(() => {
   expect(crashes).toEqual([]);
 });
 

@@ -42,15 +42,6 @@ afterAll(async () => {
   await introspection.close();
 });
 
-let before = openResources();
-beforeEach(() => {
-  before = openResources();
-});
-
-afterEach(async () => {
-  expect(await resourcesAfter(before)).toEqual(before);
-});
-
 type Entry = { path: string };
 type Polled = {
   resultType: string;
