@@ -21,7 +21,11 @@ await build({
   minify: true,
   keepNames: true,
   legalComments: "external",
-  define: { "process.env.NODE_ENV": '"production"' },
+  define: {
+    "process.env.NODE_ENV": '"production"',
+    // Where builders read documentation.md once it is hosted: the component's documentation link.
+    "process.env.IMAP_DOCUMENTATION_URL": JSON.stringify(process.env.IMAP_DOCUMENTATION_URL ?? ""),
+  },
   logLevel: "warning",
 });
 copyFileSync(path.join(root, "assets", "icon.png"), path.join(dist, "icon.png"));

@@ -4,6 +4,9 @@ import { imapConnection, imapOAuth2Connection } from "./connections";
 import { dataSources } from "./dataSources";
 import { triggers } from "./triggers";
 
+/** The documentation link the designer shows, when documentation.md is hosted (set at build time). */
+const documentationUrl = process.env.IMAP_DOCUMENTATION_URL;
+
 export default component({
   key: "imap",
   public: false,
@@ -12,6 +15,7 @@ export default component({
     description: "Interact with your IMAP email account",
     iconPath: "icon.png",
   },
+  ...(documentationUrl ? { documentationUrl } : {}),
   connections: [imapConnection, imapOAuth2Connection],
   actions,
   triggers,
