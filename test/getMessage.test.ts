@@ -16,7 +16,15 @@ import {
   sha256,
   structureParts,
 } from "./fixtures/fixtures";
-import { failure, flagsByUid, harness, legacyConnection, rfc822, tlsConnection } from "./helpers";
+import {
+  failure,
+  flagsByUid,
+  harness,
+  legacyConnection,
+  rfc822,
+  tlsConnection,
+  withDirect,
+} from "./helpers";
 
 const USER = "test20";
 const LEGACY_USER = "test21";
@@ -83,7 +91,14 @@ describe("getMessage", () => {
     const uid = flagged.uids.message;
     const data = await getMessage({ mailbox: flagged.mailbox, uid: String(uid) });
     const direct = await readBack(USER, flagged.mailbox, uid);
+    const { uidValidity } = await withDirect(USER, async (client) => {
+      const status = await client.status(flagged.mailbox, { uidValidity: true });
+      if (!status) throw new Error("status failed");
+      return { uidValidity: String(status.uidValidity) };
+    });
     expect({ ...data, flags: [...data.flags].sort() }).toEqual({
+      mailbox: flagged.mailbox,
+      uidValidity,
       uid,
       flags: ["$Label1", "\\Flagged"],
       size: fixture("utf8-8bit.eml").length,

@@ -55,15 +55,16 @@ export const getMessage = action({
       }),
     };
     // BODY.PEEK[] in one FETCH on a read-only mailbox: \Seen is never set. Parsed after logout.
-    const message = await withSession(params.connection, context, (session) =>
-      session.withMailbox(mailbox, { readOnly: true }, (selected) =>
-        fetchExisting(selected, uid, {
+    const { message, opened } = await withSession(params.connection, context, (session) =>
+      session.withMailbox(mailbox, { readOnly: true }, async (selected) => ({
+        message: await fetchExisting(selected, uid, {
           flags: true,
           size: true,
           internalDate: true,
           source: true,
         }),
-      ),
+        opened: { path: selected.box.path, uidValidity: selected.box.uidValidity },
+      })),
     );
     const parsed = await parseMessage(contentOf(message, "", { mailbox, uid }), options, {
       mailbox,
@@ -71,6 +72,8 @@ export const getMessage = action({
     });
     return {
       data: toJson({
+        mailbox: opened.path,
+        uidValidity: opened.uidValidity,
         uid,
         flags: flagList(message.flags),
         size: message.size ?? 0,
@@ -81,6 +84,8 @@ export const getMessage = action({
   },
   examplePayload: {
     data: {
+      mailbox: "INBOX",
+      uidValidity: "1764115968",
       uid: 3,
       flags: ["\\Flagged"],
       size: 1060,
