@@ -263,3 +263,18 @@ export function optionalText(value: unknown, name: string): string | undefined {
   const text = asText(value, name);
   return text === "" ? undefined : text;
 }
+
+/** One of `choices` (in any letter case); empty is the first. */
+export function parseChoice<T extends string>(
+  value: unknown,
+  name: string,
+  choices: readonly T[],
+): T {
+  const picked = optionalText(value, name)?.toLowerCase() ?? choices[0];
+  const found = choices.find((candidate) => candidate === picked);
+  if (!found)
+    throw new InputError(
+      `${name} must be one of ${choices.map((c) => `"${c}"`).join(", ")}, not "${picked}".`,
+    );
+  return found;
+}

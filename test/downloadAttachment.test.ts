@@ -103,6 +103,53 @@ describe("downloadAttachment", () => {
     expect(commands.some((command) => command.startsWith("EXAMINE "))).toBe(true);
   });
 
+  test("Return As json gives the file name, part ID, size and checksum with the content, as Get Message lists them", async () => {
+    const uid = uidOf("rfc2231.eml");
+    const { data } = (await harness.action("downloadAttachment", {
+      connection: tlsConnection(USER),
+      mailbox: box.mailbox,
+      uid,
+      filename: "Übersicht 2026.pdf",
+      returnAs: "json",
+    })) as { data: Record<string, unknown> };
+    const file = await download({ mailbox: box.mailbox, uid, filename: "Übersicht 2026.pdf" });
+    const listed = (
+      (await harness.action("getMessage", {
+        connection: tlsConnection(USER),
+        mailbox: box.mailbox,
+        uid,
+      })) as {
+        data: {
+          attachments: { filename: string; partId: string; size: number; checksum: string }[];
+        };
+      }
+    ).data.attachments.find((item) => item.filename === "Übersicht 2026.pdf");
+    expect(data).toEqual({
+      mailbox: box.mailbox,
+      uid: Number(uid),
+      partId: listed?.partId,
+      filename: "Übersicht 2026.pdf",
+      contentType: file.contentType,
+      size: file.data.length,
+      checksum: listed?.checksum,
+      content: file.data.toString("base64"),
+    });
+    expect(listed?.size).toBe(file.data.length);
+  });
+
+  test("Return As takes file or json only, checked before connecting", async () => {
+    const err = await failure(() =>
+      harness.action("downloadAttachment", {
+        connection: tlsConnection(USER, { port: "1" }),
+        mailbox: box.mailbox,
+        uid: "1",
+        partId: "2",
+        returnAs: "xml",
+      }),
+    );
+    expect(err.message).toBe('Return As must be one of "file", "json", not "xml".');
+  });
+
   test("by file name, RFC 2231 encoded (Grüße.txt) or continued (Übersicht 2026.pdf)", async () => {
     const gruesse = await download({
       mailbox: box.mailbox,

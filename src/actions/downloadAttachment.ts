@@ -1,9 +1,11 @@
+import { createHash } from "node:crypto";
 import { action, input } from "@prismatic-io/spectral";
 import { downloadPart, parseWantedPart } from "../bodyParts";
 import {
   connectionInput,
   mailboxInput,
   optionalText,
+  parseChoice,
   parseMailbox,
   parseUid,
   uidInput,
@@ -36,6 +38,19 @@ export const downloadAttachment = action({
         "The attachment's file name, used when the Part ID is not known. Must name exactly one attachment of the message.",
       example: "invoice.pdf",
     }),
+    returnAs: input({
+      label: "Return As",
+      type: "string",
+      required: false,
+      default: "file",
+      model: [
+        { label: "File (the decoded bytes)", value: "file" },
+        { label: "JSON with file name, size and content (base64)", value: "json" },
+      ],
+      comments:
+        "file: the step's result is the attachment itself, ready for a Save File or upload step. json: { mailbox, uid, partId, filename, contentType, size, checksum, content }, for flows that also need the file name.",
+      example: "file",
+    }),
   },
   perform: async (context, params) => {
     const mailbox = parseMailbox(params.mailbox);
@@ -44,12 +59,26 @@ export const downloadAttachment = action({
       optionalText(params.partId, "Part ID"),
       optionalText(params.filename, "File Name"),
     );
-    const { part, data } = await withSession(params.connection, context, (session) =>
-      session.withMailbox(mailbox, { readOnly: true }, (selected) =>
-        downloadPart(selected, uid, wanted),
-      ),
+    const returnAs = parseChoice(params.returnAs, "Return As", ["file", "json"] as const);
+    const { part, data, path } = await withSession(params.connection, context, (session) =>
+      session.withMailbox(mailbox, { readOnly: true }, async (selected) => ({
+        ...(await downloadPart(selected, uid, wanted)),
+        path: selected.box.path,
+      })),
     );
-    return { data, contentType: part.contentType };
+    if (returnAs === "file") return { data, contentType: part.contentType };
+    return {
+      data: {
+        mailbox: path,
+        uid,
+        partId: part.partId,
+        filename: part.filename,
+        contentType: part.contentType,
+        size: data.length,
+        checksum: createHash("sha256").update(data).digest("hex"),
+        content: data.toString("base64"),
+      },
+    };
   },
   examplePayload: {
     data: Buffer.from("%PDF-1.4\n"),
