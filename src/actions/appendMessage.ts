@@ -4,6 +4,7 @@ import { connectionInput, mailboxInput, parseFlags, parseMailbox } from "../inpu
 import { withSession } from "../session";
 
 export const appendMessage = action({
+  performSafety: "notAllowed",
   display: {
     label: "Append Message",
     description:

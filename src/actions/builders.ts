@@ -30,6 +30,7 @@ interface Display {
 /** An action that adds, removes or replaces flags of messages by UID and returns their flags afterwards. */
 export function flagAction(change: FlagChange, display: Display) {
   return action({
+    performSafety: "notAllowed",
     display,
     inputs: {
       connection: connectionInput,
@@ -61,6 +62,7 @@ export function flagAction(change: FlagChange, display: Display) {
 /** An action that copies or moves messages by UID to another mailbox and returns where each went. */
 export function transferAction(mode: "copy" | "move", display: Display) {
   return action({
+    performSafety: "notAllowed",
     display,
     inputs: {
       connection: connectionInput,

@@ -4,6 +4,7 @@ import { ensureMailbox } from "../mailboxes";
 import { withSession } from "../session";
 
 export const createMailbox = action({
+  performSafety: "notAllowed",
   display: {
     label: "Create Mailbox",
     description:

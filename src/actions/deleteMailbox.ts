@@ -5,6 +5,7 @@ import { isInbox } from "../mailboxes";
 import { withSession } from "../session";
 
 export const deleteMailbox = action({
+  performSafety: "notAllowed",
   display: {
     label: "Delete Mailbox",
     description:

@@ -4,6 +4,7 @@ import { deleteOne } from "../messages";
 import { withSession } from "../session";
 
 export const deleteMessage = action({
+  performSafety: "notAllowed",
   display: {
     label: "Delete Message",
     description:

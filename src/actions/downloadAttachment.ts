@@ -13,6 +13,7 @@ import {
 import { withSession } from "../session";
 
 export const downloadAttachment = action({
+  performSafety: "safe",
   display: {
     label: "Download Attachment",
     description:

@@ -11,6 +11,7 @@ import {
 import { withSession } from "../session";
 
 export const downloadMessage = action({
+  performSafety: "safe",
   display: {
     label: "Download Message",
     description:

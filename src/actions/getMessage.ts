@@ -17,6 +17,7 @@ const DEFAULT_MAX_ATTACHMENT_SIZE = 10 * 1024 * 1024;
 const LARGEST_MAX_ATTACHMENT_SIZE = 100 * 1024 * 1024;
 
 export const getMessage = action({
+  performSafety: "safe",
   display: {
     label: "Get Message",
     description:

@@ -4,6 +4,7 @@ import { toJson } from "../serialize";
 import { withSession } from "../session";
 
 export const getStatus = action({
+  performSafety: "safe",
   display: {
     label: "Get Mailbox Status",
     description:

@@ -4,6 +4,7 @@ import { listMailboxEntries } from "../mailboxes";
 import { withSession } from "../session";
 
 export const listMailboxes = action({
+  performSafety: "safe",
   display: {
     label: "List Mailboxes",
     description:

@@ -4,6 +4,7 @@ import { checkRename, renameExisting } from "../mailboxes";
 import { withSession } from "../session";
 
 export const renameMailbox = action({
+  performSafety: "notAllowed",
   display: {
     label: "Rename Mailbox",
     description:

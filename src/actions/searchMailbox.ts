@@ -81,6 +81,7 @@ export const searchInputs = {
 };
 
 export const searchMailbox = action({
+  performSafety: "safe",
   display: {
     label: "Search / List Mailbox Messages",
     description:
