@@ -1,0 +1,22 @@
+// Writes manifest/, the component manifest that code-native integrations depend on, with
+// spectral's own generator (offline: the signature is computed from dist/ without asking
+// Prismatic), and gives the package the component's version so that the same component always
+// yields the same files (the generator would stamp the current time).
+
+import { execFileSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = path.join(path.dirname(fileURLToPath(import.meta.url)), "..");
+const bin = path.join(root, "node_modules", ".bin");
+const env = { ...process.env, PATH: `${bin}${path.delimiter}${process.env.PATH ?? ""}` };
+const run = (command, args) => execFileSync(command, args, { cwd: root, env, stdio: "inherit" });
+
+run("node", [path.join(root, "scripts", "build.mjs")]);
+run(path.join(bin, "component-manifest"), ["--skip-signature-verify", "--output-dir", "manifest"]);
+
+const { version } = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8"));
+const file = path.join(root, "manifest", "package.json");
+const manifest = JSON.parse(readFileSync(file, "utf8"));
+writeFileSync(file, `${JSON.stringify({ ...manifest, version }, null, 2)}\n`);
