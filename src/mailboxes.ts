@@ -56,9 +56,59 @@ export function isSelectable(entry: { flags: Iterable<string> }): boolean {
   return !hasFlag(entry.flags, "\\Noselect") && !hasFlag(entry.flags, "\\NonExistent");
 }
 
-export async function listMailboxEntries(session: Session): Promise<MailboxEntry[]> {
-  const list = await session.run({ doing: "list the mailboxes" }, () => session.client.list());
-  return list.map(mailboxEntry).sort(byPath);
+/** A mailbox's counts, as STATUS (or LIST-STATUS) reports them. */
+export interface MailboxCounts {
+  messages: number | null;
+  unseen: number | null;
+  uidNext: number | null;
+  uidValidity: string | null;
+}
+
+export interface ListOptions {
+  /** Add `counts` to every entry: null for a mailbox that cannot hold messages. */
+  includeCounts?: boolean;
+  /** Only the mailboxes the account is subscribed to. */
+  subscribedOnly?: boolean;
+}
+
+function countsOf(entry: ListResponse): MailboxCounts | null {
+  const status = entry.status;
+  if (!isSelectable(entry) || !status) return null;
+  return {
+    messages: status.messages ?? null,
+    unseen: status.unseen ?? null,
+    uidNext: status.uidNext ?? null,
+    uidValidity: status.uidValidity === undefined ? null : status.uidValidity.toString(),
+  };
+}
+
+/**
+ * Every mailbox, INBOX first. With counts, one LIST ... RETURN (STATUS ...) where the server has
+ * LIST-STATUS (RFC 5819), else a STATUS per mailbox after the LIST.
+ */
+export async function listMailboxEntries(
+  session: Session,
+  options: ListOptions = {},
+): Promise<(MailboxEntry & { counts?: MailboxCounts | null })[]> {
+  const list = await session.run({ doing: "list the mailboxes" }, () =>
+    session.client.list(
+      options.includeCounts
+        ? { statusQuery: { messages: true, unseen: true, uidNext: true, uidValidity: true } }
+        : {},
+    ),
+  );
+  const failed = list.find((entry) => (entry.status as { error?: unknown } | undefined)?.error);
+  if (failed) {
+    const error = (failed.status as { error?: unknown }).error;
+    throw session.fail(error, { doing: "read the counts of the mailbox", mailbox: failed.path });
+  }
+  return list
+    .filter((entry) => !options.subscribedOnly || entry.subscribed === true)
+    .map((entry) => ({
+      ...mailboxEntry(entry),
+      ...(options.includeCounts ? { counts: countsOf(entry) } : {}),
+    }))
+    .sort(byPath);
 }
 
 /** Rename's inputs, checked before connecting. */
@@ -115,4 +165,25 @@ export async function renameExisting(
     );
   }
   return session.run({ doing, mailbox: path }, () => session.client.mailboxRename(path, newPath));
+}
+
+/**
+ * Subscribes to `path` (which must exist: a subscription to a typo would be invisible) or
+ * unsubscribes from it (also from a mailbox that no longer exists, to clear a stale entry).
+ * Both are idempotent.
+ */
+export async function setSubscription(
+  session: Session,
+  path: string,
+  subscribe: boolean,
+): Promise<{ path: string; subscribed: boolean }> {
+  const op = {
+    doing: subscribe ? "subscribe to the mailbox" : "unsubscribe from the mailbox",
+    mailbox: path,
+  };
+  if (subscribe) await session.requireMailbox(op);
+  await session.run(op, () =>
+    subscribe ? session.client.mailboxSubscribe(path) : session.client.mailboxUnsubscribe(path),
+  );
+  return { path: isInbox(path) ? "INBOX" : path, subscribed: subscribe };
 }

@@ -225,3 +225,136 @@ describe("getStatus", () => {
     );
   });
 });
+
+describe("listMailboxes counts and subscriptions", () => {
+  const OWNER = "test31";
+
+  function recorder() {
+    const lines: string[] = [];
+    const quiet = () => undefined;
+    const logger = {
+      debug: (...args: unknown[]) => {
+        lines.push(args.join(" "));
+      },
+      info: quiet,
+      warn: quiet,
+      error: quiet,
+      metric: quiet,
+      trace: quiet,
+      log: quiet,
+    };
+    const commands = () =>
+      lines
+        .filter((line) => line.startsWith("imap debug: "))
+        .map(
+          (line) => JSON.parse(line.slice("imap debug: ".length)) as { src?: string; msg?: string },
+        )
+        .filter((entry) => entry.src === "c" && typeof entry.msg === "string")
+        .map((entry) => (entry.msg ?? "").replace(/^\S+ /, ""));
+    return { context: { logger, globalDebug: true }, commands };
+  }
+
+  type Listed = { path: string; subscribed: boolean; counts?: Record<string, unknown> | null };
+
+  test.each([
+    ["main (LIST-STATUS)", "main"],
+    ["legacy (a STATUS per mailbox)", "legacy"],
+  ])(
+    "includeCounts gives each mailbox's counts as STATUS reads them, on %s",
+    async (_name, kind) => {
+      const path = uniqueName("Counted");
+      const direct = await withDirect(OWNER, async (client) => {
+        await client.mailboxCreate(path);
+        await client.append(path, rfc822({ subject: "read" }), ["\\Seen"]);
+        await client.append(path, rfc822({ subject: "unread" }));
+        return client.status(path, {
+          messages: true,
+          unseen: true,
+          uidNext: true,
+          uidValidity: true,
+        });
+      });
+      if (!direct) throw new Error("status failed");
+      const connection = kind === "main" ? tlsConnection(OWNER) : legacyConnection(OWNER);
+      const { context, commands } = recorder();
+      const { data } = (await harness.action(
+        "listMailboxes",
+        { connection, includeCounts: "true" },
+        context,
+      )) as { data: Listed[] };
+      expect(data.find((entry) => entry.path === path)?.counts).toEqual({
+        messages: 2,
+        unseen: 1,
+        uidNext: direct.uidNext,
+        uidValidity: String(direct.uidValidity),
+      });
+      expect(data.every((entry) => entry.counts !== undefined)).toBe(true);
+      const statuses = commands().filter((command) => command.startsWith("STATUS "));
+      if (kind === "main") {
+        expect(statuses).toEqual([]);
+        expect(
+          commands().filter((command) => /^LIST .*RETURN \(.*STATUS/.test(command)),
+        ).toHaveLength(1);
+      } else {
+        expect(statuses).toHaveLength(data.filter((entry) => entry.counts !== null).length);
+      }
+    },
+  );
+
+  test("without includeCounts the entries have no counts key (the shape released before)", async () => {
+    const { data } = (await harness.action("listMailboxes", {
+      connection: tlsConnection(OWNER),
+    })) as { data: Listed[] };
+    expect(data.filter((entry) => "counts" in entry)).toEqual([]);
+  });
+
+  test("subscribeMailbox and unsubscribeMailbox change the subscription; subscribedOnly lists the subscribed", async () => {
+    const path = uniqueName("Subscribed");
+    await withDirect(OWNER, async (client) => {
+      await client.mailboxCreate(path);
+      await client.mailboxUnsubscribe(path);
+    });
+    const subscribedNow = async () =>
+      withDirect(OWNER, async (client) =>
+        (await client.list()).some((entry) => entry.path === path && entry.subscribed === true),
+      );
+    expect(await subscribedNow()).toBe(false);
+    const listSubscribed = async () =>
+      (
+        (await harness.action("listMailboxes", {
+          connection: tlsConnection(OWNER),
+          subscribedOnly: "true",
+        })) as { data: Listed[] }
+      ).data;
+    expect((await listSubscribed()).some((entry) => entry.path === path)).toBe(false);
+    expect((await listSubscribed()).every((entry) => entry.subscribed)).toBe(true);
+
+    const on = (await harness.action("subscribeMailbox", {
+      connection: tlsConnection(OWNER),
+      path,
+    })) as { data: unknown };
+    expect(on.data).toEqual({ path, subscribed: true });
+    expect(await subscribedNow()).toBe(true);
+    expect((await listSubscribed()).some((entry) => entry.path === path)).toBe(true);
+
+    const off = (await harness.action("unsubscribeMailbox", {
+      connection: tlsConnection(OWNER),
+      path,
+    })) as { data: unknown };
+    expect(off.data).toEqual({ path, subscribed: false });
+    expect(await subscribedNow()).toBe(false);
+  });
+
+  test("subscribing to a mailbox that does not exist is an error naming it; nothing is subscribed", async () => {
+    const path = uniqueName("Missing");
+    const err = await failure(() =>
+      harness.action("subscribeMailbox", { connection: tlsConnection(OWNER), path }),
+    );
+    expect(err).toBeInstanceOf(ImapError);
+    expect([err.code, err.mailbox]).toEqual(["MAILBOX_NOT_FOUND", path]);
+    const lsub = await withDirect(OWNER, async (client) =>
+      (await client.list()).filter((entry) => entry.path === path),
+    );
+    expect(lsub).toEqual([]);
+  });
+});

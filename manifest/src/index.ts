@@ -12,7 +12,7 @@ export { actions, connections, dataSources, triggers };
 export default {
   key: "imap",
   public: false,
-  signature: "de2beb73962e7210f2e28c7ca0d9269c66a932d9",
+  signature: "41dcf80b0181e16b10e97d13ebc579f0064df5cb",
   actions,
   dataSources,
   connections,

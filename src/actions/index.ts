@@ -14,6 +14,8 @@ import { removeFlags } from "./removeFlags";
 import { renameMailbox } from "./renameMailbox";
 import { searchMailbox } from "./searchMailbox";
 import { setFlags } from "./setFlags";
+import { subscribeMailbox } from "./subscribeMailbox";
+import { unsubscribeMailbox } from "./unsubscribeMailbox";
 
 /** Action keys are public API: never rename one. */
 export const actions = {
@@ -33,4 +35,6 @@ export const actions = {
   renameMailbox,
   searchMailbox,
   setFlags,
+  subscribeMailbox,
+  unsubscribeMailbox,
 };

@@ -1,5 +1,5 @@
-import { action } from "@prismatic-io/spectral";
-import { connectionInput } from "../inputs";
+import { action, input } from "@prismatic-io/spectral";
+import { connectionInput, parseBool } from "../inputs";
 import { listMailboxEntries } from "../mailboxes";
 import { withSession } from "../session";
 
@@ -8,12 +8,33 @@ export const listMailboxes = action({
   display: {
     label: "List Mailboxes",
     description:
-      "List every mailbox (folder) of the account, INBOX first. Read-only; safe to retry.",
+      "List every mailbox (folder) of the account, INBOX first, optionally with each one's message counts or only the subscribed ones. Read-only; safe to retry.",
   },
-  inputs: { connection: connectionInput },
+  inputs: {
+    connection: connectionInput,
+    includeCounts: input({
+      label: "Include Counts",
+      type: "boolean",
+      required: false,
+      default: "false",
+      comments:
+        "Add counts to each mailbox: messages, unseen, uidNext and uidValidity (null for a mailbox that cannot hold messages). One command on servers with LIST-STATUS, one STATUS per mailbox otherwise.",
+    }),
+    subscribedOnly: input({
+      label: "Subscribed Only",
+      type: "boolean",
+      required: false,
+      default: "false",
+      comments: "List only the mailboxes the account is subscribed to.",
+    }),
+  },
   perform: async (context, params) => {
+    const options = {
+      includeCounts: parseBool(params.includeCounts, "Include Counts", false),
+      subscribedOnly: parseBool(params.subscribedOnly, "Subscribed Only", false),
+    };
     const mailboxes = await withSession(params.connection, context, (session) =>
-      listMailboxEntries(session),
+      listMailboxEntries(session, options),
     );
     return { data: mailboxes };
   },

@@ -18,6 +18,8 @@ import { removeFlags } from "./removeFlags";
 import { renameMailbox } from "./renameMailbox";
 import { searchMailbox } from "./searchMailbox";
 import { setFlags } from "./setFlags";
+import { subscribeMailbox } from "./subscribeMailbox";
+import { unsubscribeMailbox } from "./unsubscribeMailbox";
 
 export default {
   addFlags,
@@ -36,4 +38,6 @@ export default {
   renameMailbox,
   searchMailbox,
   setFlags,
+  subscribeMailbox,
+  unsubscribeMailbox,
 };

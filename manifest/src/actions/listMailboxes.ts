@@ -11,12 +11,26 @@ export interface ListMailboxesValues {
    *
    */
   connection: Connection;
+  /**
+   * Include Counts
+   * Add counts to each mailbox: messages, unseen, uidNext and uidValidity (null for a mailbox that cannot hold messages). One command on servers with LIST-STATUS, one STATUS per mailbox otherwise.
+   *
+   * @default false
+   */
+  includeCounts?: boolean;
+  /**
+   * Subscribed Only
+   * List only the mailboxes the account is subscribed to.
+   *
+   * @default false
+   */
+  subscribedOnly?: boolean;
 }
 
 /**
  * List Mailboxes
  *
- * @description List every mailbox (folder) of the account, INBOX first. Read-only; safe to retry.
+ * @description List every mailbox (folder) of the account, INBOX first, optionally with each one's message counts or only the subscribed ones. Read-only; safe to retry.
  */
 export const listMailboxes = {
   key: "listMailboxes",
@@ -30,6 +44,14 @@ export const listMailboxes = {
     connection: {
       inputType: "connection",
       required: true,
+    },
+    includeCounts: {
+      inputType: "boolean",
+      default: `false`,
+    },
+    subscribedOnly: {
+      inputType: "boolean",
+      default: `false`,
     },
   },
   examplePayload: {

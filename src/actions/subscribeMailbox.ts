@@ -1,0 +1,22 @@
+import { action } from "@prismatic-io/spectral";
+import { connectionInput, parseMailbox, pathInput } from "../inputs";
+import { setSubscription } from "../mailboxes";
+import { withSession } from "../session";
+
+export const subscribeMailbox = action({
+  performSafety: "notAllowed",
+  display: {
+    label: "Subscribe to Mailbox",
+    description:
+      "Subscribe to a mailbox, so that mail clients that show subscribed folders only show it. The mailbox must exist. Changes the subscription only; safe to retry.",
+  },
+  inputs: { connection: connectionInput, path: pathInput },
+  perform: async (context, params) => {
+    const path = parseMailbox(params.path, "Path");
+    const result = await withSession(params.connection, context, (session) =>
+      setSubscription(session, path, true),
+    );
+    return { data: result };
+  },
+  examplePayload: { data: { path: "Projects/2024", subscribed: true } },
+});
