@@ -12,7 +12,7 @@ export { actions, connections, dataSources, triggers };
 export default {
   key: "imap",
   public: false,
-  signature: "41dcf80b0181e16b10e97d13ebc579f0064df5cb",
+  signature: "cded822b508b9f162b461f34091a11ec61e97852",
   actions,
   dataSources,
   connections,

@@ -1,5 +1,6 @@
 import { addFlags } from "./addFlags";
 import { appendMessage } from "./appendMessage";
+import { checkConnection } from "./checkConnection";
 import { copyMessage } from "./copyMessage";
 import { createMailbox } from "./createMailbox";
 import { deleteMailbox } from "./deleteMailbox";
@@ -21,6 +22,7 @@ import { unsubscribeMailbox } from "./unsubscribeMailbox";
 export const actions = {
   addFlags,
   appendMessage,
+  checkConnection,
   copyMessage,
   createMailbox,
   deleteMailbox,

@@ -5,6 +5,7 @@ import { actions } from ".";
  * read. A new action must take a side here, or this test fails.
  */
 const READ_ONLY = [
+  "checkConnection",
   "downloadAttachment",
   "downloadMessage",
   "getMessage",

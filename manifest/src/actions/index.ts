@@ -4,6 +4,7 @@
  */
 import { addFlags } from "./addFlags";
 import { appendMessage } from "./appendMessage";
+import { checkConnection } from "./checkConnection";
 import { copyMessage } from "./copyMessage";
 import { createMailbox } from "./createMailbox";
 import { deleteMailbox } from "./deleteMailbox";
@@ -24,6 +25,7 @@ import { unsubscribeMailbox } from "./unsubscribeMailbox";
 export default {
   addFlags,
   appendMessage,
+  checkConnection,
   copyMessage,
   createMailbox,
   deleteMailbox,
