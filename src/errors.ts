@@ -24,6 +24,7 @@ export type ImapErrorCode =
   | "GREETING_TIMEOUT"
   | "TLS_CERTIFICATE"
   | "TLS_HANDSHAKE"
+  | "TLS_DAMAGED"
   | "STARTTLS_UNAVAILABLE"
   | "LOGIN_DISABLED"
   | "OAUTH_UNSUPPORTED"
@@ -40,6 +41,8 @@ export type ImapErrorCode =
   | "PART_NOT_FOUND"
   | "CONTENT_MISSING"
   | "CURSOR_INVALID"
+  | "RESPONSE_DAMAGED"
+  | "RESPONSE_INCOMPLETE"
   | "SERVER_REFUSED"
   | "UNEXPECTED";
 
@@ -270,6 +273,15 @@ const RULES: Rule[] = [
       `The TLS handshake with ${where(s)} failed (${codeOf(e) ?? "no details"}). Check that the encryption setting matches the port: "tls" for implicit TLS (usually 993), "starttls" for a cleartext port that upgrades (usually 143).`,
   },
   {
+    // OpenSSL's errors on a record that fails its integrity check or cannot be decoded, once the
+    // handshake is done: the bytes were changed on the way, whatever the settings.
+    when: (e) => codeOf(e)?.startsWith("ERR_SSL_") === true,
+    code: "TLS_DAMAGED",
+    connection: false,
+    message: (e, s, op) =>
+      `The encrypted connection to ${where(s)} broke while trying to ${op?.doing ?? "run a command"}${onMailbox(op)}: a TLS record arrived damaged (${codeOf(e)}), so the connection was closed. This is not a settings problem: something on the network (a proxy or firewall that inspects TLS, a faulty link) or the server changed the data. The step can be retried if the operation is safe to retry; if it persists, check what sits between here and the server.`,
+  },
+  {
     when: (e) => codeOf(e) === "ECONNREFUSED",
     code: "CONNECTION_REFUSED",
     connection: true,
@@ -312,6 +324,22 @@ const RULES: Rule[] = [
       `The connection to ${where(s)} was closed unexpectedly while trying to ${op?.doing ?? "run a command"}${onMailbox(op)}. Check the server's availability; the step can be retried if the operation is safe to retry.`,
   },
   {
+    // imapflow fails the command whose completion line it could not parse (ParserError1, ...).
+    when: (e) => {
+      const code = codeOf(e) ?? "";
+      return (
+        code.startsWith("ParserError") ||
+        code === "MAX_IMAP_NESTING_REACHED" ||
+        code === "InvalidResponse" ||
+        code === "ResponseProcessingFailed"
+      );
+    },
+    code: "RESPONSE_DAMAGED",
+    connection: false,
+    message: (e, s, op) =>
+      `The server at ${where(s)} sent an answer the client could not parse while trying to ${op?.doing ?? "run a command"}${onMailbox(op)} (${codeOf(e)}), so nothing was taken from it. The step can be retried if the operation is safe to retry; if it keeps happening, the server or something between it and here (a proxy, a virus scanner) damages its answers: report it to the server's administrator.`,
+  },
+  {
     when: (e) =>
       e.mailboxMissing === true ||
       e.serverResponseCode === "NONEXISTENT" ||
@@ -336,6 +364,22 @@ const RULES: Rule[] = [
       `The server refused to ${op?.doing ?? "run the command"}${onMailbox(op)}.${serverSaid(e) || ` It answered ${e.responseStatus} without a reason.`}`,
   },
 ];
+
+/**
+ * A server answer without a field the component relies on (e.g. UIDVALIDITY in SELECT):
+ * `command` is the IMAP command that should have carried it, `needs` what it is needed for.
+ */
+export function incompleteAnswer(
+  mailbox: string,
+  command: string,
+  missing: string[],
+  needs: string,
+): ImapError {
+  return new ImapError(
+    `The server's answer to ${command} of mailbox "${mailbox}" did not include ${missing.join(" and ")}, which the component needs to ${needs}. Nothing was changed. Retry the step; if it keeps happening, the server does not follow the IMAP standard here (RFC 3501 requires ${missing.join(" and ")}): report it to the server's administrator.`,
+    { code: "RESPONSE_INCOMPLETE", mailbox },
+  );
+}
 
 /** `message` with every secret (password, token) replaced; a secret shorter than 3 characters cannot be told from ordinary text. */
 export function redact(message: string, secrets: string[]): string {

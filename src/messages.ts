@@ -10,6 +10,7 @@ import { flagList, hasFlag } from "./serialize";
 import type { Selected, Session } from "./session";
 import type { UidSet } from "./uidSet";
 import { requestedIntervals, singleUid, uidSetOf } from "./uidSet";
+import { damagedAnswer, existingUids } from "./wholeRows";
 
 /** The messages a UID set names, as they exist in the selected mailbox. */
 export interface ResolvedUids {
@@ -43,6 +44,7 @@ export async function resolveUids(
   const mailbox = box.path;
   // imapflow turns a lone "*" into the last sequence number; "*:*" names the same message by UID.
   const set = wanted.text === "*" ? "*:*" : wanted.text;
+  const before = session.unparsedLines;
   const rows =
     box.exists === 0
       ? []
@@ -53,10 +55,16 @@ export async function resolveUids(
   const intervals = requestedIntervals(wanted, highest);
   const flags = new Map<number, string[]>();
   for (const row of rows) {
-    if (intervals.some((iv) => row.uid >= iv.lo && row.uid <= iv.hi))
-      flags.set(row.uid, Array.from(row.flags ?? []));
+    if (intervals.some((iv) => row.uid >= iv.lo && row.uid <= iv.hi) && row.flags !== undefined)
+      flags.set(row.uid, Array.from(row.flags));
   }
+  const damaged = session.unparsedLines > before;
   const missing = wanted.singles.filter((uid) => !flags.has(uid));
+  // A row the client could not parse is skipped: never take its message for a missing one.
+  if (damaged || missing.length > 0) {
+    const check = damaged ? set : uidSetOf(missing);
+    await refuseUnlisted(selected, check, (uid) => !flags.has(uid) && inSet(wanted, uid), doing);
+  }
   if (missing.length > 0) {
     throw new ImapError(
       `Could not ${doing}: the mailbox "${mailbox}" has no message with UID ${list(missing)}, so nothing was changed. Check the UIDs: they come from Search / List Mailbox Messages or the trigger, and a message that was moved or deleted is gone for good.`,
@@ -75,6 +83,27 @@ export async function resolveUids(
   }
   const uids = Array.from(flags.keys()).sort((a, b) => a - b);
   return { uids, set: uidSetOf(uids, intervals), flags };
+}
+
+/** Whether `uid` is named by `wanted` ("*" stands for any UID at the top: a server's UIDs are checked against the listing). */
+function inSet(wanted: UidSet, uid: number): boolean {
+  return requestedIntervals(wanted, uid).some((iv) => uid >= iv.lo && uid <= iv.hi);
+}
+
+/** Fails when a message of `set` exists but was not in the listing `listed` (a damaged answer). */
+async function refuseUnlisted(
+  selected: Selected,
+  set: string,
+  unlisted: (uid: number) => boolean,
+  doing: string,
+): Promise<void> {
+  const what = `the listing of the messages to ${doing}`;
+  const retry = "Nothing was changed; retry the step.";
+  const found = await existingUids(selected, set, doing, () =>
+    damagedAnswer(selected, what, retry, [], false),
+  );
+  const existing = found.filter(unlisted);
+  if (existing.length > 0) throw damagedAnswer(selected, what, retry, existing, true);
 }
 
 /** The flags of the resolved messages now (as flagList shows them); a message another client expunged meanwhile is left out. */
