@@ -170,4 +170,31 @@ describe("translateError", () => {
     const input = new InputError("bad");
     expect(translateError(input, scope)).toBe(input);
   });
+  test("an answer the client could not parse says so, and that a retry is the way", () => {
+    const cause = Object.assign(new Error("Failed to parse the server response for this command"), {
+      code: "ParserError9",
+    });
+    const err = translateError(cause, scope, { doing: "open the mailbox", mailbox: "INBOX" });
+    expect(err).toBeInstanceOf(ImapError);
+    expect([(err as ImapError).code, (err as ImapError).mailbox]).toEqual([
+      "RESPONSE_DAMAGED",
+      "INBOX",
+    ]);
+    expect(err.message).toBe(
+      'The server at imap.example.com:993 sent an answer the client could not parse while trying to open the mailbox (mailbox "INBOX") (ParserError9), so nothing was taken from it. The step can be retried if the operation is safe to retry; if it keeps happening, the server or something between it and here (a proxy, a virus scanner) damages its answers: report it to the server\'s administrator.',
+    );
+  });
+
+  test("a damaged TLS record is not a settings problem", () => {
+    const cause = Object.assign(new Error("decryption failed or bad record mac"), {
+      code: "ERR_SSL_DECRYPTION_FAILED_OR_BAD_RECORD_MAC",
+      library: "SSL routines",
+    });
+    const err = translateError(cause, scope, { doing: "connect to imap.example.com:993" });
+    expect(err).toBeInstanceOf(ImapError);
+    expect((err as ImapError).code).toBe("TLS_DAMAGED");
+    expect(err.message).toBe(
+      "The encrypted connection to imap.example.com:993 broke while trying to connect to imap.example.com:993: a TLS record arrived damaged (ERR_SSL_DECRYPTION_FAILED_OR_BAD_RECORD_MAC), so the connection was closed. This is not a settings problem: something on the network (a proxy or firewall that inspects TLS, a faulty link) or the server changed the data. The step can be retried if the operation is safe to retry; if it persists, check what sits between here and the server.",
+    );
+  });
 });

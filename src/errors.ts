@@ -146,6 +146,19 @@ const TLS_HANDSHAKE_CODES = new Set([
   "ECONNRESET_TLS",
 ]);
 
+/** OpenSSL's codes for a record that fails its integrity check or cannot be decoded. */
+const TLS_RECORD_CODES = new Set([
+  "ERR_SSL_DECRYPTION_FAILED_OR_BAD_RECORD_MAC",
+  "ERR_SSL_DECRYPTION_FAILED",
+  "ERR_SSL_BAD_RECORD_MAC",
+  "ERR_SSL_SSLV3_ALERT_BAD_RECORD_MAC",
+  "ERR_SSL_TLSV1_ALERT_DECRYPTION_FAILED",
+  "ERR_SSL_BAD_LENGTH",
+  "ERR_SSL_RECORD_LAYER_FAILURE",
+  "ERR_SSL_UNEXPECTED_RECORD",
+  "ERR_SSL_BAD_DECOMPRESSION",
+]);
+
 const UNREACHABLE_CODES = new Set([
   "ETIMEDOUT",
   "EHOSTUNREACH",
@@ -273,9 +286,8 @@ const RULES: Rule[] = [
       `The TLS handshake with ${where(s)} failed (${codeOf(e) ?? "no details"}). Check that the encryption setting matches the port: "tls" for implicit TLS (usually 993), "starttls" for a cleartext port that upgrades (usually 143).`,
   },
   {
-    // OpenSSL's errors on a record that fails its integrity check or cannot be decoded, once the
-    // handshake is done: the bytes were changed on the way, whatever the settings.
-    when: (e) => codeOf(e)?.startsWith("ERR_SSL_") === true,
+    // The bytes were changed on the way: no setting causes (or cures) that.
+    when: (e) => TLS_RECORD_CODES.has(codeOf(e) ?? ""),
     code: "TLS_DAMAGED",
     connection: false,
     message: (e, s, op) =>
