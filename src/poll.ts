@@ -7,6 +7,12 @@
  * - The first poll (or one for another mailbox) only records where the mailbox stands.
  * - A poll with nothing new costs one STATUS: no SELECT and no FETCH, whatever the mailbox size.
  * - UIDs come back filtered again: `UID FETCH n:*` answers with the newest message even below n.
+ * - A missing row never counts as an expunged message without asking the server: imapflow skips
+ *   a line it cannot parse, and Dovecot answers for a message expunged meanwhile with a
+ *   placeholder (size 0, empty envelope). A chosen message that does not come back whole is
+ *   checked with NOOP, then UID SEARCH of its UID: gone, it is passed by and counted in
+ *   `expungedMeanwhile`; still there, the poll fails with RESPONSE_DAMAGED. A listing during
+ *   which a line could not be parsed is checked the same way over its whole UID range.
  * - The caller saves the returned state only after the whole poll succeeded, so any failure
  *   leaves the cursor where it was and the same messages are offered again.
  */
@@ -214,8 +220,9 @@ async function listNew(
       { uid: true, flags: true },
       { uid: true },
     )) {
-      if (message.uid > previous.lastUid && message.flags !== undefined)
-        listed.push({ uid: message.uid, seen: hasFlag(message.flags, "\\Seen") });
+      // Without FLAGS a message counts as unread: delivered rather than passed by.
+      if (message.uid > previous.lastUid)
+        listed.push({ uid: message.uid, seen: hasFlag(message.flags ?? [], "\\Seen") });
     }
   });
   listed.sort((a, b) => a.uid - b.uid);
@@ -274,7 +281,7 @@ async function fetchChosen(
 /** A message that cannot be parsed is still delivered, with the reason, rather than blocking the trigger. */
 async function content(source: Buffer | undefined): Promise<MessageContent> {
   const empty = { text: null, html: null, headers: {}, attachments: [] };
-  // isWhole kept every row without content out of the delivery.
+  // Not reached for a row without content (isWhole kept it out); kept for the type's sake.
   if (!source)
     return { ...empty, contentError: "The server returned no content for this message." };
   try {
