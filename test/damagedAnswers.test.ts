@@ -8,6 +8,7 @@ import type { ActionLogger } from "@prismatic-io/spectral";
 import { ImapError } from "../src/errors";
 import {
   failure,
+  flagsByUid,
   harness,
   legacyConnection,
   seedMailbox,
@@ -299,6 +300,38 @@ describe("getMessage and downloadMessage after a damaged answer", () => {
         ),
     );
     expect([err.code, err.mailbox, err.uid]).toEqual(["MESSAGE_NOT_FOUND", path, uids[1]]);
+  });
+});
+
+describe("actions that read before they change", () => {
+  test("a damaged row of the message to flag is an error, not 'no message', and nothing changes", async () => {
+    const { path, uids } = await seedMailbox(USER, { prefix: "FlagDamaged", count: 3 });
+    for (const set of [String(uids[1]), `${uids[0]}:*`]) {
+      const err = await throughProxy(
+        { toClient: damageRow(uids[1], /^(?!.*\\Flagged)/, "FLAGS") },
+        (connection) =>
+          failure(() =>
+            harness.action("addFlags", {
+              connection,
+              mailbox: path,
+              uids: set,
+              flags: ["\\Flagged"],
+            }),
+          ),
+      );
+      expect([set, err.code, err.mailbox, err.uid]).toEqual([
+        set,
+        "RESPONSE_DAMAGED",
+        path,
+        uids[1],
+      ]);
+      expect(err.message).toMatch(
+        new RegExp(
+          `^The server's answer to the listing of the messages to add flags in mailbox "${path}" lacked UID ${uids[1]} or sent it incomplete, although the message still exists .*Nothing was changed; retry the step\\.`,
+        ),
+      );
+    }
+    expect(await flagsByUid(USER, path)).toEqual({ [uids[0]]: [], [uids[1]]: [], [uids[2]]: [] });
   });
 });
 
