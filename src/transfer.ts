@@ -9,6 +9,7 @@ import { ImapError, incompleteAnswer } from "./errors";
 import type { ResolvedUids } from "./messages";
 import { expungeExactly, list, refuseUnsafeExpunge, resolveUids } from "./messages";
 import type { Selected, Session } from "./session";
+import { uidValidityOf } from "./session";
 import type { UidSet } from "./uidSet";
 
 /** The Message-ID of a message, from its raw header section ("" when it has none). */
@@ -59,7 +60,7 @@ async function findCopies(
 ): Promise<Map<number, number>> {
   const arrived = await session.withMailbox(destination, { readOnly: true }, async (selected) => {
     const box = selected.box;
-    if (box.uidValidity !== before.uidValidity) {
+    if ((await uidValidityOf(selected, "find the copies it made")) !== before.uidValidity) {
       throw new ImapError(
         `Could not ${doing}: the mailbox "${destination}" was recreated meanwhile (its UIDVALIDITY changed), so the copies cannot be identified.`,
         { code: "COPY_INCOMPLETE", mailbox: destination },
@@ -159,7 +160,7 @@ export async function transferMessages(
           sources,
           map,
           uidValidity,
-          sourceValidity: box.uidValidity,
+          sourceValidity: await uidValidityOf(selected, "move the messages"),
         };
       },
     );
@@ -167,7 +168,7 @@ export async function transferMessages(
     if (mode === "move" && !byMove && !first.map) {
       refuseIncomplete(first.path, destination, first.target, map);
       await session.withMailbox(first.path, { readOnly: false }, async (selected) => {
-        if (selected.box.uidValidity !== first.sourceValidity) {
+        if ((await uidValidityOf(selected, "move the messages")) !== first.sourceValidity) {
           throw new ImapError(
             `Moved nothing: the messages were copied to "${destination}", but the mailbox "${first.path}" was recreated meanwhile (its UIDVALIDITY changed), so they were not removed from it.`,
             { code: "COPY_INCOMPLETE", mailbox: first.path },

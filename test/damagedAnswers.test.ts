@@ -195,6 +195,39 @@ describe("newEmails never delivers a placeholder and never passes a message it d
   });
 });
 
+describe("newEmails on answers without UIDNEXT or UIDVALIDITY", () => {
+  test("an EXAMINE answer without them is completed from the STATUS just before", async () => {
+    const { path, uids, state } = await threeNew();
+    const bare = (line: string) => (/^\* OK \[(UIDVALIDITY|UIDNEXT) /.test(line) ? "" : line);
+    const data = await throughProxy({ toClient: bare }, (connection) =>
+      poll(connection, path, state),
+    );
+    expect(subjects(data)).toEqual(["new 1", "new 2", "new 3"]);
+    expect(lastUid(state)).toBe(uids[2]);
+  });
+
+  test("a STATUS answer without UIDNEXT is a clear error and the cursor stays", async () => {
+    const { path, state } = await threeNew();
+    const before = lastUid(state);
+    const noUidNext = (line: string) =>
+      /^\* STATUS /.test(line) ? line.replace(/UIDNEXT \d+ ?/, "") : line;
+    const err = await throughProxy({ toClient: noUidNext }, (connection) =>
+      failure(() => poll(connection, path, state)),
+    );
+    expect(err).toBeInstanceOf(ImapError);
+    expect([err.code, err.mailbox]).toEqual(["RESPONSE_INCOMPLETE", path]);
+    expect(err.message).toBe(
+      `The server's answer to STATUS of mailbox "${path}" did not include UIDNEXT, which the component needs to track new mail. Nothing was changed. Retry the step; if it keeps happening, the server does not follow the IMAP standard here (RFC 3501 requires UIDNEXT): report it to the server's administrator.`,
+    );
+    expect(lastUid(state)).toBe(before);
+    expect(subjects(await poll(legacyConnection(USER), path, state))).toEqual([
+      "new 1",
+      "new 2",
+      "new 3",
+    ]);
+  });
+});
+
 describe("searchMailbox pages", () => {
   test("a message expunged between the SEARCH and the page FETCH is left out and counted", async () => {
     const { path, uids } = await seedMailbox(USER, { prefix: "SearchRace", count: 4 });
