@@ -10,7 +10,7 @@ import { flagList, hasFlag } from "./serialize";
 import type { Selected, Session } from "./session";
 import type { UidSet } from "./uidSet";
 import { requestedIntervals, singleUid, uidSetOf } from "./uidSet";
-import { damagedAnswer, existingUids } from "./wholeRows";
+import { confirmExpunged, damagedAnswer, existingUids } from "./wholeRows";
 
 /** The messages a UID set names, as they exist in the selected mailbox. */
 export interface ResolvedUids {
@@ -106,18 +106,35 @@ async function refuseUnlisted(
   if (existing.length > 0) throw damagedAnswer(selected, what, retry, existing, true);
 }
 
-/** The flags of the resolved messages now (as flagList shows them); a message another client expunged meanwhile is left out. */
+/**
+ * The flags of the resolved messages now (as flagList shows them). A message another client
+ * expunged meanwhile is left out, once the server confirmed it is gone; one whose row did not
+ * come back although it exists is an error (the change itself was made).
+ */
 export async function readFlags(
-  { session, box }: Selected,
+  selected: Selected,
   target: ResolvedUids,
+  doing: string,
 ): Promise<MessageFlags[]> {
+  const { session, box } = selected;
   const mailbox = box.path;
-  const rows = await session.run({ doing: "read the flags back", mailbox, uid: target.set }, () =>
+  const reading = "read the flags back";
+  const rows = await session.run({ doing: reading, mailbox, uid: target.set }, () =>
     session.client.fetchAll(target.set, { uid: true, flags: true }, { uid: true }),
   );
   const wanted = new Set(target.uids);
-  return rows
-    .filter((row) => wanted.has(row.uid))
+  const read = rows.filter((row) => wanted.has(row.uid) && row.flags !== undefined);
+  for (const row of read) wanted.delete(row.uid);
+  await confirmExpunged(selected, [...wanted], reading, (uids, exist) =>
+    damagedAnswer(
+      selected,
+      "the reading back of the flags",
+      `The change (${doing}) was made on the server; only reading the flags back failed, so running the step again is safe.`,
+      uids,
+      exist,
+    ),
+  );
+  return read
     .sort((a, b) => a.uid - b.uid)
     .map((row) => ({ uid: row.uid, flags: flagList(row.flags) }));
 }
@@ -161,7 +178,7 @@ export async function changeFlags(
     else if (change === "remove")
       await session.run(op, () => client.messageFlagsRemove(target.set, flags, { uid: true }));
     else await session.run(op, () => client.messageFlagsSet(target.set, flags, { uid: true }));
-    return { mailbox: box.path, messages: await readFlags(selected, target) };
+    return { mailbox: box.path, messages: await readFlags(selected, target, doing) };
   });
 }
 

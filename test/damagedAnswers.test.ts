@@ -366,6 +366,42 @@ describe("actions that read before they change", () => {
     }
     expect(await flagsByUid(USER, path)).toEqual({ [uids[0]]: [], [uids[1]]: [], [uids[2]]: [] });
   });
+  test("a damaged row when reading the flags back says the change was made and a retry is safe", async () => {
+    const { path, uids } = await seedMailbox(USER, { prefix: "ReadBack", count: 2 });
+    let last = "";
+    const err = await throughProxy(
+      {
+        toServer: (line) => {
+          last = line;
+          return line;
+        },
+        // Only the read-back FETCH, not the FETCH rows the server sends with its STORE answer.
+        toClient: (line) =>
+          /^\S+ UID FETCH /.test(last) &&
+          line.includes(`UID ${uids[1]} `) &&
+          line.includes("\\Flagged")
+            ? line.replace("FLAGS (", "FLAGS ((")
+            : line,
+      },
+      (connection) =>
+        failure(() =>
+          harness.action("addFlags", {
+            connection,
+            mailbox: path,
+            uids: `${uids[0]}:*`,
+            flags: ["\\Flagged"],
+          }),
+        ),
+    );
+    expect([err.code, err.mailbox, err.uid]).toEqual(["RESPONSE_DAMAGED", path, uids[1]]);
+    expect(err.message).toMatch(
+      /lacked UID \d+ or sent it incomplete, although the message still exists .*The change \(add flags\) was made on the server; only reading the flags back failed, so running the step again is safe\./,
+    );
+    expect(await flagsByUid(USER, path)).toEqual({
+      [uids[0]]: ["\\Flagged"],
+      [uids[1]]: ["\\Flagged"],
+    });
+  });
 });
 
 describe("errors after a damaged connection", () => {
