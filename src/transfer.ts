@@ -135,6 +135,7 @@ export async function transferMessages(
       async (selected) => {
         const box = selected.box;
         const target = await resolveUids(selected, wanted, doing);
+        const sourceValidity = await uidValidityOf(selected, "move the messages");
         const sources = uidPlus ? [] : await identities(selected, target.set, doing);
         // Refused here, before the copy, so that nothing changes in the common case.
         if (mode === "move" && !byMove)
@@ -160,7 +161,7 @@ export async function transferMessages(
           sources,
           map,
           uidValidity,
-          sourceValidity: await uidValidityOf(selected, "move the messages"),
+          sourceValidity,
         };
       },
     );
@@ -197,7 +198,7 @@ export async function transferMessages(
 function mayHaveCopied(err: unknown, source: string, destination: string, uids: number[]): unknown {
   if (!(err instanceof ImapError) || err.code === "COPY_INCOMPLETE") return err;
   return new ImapError(
-    `${err.message} The server has no MOVE, so moving is a copy followed by removing the originals, and this happened after the copy of UID ${list(uids)} was sent: copies may already be in "${destination}" while the messages are still in "${source}". Check "${destination}" before retrying, or the retry leaves them there twice.`,
+    `${err.message} The server has no MOVE, so moving is a copy followed by removing the originals, and this happened after the copy of UID ${list(uids)} was sent: copies may already be in "${destination}" while the originals may still be in "${source}". Check "${destination}" before retrying, or the retry leaves them there twice.`,
     { code: err.code, mailbox: err.mailbox ?? source, uid: err.uid, cause: err },
   );
 }

@@ -485,7 +485,7 @@ describe("errors after a damaged connection", () => {
       expect([err.code, err.mailbox]).toEqual(["CONNECTION_LOST", path]);
       expect(err.message).toMatch(
         new RegExp(
-          `The server has no MOVE, so moving is a copy followed by removing the originals, and this happened after the copy of UID ${uids[0]} was sent: copies may already be in "${destination}" while the messages are still in "${path}"\\. Check "${destination}" before retrying, or the retry leaves them there twice\\.$`,
+          `The server has no MOVE, so moving is a copy followed by removing the originals, and this happened after the copy of UID ${uids[0]} was sent: copies may already be in "${destination}" while the originals may still be in "${path}"\\. Check "${destination}" before retrying, or the retry leaves them there twice\\.$`,
         ),
       );
     } finally {
