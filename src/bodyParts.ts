@@ -9,6 +9,7 @@ import libmime from "libmime";
 import libqp from "libqp";
 import { ImapError, InputError } from "./errors";
 import type { Selected } from "./session";
+import { damagedAnswer, existingUids, isWhole } from "./wholeRows";
 
 export function messageNotFound(mailbox: string, uid: number): ImapError {
   return new ImapError(
@@ -19,14 +20,18 @@ export function messageNotFound(mailbox: string, uid: number): ImapError {
 
 /**
  * Fetches `query` of message `uid` in the selected mailbox, by UID. A UID that names no message is
- * a clear error, also on servers that answer a missing UID with another message.
+ * a clear error, also on servers that answer a missing UID with another message. A row that does
+ * not come back, or comes back as a placeholder (size 0 or no content), is checked on the
+ * server: "no message with UID n" only when it is really gone, else an error saying the
+ * server's answer was damaged.
  */
 export async function fetchExisting(
-  { session, box }: Selected,
+  selected: Selected,
   uid: number,
   query: FetchQueryObject,
   options: { binary?: boolean } = {},
 ): Promise<FetchMessageObject> {
+  const { session, box } = selected;
   const mailbox = box.path;
   const op = { doing: "fetch the message", mailbox, uid };
   const message = await session.run(
@@ -38,9 +43,25 @@ export async function fetchExisting(
         { ...options, uid: true },
       )) || null,
   );
-  if (message !== null && message.uid === uid) return message;
+  const returned = message !== null && message.uid === uid ? message : undefined;
+  const whole =
+    returned !== undefined &&
+    isWhole(returned, { size: query.size === true, source: query.source === true });
+  if (returned && whole) return returned;
   if (!session.client.usable) throw session.refused(op);
-  throw messageNotFound(mailbox, uid);
+  const damaged = (uids: number[], exist: boolean) =>
+    damagedAnswer(
+      selected,
+      "the fetch of the message",
+      "Nothing was changed; retry the step.",
+      uids,
+      exist,
+    );
+  const existing = await existingUids(selected, String(uid), op.doing, () => damaged([uid], false));
+  if (!existing.includes(uid)) throw messageNotFound(mailbox, uid);
+  // It exists: a row without content is the server's own NIL, which contentOf reports.
+  if (returned) return returned;
+  throw damaged([uid], true);
 }
 
 /**

@@ -171,6 +171,33 @@ describe("translateError", () => {
     const input = new InputError("bad");
     expect(translateError(input, scope)).toBe(input);
   });
+  test("an answer the client could not parse says so, and that a retry is the way", () => {
+    const cause = Object.assign(new Error("Failed to parse the server response for this command"), {
+      code: "ParserError9",
+    });
+    const err = translateError(cause, scope, { doing: "open the mailbox", mailbox: "INBOX" });
+    expect(err).toBeInstanceOf(ImapError);
+    expect([(err as ImapError).code, (err as ImapError).mailbox]).toEqual([
+      "RESPONSE_DAMAGED",
+      "INBOX",
+    ]);
+    expect(err.message).toBe(
+      'The server at imap.example.com:993 sent an answer the client could not parse while trying to open the mailbox (mailbox "INBOX") (ParserError9), so nothing was taken from it. The step can be retried if the operation is safe to retry; if it keeps happening, the server or something between it and here (a proxy, a virus scanner) damages its answers: report it to the server\'s administrator.',
+    );
+  });
+
+  test("a damaged TLS record is not a settings problem", () => {
+    const cause = Object.assign(new Error("decryption failed or bad record mac"), {
+      code: "ERR_SSL_DECRYPTION_FAILED_OR_BAD_RECORD_MAC",
+      library: "SSL routines",
+    });
+    const err = translateError(cause, scope, { doing: "connect to imap.example.com:993" });
+    expect(err).toBeInstanceOf(ImapError);
+    expect((err as ImapError).code).toBe("TLS_DAMAGED");
+    expect(err.message).toBe(
+      "The encrypted connection to imap.example.com:993 broke while trying to connect to imap.example.com:993: a TLS record arrived damaged (ERR_SSL_DECRYPTION_FAILED_OR_BAD_RECORD_MAC), so the connection was closed. This is not a settings problem: something on the network (a proxy or firewall that inspects TLS, a faulty link) or the server changed the data. The step can be retried if the operation is safe to retry; if it persists, check what sits between here and the server.",
+    );
+  });
 });
 
 describe("imapflow's own error codes", () => {
@@ -185,15 +212,15 @@ describe("imapflow's own error codes", () => {
     },
   );
 
-  test("numbered parser errors are protocol errors that name what was being done", () => {
+  test("numbered parser errors are damaged answers that name what was being done", () => {
     const err = translateError(imapflowError({ code: "ParserError11" }), scope, {
       doing: "fetch the message",
       mailbox: "INBOX",
       uid: 7,
     });
-    expect([codeOf(err), err instanceof ImapError]).toEqual(["PROTOCOL_ERROR", true]);
+    expect([codeOf(err), err instanceof ImapError]).toEqual(["RESPONSE_DAMAGED", true]);
     expect(err.message).toBe(
-      'The server at imap.example.com:993 sent an answer that could not be read while trying to fetch the message (UID 7 in mailbox "INBOX") (damaged on the way, or a server fault), so the session was given up. A retry usually succeeds when the operation is safe to retry; if it keeps happening, report it to the server\'s administrator.',
+      'The server at imap.example.com:993 sent an answer the client could not parse while trying to fetch the message (UID 7 in mailbox "INBOX") (ParserError11), so nothing was taken from it. The step can be retried if the operation is safe to retry; if it keeps happening, the server or something between it and here (a proxy, a virus scanner) damages its answers: report it to the server\'s administrator.',
     );
   });
 

@@ -37,6 +37,7 @@ export type ImapErrorCode =
   | "ENCRYPTION_MISMATCH"
   | "TLS_CERTIFICATE"
   | "TLS_HANDSHAKE"
+  | "TLS_DAMAGED"
   | "STARTTLS_UNAVAILABLE"
   | "STARTTLS_TIMEOUT"
   | "STARTTLS_INJECTION"
@@ -45,12 +46,10 @@ export type ImapErrorCode =
   | "SOCKET_TIMEOUT"
   | "CONNECTION_LOST"
   | "THROTTLED"
-  | "PROTOCOL_ERROR"
   | "DOWNLOAD_INCOMPLETE"
   | "MESSAGE_UNPARSEABLE"
   | "REQUEST_REFUSED_BY_CLIENT"
   | "CLIENT_INCOMPATIBLE"
-  | "ANSWER_INCOMPLETE"
   | "MAILBOX_NOT_FOUND"
   | "MAILBOX_EXISTS"
   | "MESSAGE_NOT_FOUND"
@@ -62,6 +61,8 @@ export type ImapErrorCode =
   | "PART_NOT_FOUND"
   | "CONTENT_MISSING"
   | "CURSOR_INVALID"
+  | "RESPONSE_DAMAGED"
+  | "RESPONSE_INCOMPLETE"
   | "SERVER_REFUSED"
   | "UNEXPECTED";
 
@@ -156,6 +157,19 @@ const TLS_HANDSHAKE_CODES = new Set([
   "ERR_SSL_WRONG_VERSION_NUMBER",
   "ERR_SSL_PACKET_LENGTH_TOO_LONG",
   "ECONNRESET_TLS",
+]);
+
+/** OpenSSL's codes for a record that fails its integrity check or cannot be decoded. */
+const TLS_RECORD_CODES = new Set([
+  "ERR_SSL_DECRYPTION_FAILED_OR_BAD_RECORD_MAC",
+  "ERR_SSL_DECRYPTION_FAILED",
+  "ERR_SSL_BAD_RECORD_MAC",
+  "ERR_SSL_SSLV3_ALERT_BAD_RECORD_MAC",
+  "ERR_SSL_TLSV1_ALERT_DECRYPTION_FAILED",
+  "ERR_SSL_BAD_LENGTH",
+  "ERR_SSL_RECORD_LAYER_FAILURE",
+  "ERR_SSL_UNEXPECTED_RECORD",
+  "ERR_SSL_BAD_DECOMPRESSION",
 ]);
 
 const C = ImapFlowErrorCode;
@@ -350,6 +364,14 @@ const RULES: Rule[] = [
       `The server at ${where(s)} (or something between it and here) sent data before the STARTTLS upgrade had finished, which is how a man-in-the-middle injects commands. The connection was closed and nothing was sent. Use encryption "tls" on the implicit TLS port (usually 993) if the server offers it, and tell the server's administrator.`,
   },
   {
+    // The bytes were changed on the way: no setting causes (or cures) that.
+    when: (e) => TLS_RECORD_CODES.has(codeOf(e) ?? ""),
+    code: "TLS_DAMAGED",
+    connection: false,
+    message: (e, s, op) =>
+      `The encrypted connection to ${where(s)} broke while trying to ${op?.doing ?? "run a command"}${onMailbox(op)}: a TLS record arrived damaged (${codeOf(e)}), so the connection was closed. This is not a settings problem: something on the network (a proxy or firewall that inspects TLS, a faulty link) or the server changed the data. The step can be retried if the operation is safe to retry; if it persists, check what sits between here and the server.`,
+  },
+  {
     when: (e) => codeOf(e) === "ECONNREFUSED",
     code: "CONNECTION_REFUSED",
     connection: true,
@@ -415,11 +437,12 @@ const RULES: Rule[] = [
       `The server at ${where(s)} is throttling this account and refused to ${op?.doing ?? "run the command"}${onMailbox(op)} for now (Microsoft 365 limits how many commands and connections an account may use). Nothing was changed by the refused command. Retry ${typeof e.throttleReset === "number" ? `after ${seconds(e.throttleReset)}` : "later"}, and spread the flow's steps over time if it happens often.${serverSaid(e)}`,
   },
   {
+    // imapflow fails the command whose completion line it could not parse (ParserError1, ...).
     when: (e) => isProtocolCode(codeOf(e)),
-    code: "PROTOCOL_ERROR",
+    code: "RESPONSE_DAMAGED",
     connection: false,
-    message: (_e, s, op) =>
-      `The server at ${where(s)} sent an answer that could not be read while trying to ${op?.doing ?? "run a command"}${onMailbox(op)} (damaged on the way, or a server fault), so the session was given up. A retry usually succeeds when the operation is safe to retry; if it keeps happening, report it to the server's administrator.`,
+    message: (e, s, op) =>
+      `The server at ${where(s)} sent an answer the client could not parse while trying to ${op?.doing ?? "run a command"}${onMailbox(op)} (${codeOf(e)}), so nothing was taken from it. The step can be retried if the operation is safe to retry; if it keeps happening, the server or something between it and here (a proxy, a virus scanner) damages its answers: report it to the server's administrator.`,
   },
   {
     when: (e) => codeOf(e) === C.DownloadOverflow || codeOf(e) === C.DownloadIncomplete,
@@ -474,6 +497,22 @@ const RULES: Rule[] = [
       `The server refused to ${op?.doing ?? "run the command"}${onMailbox(op)}.${serverSaid(e) || ` It answered ${e.responseStatus} without a reason.`}`,
   },
 ];
+
+/**
+ * A server answer without a field the component relies on (e.g. UIDVALIDITY in SELECT):
+ * `command` is the IMAP command that should have carried it, `needs` what it is needed for.
+ */
+export function incompleteAnswer(
+  mailbox: string,
+  command: string,
+  missing: string[],
+  needs: string,
+): ImapError {
+  return new ImapError(
+    `The server's answer to ${command} of mailbox "${mailbox}" did not include ${missing.join(" and ")}, which the component needs to ${needs}. Nothing was changed. Retry the step; if it keeps happening, the server does not follow the IMAP standard here (RFC 3501 requires ${missing.join(" and ")}): report it to the server's administrator.`,
+    { code: "RESPONSE_INCOMPLETE", mailbox },
+  );
+}
 
 /** `message` with every secret (password, token) replaced; a secret shorter than 3 characters cannot be told from ordinary text. */
 export function redact(message: string, secrets: string[]): string {

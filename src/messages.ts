@@ -10,6 +10,7 @@ import { flagList, hasFlag } from "./serialize";
 import type { Selected, Session } from "./session";
 import type { UidSet } from "./uidSet";
 import { requestedIntervals, singleUid, uidSetOf } from "./uidSet";
+import { confirmExpunged, damagedAnswer, existingUids } from "./wholeRows";
 
 /** The messages a UID set names, as they exist in the selected mailbox. */
 export interface ResolvedUids {
@@ -43,6 +44,7 @@ export async function resolveUids(
   const mailbox = box.path;
   // imapflow turns a lone "*" into the last sequence number; "*:*" names the same message by UID.
   const set = wanted.text === "*" ? "*:*" : wanted.text;
+  const before = session.unparsedLines;
   const rows =
     box.exists === 0
       ? []
@@ -53,10 +55,16 @@ export async function resolveUids(
   const intervals = requestedIntervals(wanted, highest);
   const flags = new Map<number, string[]>();
   for (const row of rows) {
-    if (intervals.some((iv) => row.uid >= iv.lo && row.uid <= iv.hi))
-      flags.set(row.uid, Array.from(row.flags ?? []));
+    if (intervals.some((iv) => row.uid >= iv.lo && row.uid <= iv.hi) && row.flags !== undefined)
+      flags.set(row.uid, Array.from(row.flags));
   }
+  const damaged = session.unparsedLines > before;
   const missing = wanted.singles.filter((uid) => !flags.has(uid));
+  // A row the client could not parse is skipped: never take its message for a missing one.
+  if (damaged || missing.length > 0) {
+    const check = damaged ? set : uidSetOf(missing);
+    await refuseUnlisted(selected, check, (uid) => !flags.has(uid) && inSet(wanted, uid), doing);
+  }
   if (missing.length > 0) {
     throw new ImapError(
       `Could not ${doing}: the mailbox "${mailbox}" has no message with UID ${list(missing)}, so nothing was changed. Check the UIDs: they come from Search / List Mailbox Messages or the trigger, and a message that was moved or deleted is gone for good.`,
@@ -77,18 +85,56 @@ export async function resolveUids(
   return { uids, set: uidSetOf(uids, intervals), flags };
 }
 
-/** The flags of the resolved messages now (as flagList shows them); a message another client expunged meanwhile is left out. */
+/** Whether `uid` is named by `wanted` ("*" stands for any UID at the top: a server's UIDs are checked against the listing). */
+function inSet(wanted: UidSet, uid: number): boolean {
+  return requestedIntervals(wanted, uid).some((iv) => uid >= iv.lo && uid <= iv.hi);
+}
+
+/** Fails when a message of `set` exists but was not in the listing `listed` (a damaged answer). */
+async function refuseUnlisted(
+  selected: Selected,
+  set: string,
+  unlisted: (uid: number) => boolean,
+  doing: string,
+): Promise<void> {
+  const what = `the listing of the messages to ${doing}`;
+  const retry = "Nothing was changed; retry the step.";
+  const found = await existingUids(selected, set, doing, () =>
+    damagedAnswer(selected, what, retry, [], false),
+  );
+  const existing = found.filter(unlisted);
+  if (existing.length > 0) throw damagedAnswer(selected, what, retry, existing, true);
+}
+
+/**
+ * The flags of the resolved messages now (as flagList shows them). A message another client
+ * expunged meanwhile is left out, once the server confirmed it is gone; one whose row did not
+ * come back although it exists is an error (the change itself was made).
+ */
 export async function readFlags(
-  { session, box }: Selected,
+  selected: Selected,
   target: ResolvedUids,
+  doing: string,
 ): Promise<MessageFlags[]> {
+  const { session, box } = selected;
   const mailbox = box.path;
-  const rows = await session.run({ doing: "read the flags back", mailbox, uid: target.set }, () =>
+  const reading = "read the flags back";
+  const rows = await session.run({ doing: reading, mailbox, uid: target.set }, () =>
     session.client.fetchAll(target.set, { uid: true, flags: true }, { uid: true }),
   );
   const wanted = new Set(target.uids);
-  return rows
-    .filter((row) => wanted.has(row.uid))
+  const read = rows.filter((row) => wanted.has(row.uid) && row.flags !== undefined);
+  for (const row of read) wanted.delete(row.uid);
+  await confirmExpunged(selected, [...wanted], reading, (uids, exist) =>
+    damagedAnswer(
+      selected,
+      "the reading back of the flags",
+      `The change (${doing}) was made on the server; only reading the flags back failed, so running the step again is safe.`,
+      uids,
+      exist,
+    ),
+  );
+  return read
     .sort((a, b) => a.uid - b.uid)
     .map((row) => ({ uid: row.uid, flags: flagList(row.flags) }));
 }
@@ -132,7 +178,7 @@ export async function changeFlags(
     else if (change === "remove")
       await session.run(op, () => client.messageFlagsRemove(target.set, flags, { uid: true }));
     else await session.run(op, () => client.messageFlagsSet(target.set, flags, { uid: true }));
-    return { mailbox: box.path, messages: await readFlags(selected, target) };
+    return { mailbox: box.path, messages: await readFlags(selected, target, doing) };
   });
 }
 

@@ -7,17 +7,25 @@
  * - The first poll (or one for another mailbox) only records where the mailbox stands.
  * - A poll with nothing new costs one STATUS: no SELECT and no FETCH, whatever the mailbox size.
  * - UIDs come back filtered again: `UID FETCH n:*` answers with the newest message even below n.
+ * - A missing row never counts as an expunged message without asking the server: imapflow skips
+ *   a line it cannot parse, and Dovecot answers for a message expunged meanwhile with a
+ *   placeholder (size 0, empty envelope). A chosen message that does not come back whole is
+ *   checked with NOOP, then UID SEARCH of its UID: gone, it is passed by and counted in
+ *   `expungedMeanwhile`; still there, the poll fails with RESPONSE_DAMAGED. A listing during
+ *   which a line could not be parsed is checked the same way over its whole UID range.
  * - The caller saves the returned state only after the whole poll succeeded, so any failure
  *   leaves the cursor where it was and the same messages are offered again.
  */
-import { ImapError } from "./errors";
+import type { FetchMessageObject } from "imapflow";
+import { incompleteAnswer } from "./errors";
 import { samePath } from "./mailboxes";
 import type { ParsedAttachment } from "./parseMessage";
 import { parseMessage } from "./parseMessage";
 import type { MessageSummary } from "./serialize";
 import { hasFlag, messageSummary } from "./serialize";
-import type { Session } from "./session";
+import type { Selected, Session } from "./session";
 import { uidSetOf } from "./uidSet";
+import { confirmExpunged, damagedAnswer, existingUids, isWhole } from "./wholeRows";
 
 export interface PollState {
   mailbox: string;
@@ -59,6 +67,8 @@ export type DeliveredMessage = MessageSummary & Partial<MessageContent>;
 export interface PollResult {
   state: PollState;
   messages: DeliveredMessage[];
+  /** Chosen messages that were expunged before they could be fetched: confirmed gone, passed by. */
+  expungedMeanwhile: number;
 }
 
 const label = "New Emails";
@@ -105,13 +115,11 @@ export async function pollMailbox(
     session.client.status(mailbox, { messages: true, uidNext: true, uidValidity: true }),
   );
   if (status.uidNext === undefined || status.uidValidity === undefined) {
-    throw new ImapError(
-      `The server did not report UIDNEXT and UIDVALIDITY for mailbox "${mailbox}", which the New Emails trigger needs to track new mail.`,
-      {
-        code: "ANSWER_INCOMPLETE",
-        mailbox,
-      },
-    );
+    const missing = [
+      ...(status.uidNext === undefined ? ["UIDNEXT"] : []),
+      ...(status.uidValidity === undefined ? ["UIDVALIDITY"] : []),
+    ];
+    throw incompleteAnswer(mailbox, "STATUS", missing, "track new mail");
   }
   const uidValidity = status.uidValidity.toString();
   const newest = status.uidNext - 1;
@@ -120,27 +128,32 @@ export async function pollMailbox(
     logger.info(
       `${label}: first poll of mailbox "${mailbox}": starting after UID ${newest}. Messages already in the mailbox are not delivered; new ones are, from the next poll on.`,
     );
-    return { state: { mailbox, uidValidity, lastUid: newest }, messages: [] };
+    return { state: { mailbox, uidValidity, lastUid: newest }, messages: [], expungedMeanwhile: 0 };
   }
   if (previous.uidValidity !== uidValidity) {
     rebaseline(logger, mailbox, previous.uidValidity, uidValidity);
-    return { state: { mailbox, uidValidity, lastUid: newest }, messages: [] };
+    return { state: { mailbox, uidValidity, lastUid: newest }, messages: [], expungedMeanwhile: 0 };
   }
-  if (status.uidNext <= previous.lastUid + 1) return { state: previous, messages: [] };
+  if (status.uidNext <= previous.lastUid + 1)
+    return { state: previous, messages: [], expungedMeanwhile: 0 };
   // New UIDs were assigned, but the mailbox is empty: they were all expunged already.
-  if (status.messages === 0) return { state: { ...previous, lastUid: newest }, messages: [] };
+  if (status.messages === 0)
+    return { state: { ...previous, lastUid: newest }, messages: [], expungedMeanwhile: 0 };
 
-  return session.withMailbox(mailbox, { readOnly: !options.markAsRead }, ({ box }) =>
-    collect(session, previous, options, logger, {
+  return session.withMailbox(mailbox, { readOnly: !options.markAsRead }, (selected) =>
+    collect(selected, previous, options, logger, {
       // A server that leaves them out of SELECT gets the STATUS values, read moments before.
-      uidValidity: typeof box.uidValidity === "bigint" ? box.uidValidity.toString() : uidValidity,
-      newest: Number.isSafeInteger(box.uidNext) ? box.uidNext - 1 : newest,
+      uidValidity:
+        typeof selected.box.uidValidity === "bigint"
+          ? selected.box.uidValidity.toString()
+          : uidValidity,
+      newest: Number.isSafeInteger(selected.box.uidNext) ? selected.box.uidNext - 1 : newest,
     }),
   );
 }
 
 async function collect(
-  session: Session,
+  selected: Selected,
   previous: PollState,
   options: PollOptions,
   logger: PollLogger,
@@ -153,69 +166,122 @@ async function collect(
     return {
       state: { mailbox, uidValidity: opened.uidValidity, lastUid: opened.newest },
       messages: [],
+      expungedMeanwhile: 0,
     };
   }
-  const client = session.client;
+  const listed = await listNew(selected, previous, opened.newest);
+  const eligible = options.onlyUnread ? listed.filter((message) => !message.seen) : listed;
+  const chosen = eligible.slice(0, options.batchSize).map((message) => message.uid);
+  // With more left than the batch, stop right after the last chosen one; otherwise everything
+  // listed was handled, and UIDs up to `newest` that were not listed no longer exist.
+  const lastChosen = chosen.at(-1);
+  const lastUid =
+    eligible.length > options.batchSize && lastChosen !== undefined
+      ? lastChosen
+      : Math.max(previous.lastUid, opened.newest, listed.at(-1)?.uid ?? 0);
+  const state = { ...previous, lastUid };
+  if (chosen.length === 0) return { state, messages: [], expungedMeanwhile: 0 };
+
+  const { messages, expunged } = await fetchChosen(selected, previous, chosen, options);
+  if (options.markAsRead && messages.length > 0) {
+    await selected.session.run({ doing: "mark the delivered messages as read", mailbox }, () =>
+      selected.session.client.messageFlagsAdd(
+        uidSetOf(messages.map((message) => message.uid)),
+        ["\\Seen"],
+        { uid: true },
+      ),
+    );
+  }
+  return { state, messages, expungedMeanwhile: expunged.length };
+}
+
+/** The error of a poll that stops before delivering: the cursor stays, nothing is lost. */
+function stopped(previous: PollState): string {
+  return `Nothing was delivered and the cursor stays after UID ${previous.lastUid}: the next poll offers these messages again.`;
+}
+
+/**
+ * UID and \Seen of every message above the cursor, ascending. A row the client could not parse
+ * is skipped by imapflow and would look like an expunged message: when that happened, the
+ * range is searched, and a message that exists but was not listed stops the poll.
+ */
+async function listNew(
+  selected: Selected,
+  previous: PollState,
+  newest: number,
+): Promise<{ uid: number; seen: boolean }[]> {
+  const { session, box } = selected;
+  const doing = "list the new messages";
   const listed: { uid: number; seen: boolean }[] = [];
-  await session.exec({ doing: "list the new messages", mailbox }, async () => {
-    for await (const message of client.fetch(
+  const before = session.unparsedLines;
+  await session.exec({ doing, mailbox: box.path }, async () => {
+    for await (const message of session.client.fetch(
       `${previous.lastUid + 1}:*`,
       { uid: true, flags: true },
       { uid: true },
     )) {
+      // Without FLAGS a message counts as unread: delivered rather than passed by.
       if (message.uid > previous.lastUid)
         listed.push({ uid: message.uid, seen: hasFlag(message.flags ?? [], "\\Seen") });
     }
   });
   listed.sort((a, b) => a.uid - b.uid);
-  const eligible = options.onlyUnread ? listed.filter((message) => !message.seen) : listed;
-  const chosen = eligible.slice(0, options.batchSize).map((message) => message.uid);
-  // With more left than the batch, stop right after the last chosen one; otherwise everything
-  // listed was handled, and UIDs up to `newest` that were not listed no longer exist.
-  const lastUid =
-    eligible.length > options.batchSize
-      ? (chosen.at(-1) as number)
-      : Math.max(previous.lastUid, opened.newest, listed.at(-1)?.uid ?? 0);
-  const state = { ...previous, lastUid };
-  if (chosen.length === 0) return { state, messages: [] };
+  if (session.unparsedLines === before) return listed;
+  const seen = new Set(listed.map((message) => message.uid));
+  const top = Math.max(newest, listed.at(-1)?.uid ?? 0);
+  const what = "the listing of the new messages";
+  const damaged = (uids: number[], exist: boolean) =>
+    damagedAnswer(selected, what, stopped(previous), uids, exist);
+  if (top <= previous.lastUid) return listed;
+  const range = `${previous.lastUid + 1}:${top}`;
+  const found = await existingUids(selected, range, doing, () => damaged([], false));
+  const existing = found.filter((uid) => uid > previous.lastUid && uid <= top && !seen.has(uid));
+  if (existing.length > 0) throw damaged(existing, true);
+  return listed;
+}
 
+/**
+ * Envelope (and content) of the chosen messages. A chosen message that does not come back whole
+ * is never delivered: confirmed expunged, it is left out and counted; still there, it stops the
+ * poll before the cursor passes it.
+ */
+async function fetchChosen(
+  selected: Selected,
+  previous: PollState,
+  chosen: number[],
+  options: PollOptions,
+): Promise<{ messages: DeliveredMessage[]; expunged: number[] }> {
+  const { session, box } = selected;
+  const doing = "fetch the new messages";
   const wanted = new Set(chosen);
-  const messages: DeliveredMessage[] = [];
-  await session.exec({ doing: "fetch the new messages", mailbox }, async () => {
-    const query = {
-      uid: true,
-      flags: true,
-      size: true,
-      internalDate: true,
-      envelope: true,
-      source: options.fetchContent,
-    };
-    for await (const message of client.fetch(uidSetOf(chosen), query, { uid: true })) {
-      if (!wanted.has(message.uid)) continue;
+  const items = { envelope: true, internalDate: true, size: true, source: options.fetchContent };
+  const rows: FetchMessageObject[] = [];
+  await session.exec({ doing, mailbox: box.path }, async () => {
+    for await (const message of session.client.fetch(
+      uidSetOf(chosen),
+      { uid: true, flags: true, ...items },
+      { uid: true },
+    )) {
+      if (!wanted.has(message.uid) || !isWhole(message, items)) continue;
       wanted.delete(message.uid);
-      const summary: DeliveredMessage = messageSummary(message);
-      // Parsing is local work, no IMAP command: allowed inside the fetch loop.
-      messages.push(
-        options.fetchContent ? { ...summary, ...(await content(message.source)) } : summary,
-      );
+      rows.push(message);
     }
   });
-  messages.sort((a, b) => a.uid - b.uid);
-  // A chosen message missing here was expunged between the two fetches: it can never be delivered.
-
-  if (options.markAsRead && messages.length > 0) {
-    await session.run({ doing: "mark the delivered messages as read", mailbox }, () =>
-      client.messageFlagsAdd(uidSetOf(messages.map((message) => message.uid)), ["\\Seen"], {
-        uid: true,
-      }),
-    );
+  const expunged = await confirmExpunged(selected, [...wanted], doing, (uids, exist) =>
+    damagedAnswer(selected, "the fetch of the new messages", stopped(previous), uids, exist),
+  );
+  const messages: DeliveredMessage[] = [];
+  for (const row of rows.sort((a, b) => a.uid - b.uid)) {
+    const summary: DeliveredMessage = messageSummary(row);
+    messages.push(options.fetchContent ? { ...summary, ...(await content(row.source)) } : summary);
   }
-  return { state, messages };
+  return { messages, expunged };
 }
 
 /** A message that cannot be parsed is still delivered, with the reason, rather than blocking the trigger. */
 async function content(source: Buffer | undefined): Promise<MessageContent> {
   const empty = { text: null, html: null, headers: {}, attachments: [] };
+  // Not reached for a row without content (isWhole kept it out); kept for the type's sake.
   if (!source)
     return { ...empty, contentError: "The server returned no content for this message." };
   try {

@@ -9,16 +9,18 @@
  * once, while mail arriving meanwhile (with higher UIDs) stays out of the chain.
  */
 import { createHash } from "node:crypto";
-import type { ImapFlow, MailboxObject } from "imapflow";
+import type { ImapFlow } from "imapflow";
 import { ImapError, InputError } from "./errors";
 import { optionalText, parseChoice, parseLimit, parseMailbox } from "./inputs";
 import type { SearchKey, Token } from "./searchCriteria";
 import { hasLiteral, parseCriteria, parseDate, parseText, renderKeys } from "./searchCriteria";
 import type { MessageSummary } from "./serialize";
 import { messageSummary } from "./serialize";
-import type { Session } from "./session";
+import type { Selected, Session } from "./session";
+import { uidValidityOf } from "./session";
 import type { Ranges } from "./uidSet";
 import { isUid, MAX_UID, mergeRanges, toRanges, uidSetOf } from "./uidSet";
+import { confirmExpunged, damagedAnswer, isWhole } from "./wholeRows";
 
 interface Cursor {
   uidValidity: string;
@@ -43,6 +45,8 @@ export interface SearchPage {
   uidValidity: string;
   total: number;
   messages: MessageSummary[];
+  /** Matches of the page expunged between the SEARCH and the FETCH: left out of `messages`. */
+  expungedMeanwhile: number;
   nextCursor: string | null;
 }
 
@@ -246,7 +250,7 @@ async function searchUids(session: Session, mailbox: string, tokens: Token[]): P
   if (unreadable !== undefined) {
     throw new ImapError(
       `Could not search the mailbox "${mailbox}": ${unreadable instanceof Error ? unreadable.message : String(unreadable)}. Nothing was fetched; retry, and report it to the server's administrator if it persists.`,
-      { code: "PROTOCOL_ERROR", mailbox, cause: unreadable },
+      { code: "RESPONSE_DAMAGED", mailbox, cause: unreadable },
     );
   }
   return mergeRanges([...pairs, ...toRanges(found)]);
@@ -263,20 +267,59 @@ function pageBelow(ranges: Ranges, below: number, limit: number): number[] {
   return page;
 }
 
-function checkCursor(cursor: Cursor | undefined, mailbox: MailboxObject, path: string): void {
-  if (cursor && cursor.uidValidity !== mailbox.uidValidity.toString()) {
+function checkCursor(cursor: Cursor | undefined, uidValidity: string, path: string): void {
+  if (cursor && cursor.uidValidity !== uidValidity) {
     throw new ImapError(
-      `The cursor was made for an earlier incarnation of mailbox "${path}" (UIDVALIDITY ${cursor.uidValidity}, now ${mailbox.uidValidity}): the mailbox was recreated or reset, so its UIDs no longer name the same messages. Start again without a cursor.`,
+      `The cursor was made for an earlier incarnation of mailbox "${path}" (UIDVALIDITY ${cursor.uidValidity}, now ${uidValidity}): the mailbox was recreated or reset, so its UIDs no longer name the same messages. Start again without a cursor.`,
       { code: "CURSOR_INVALID", mailbox: path },
     );
   }
 }
 
+const PAGE_ITEMS = { envelope: true, internalDate: true, size: true } as const;
+
+/**
+ * The summaries of `page`, highest UID first. A message that does not come back whole is never
+ * returned as one: expunged since the SEARCH, it is left out and counted; still there, the page
+ * fails (nothing changes; the same page can be asked for again).
+ */
+async function fetchPage(
+  selected: Selected,
+  page: number[],
+): Promise<{ messages: MessageSummary[]; expunged: number[] }> {
+  if (page.length === 0) return { messages: [], expunged: [] };
+  const { session, box } = selected;
+  const doing = "fetch the messages of the page";
+  const fetched = await session.run({ doing, mailbox: box.path }, () =>
+    session.client.fetchAll(
+      uidSetOf([...page].reverse()),
+      { uid: true, flags: true, ...PAGE_ITEMS },
+      { uid: true },
+    ),
+  );
+  // A server answering with other messages than those asked for is ignored.
+  const wanted = new Set(page);
+  const rows = fetched.filter((row) => wanted.has(row.uid) && isWhole(row, PAGE_ITEMS));
+  for (const row of rows) wanted.delete(row.uid);
+  const expunged = await confirmExpunged(selected, [...wanted], doing, (uids, exist) =>
+    damagedAnswer(
+      selected,
+      "the fetch of the page",
+      "Nothing was changed; retry with the same cursor.",
+      uids,
+      exist,
+    ),
+  );
+  return { messages: rows.sort((a, b) => b.uid - a.uid).map(messageSummary), expunged };
+}
+
 /** One page of the search, in a read-only session on the mailbox (EXAMINE: \Seen never changes). */
 export async function searchPage(session: Session, request: SearchRequest): Promise<SearchPage> {
   const { cursor, limit } = request;
-  return session.withMailbox(request.mailbox, { readOnly: true }, async ({ box }) => {
-    checkCursor(cursor, box, request.mailbox);
+  return session.withMailbox(request.mailbox, { readOnly: true }, async (selected) => {
+    const box = selected.box;
+    const uidValidity = (await uidValidityOf(selected, "page through the search")).toString();
+    checkCursor(cursor, uidValidity, request.mailbox);
     const keys: SearchKey[] = cursor
       ? [{ op: "uid", set: `1:${cursor.top}` }, ...request.keys]
       : request.keys;
@@ -294,31 +337,16 @@ export async function searchPage(session: Session, request: SearchRequest): Prom
     const lowest = page.at(-1);
     const more = lowest !== undefined && ranges[0] !== undefined && ranges[0][0] < lowest;
     const top = cursor?.top ?? ranges.at(-1)?.[1] ?? 0;
-    const wanted = new Set(page);
-    const fetched = page.length
-      ? await session.run(
-          { doing: "fetch the messages of the page", mailbox: request.mailbox },
-          () =>
-            session.client.fetchAll(
-              uidSetOf([...page].reverse()),
-              { uid: true, flags: true, size: true, internalDate: true, envelope: true },
-              { uid: true },
-            ),
-        )
-      : [];
-    // A message expunged since the SEARCH is simply absent; a server answering with others is ignored.
-    const messages = fetched
-      .filter((message) => wanted.has(message.uid))
-      .sort((a, b) => b.uid - a.uid)
-      .map(messageSummary);
+    const { messages, expunged } = await fetchPage(selected, page);
     return {
       mailbox: box.path,
-      uidValidity: box.uidValidity.toString(),
+      uidValidity,
       total,
       messages,
+      expungedMeanwhile: expunged.length,
       nextCursor: more
         ? encodeCursor({
-            uidValidity: box.uidValidity.toString(),
+            uidValidity,
             top,
             last: lowest,
             search: request.fingerprint,

@@ -19,7 +19,7 @@ import { ImapFlow } from "imapflow";
 import type { ImapSettings } from "./connections";
 import { parseConnection, redactedConnection } from "./connections";
 import type { ErrorScope, Operation } from "./errors";
-import { ImapError, onMailbox, redact, translateError } from "./errors";
+import { ImapError, incompleteAnswer, onMailbox, redact, translateError } from "./errors";
 import { isInbox } from "./mailboxes";
 import { hasFlag } from "./serialize";
 
@@ -57,11 +57,38 @@ export interface SessionContext {
   debug?: { enabled: boolean };
 }
 
-/** imapflow's log entries go to the step log only in debug mode, with every secret removed. */
-function stepLogger(context: SessionContext, secrets: string[]): Logger | false {
+/**
+ * What imapflow's log says about the server's answers: lines it could not parse, which it logs
+ * and skips. A skipped line can be a message's row, so the component counts them and never
+ * reads a missing row as an expunged message (see `Session.unparsedLines`).
+ */
+export interface AnswerMonitor {
+  unparsed: number;
+}
+
+/** imapflow's parser failures, by their structured code: a line it skipped. */
+function isParserFailure(entry: unknown): boolean {
+  if (typeof entry !== "object" || entry === null) return false;
+  const err: unknown = Reflect.get(entry, "err");
+  const code: unknown =
+    typeof err === "object" && err !== null ? Reflect.get(err, "code") : undefined;
+  return (
+    Reflect.get(entry, "src") === "s" &&
+    typeof code === "string" &&
+    (code.startsWith("ParserError") || code === "MAX_IMAP_NESTING_REACHED")
+  );
+}
+
+/**
+ * imapflow's log entries go to the step log only in debug mode, with every secret removed; its
+ * parser failures are always counted in `monitor`.
+ */
+function stepLogger(context: SessionContext, secrets: string[], monitor: AnswerMonitor): Logger {
   const logger = context.logger;
-  if (!context.debug?.enabled || !logger) return false;
+  const debug = context.debug?.enabled === true && logger !== undefined;
   const write = (level: string) => (entry: unknown) => {
+    if (level === "error" && isParserFailure(entry)) monitor.unparsed += 1;
+    if (!debug) return;
     let line: string;
     try {
       line = JSON.stringify(entry, (_key, value: unknown) =>
@@ -70,9 +97,17 @@ function stepLogger(context: SessionContext, secrets: string[]): Logger | false 
     } catch {
       line = String(entry);
     }
-    logger.debug(`imap ${level}: ${redact(line, secrets)}`);
+    logger?.debug(`imap ${level}: ${redact(line, secrets)}`);
   };
-  return { debug: write("debug"), info: write("info"), warn: write("warn"), error: write("error") };
+  return {
+    debug: write("debug"),
+    info: write("info"),
+    warn: write("warn"),
+    error: write("error"),
+    fatal: write("fatal"),
+    // imapflow skips building entries nobody reads (every FETCH row at trace level).
+    ...{ isLevelEnabled: (level: string) => (debug ? level !== "trace" : level === "error") },
+  };
 }
 
 /**
@@ -142,10 +177,19 @@ export class Session {
   constructor(
     readonly client: ImapFlow,
     readonly scope: ErrorScope,
+    private readonly monitor: AnswerMonitor = { unparsed: 0 },
   ) {
     client.on("error", (err: unknown) => {
       this.lostWith = err;
     });
+  }
+
+  /**
+   * How many lines of the server's answers the client could not parse so far in this session:
+   * imapflow skips them, so a command during which this grew may be missing rows.
+   */
+  get unparsedLines(): number {
+    return this.monitor.unparsed;
   }
 
   /** True when the server announced the capability (e.g. "UIDPLUS", "MOVE", "CONDSTORE"). */
@@ -289,6 +333,23 @@ export class Session {
   }
 }
 
+/**
+ * The UIDVALIDITY of the selected mailbox: from SELECT/EXAMINE, else from a STATUS of it. A
+ * server that gives it in neither is a clear error (`needs`: what it is needed for), never a
+ * TypeError.
+ */
+export async function uidValidityOf({ session, box }: Selected, needs: string): Promise<bigint> {
+  // imapflow leaves the field out when SELECT's answer lacks it, whatever its type says.
+  const selected: unknown = box.uidValidity;
+  if (typeof selected === "bigint") return selected;
+  const status = await session.run(
+    { doing: "read the UIDVALIDITY of the mailbox", mailbox: box.path },
+    () => session.client.status(box.path, { uidValidity: true }),
+  );
+  if (typeof status.uidValidity === "bigint") return status.uidValidity;
+  throw incompleteAnswer(box.path, "SELECT, EXAMINE and STATUS", ["UIDVALIDITY"], needs);
+}
+
 function scopeFor(connection: Connection, settings: ImapSettings): ErrorScope {
   return {
     host: settings.host,
@@ -350,8 +411,9 @@ export async function withSession<T>(
 ): Promise<T> {
   const settings = parseConnection(connection);
   const scope = scopeFor(connection, settings);
-  const client = new ImapFlow(clientOptions(settings, stepLogger(context, scope.secrets)));
-  const session = new Session(client, scope);
+  const monitor: AnswerMonitor = { unparsed: 0 };
+  const client = new ImapFlow(clientOptions(settings, stepLogger(context, scope.secrets, monitor)));
+  const session = new Session(client, scope, monitor);
   try {
     try {
       await client.connect();

@@ -5,10 +5,11 @@
  */
 import type { FetchMessageObject } from "imapflow";
 import type { Operation } from "./errors";
-import { ImapError } from "./errors";
+import { ImapError, incompleteAnswer } from "./errors";
 import type { ResolvedUids } from "./messages";
 import { expungeExactly, list, refuseUnsafeExpunge, resolveUids } from "./messages";
 import type { Selected, Session } from "./session";
+import { uidValidityOf } from "./session";
 import type { UidSet } from "./uidSet";
 
 /** The Message-ID of a message, from its raw header section ("" when it has none). */
@@ -59,7 +60,7 @@ async function findCopies(
 ): Promise<Map<number, number>> {
   const arrived = await session.withMailbox(destination, { readOnly: true }, async (selected) => {
     const box = selected.box;
-    if (box.uidValidity !== before.uidValidity) {
+    if ((await uidValidityOf(selected, "find the copies it made")) !== before.uidValidity) {
       throw new ImapError(
         `Could not ${doing}: the mailbox "${destination}" was recreated meanwhile (its UIDVALIDITY changed), so the copies cannot be identified.`,
         { code: "COPY_INCOMPLETE", mailbox: destination },
@@ -115,57 +116,96 @@ export async function transferMessages(
     { doing: "open the destination mailbox", mailbox: destination },
     () => session.client.status(destination, { uidNext: true, uidValidity: true }),
   );
+  // Without UIDPLUS the copies are told from earlier messages by UIDNEXT, under the same UIDVALIDITY.
+  const missing = [
+    ...(dest.uidNext === undefined ? ["UIDNEXT"] : []),
+    ...(dest.uidValidity === undefined ? ["UIDVALIDITY"] : []),
+  ];
+  if (!uidPlus && missing.length > 0)
+    throw incompleteAnswer(destination, "STATUS", missing, "find the copies it makes");
   const before = { uidNext: dest.uidNext ?? 1, uidValidity: dest.uidValidity ?? BigInt(0) };
-  const first = await session.withMailbox(
-    source,
-    { readOnly: mode === "copy" },
-    async (selected) => {
-      const box = selected.box;
-      const target = await resolveUids(selected, wanted, doing);
-      const sources = uidPlus ? [] : await identities(selected, target.set, doing);
-      // Refused here, before the copy, so that nothing changes in the common case.
-      if (mode === "move" && !byMove)
-        await refuseUnsafeExpunge(selected, target, "remove the copied messages from the source");
-      const op: Operation = { doing, mailbox: box.path, uid: target.set };
-      const result = await session.run(op, () =>
-        byMove
-          ? session.client.messageMove(target.set, destination, { uid: true })
-          : session.client.messageCopy(target.set, destination, { uid: true }),
-      );
-      const map = uidPlus ? (result.uidMap ?? new Map<number, number>()) : undefined;
-      if (mode === "move" && !byMove && map) {
-        refuseIncomplete(box.path, destination, target, map);
-        await expungeExactly(selected, target, "remove the copied messages from the source");
-      }
-      // The destination's UIDVALIDITY: the one COPYUID reports, else the one STATUS gave before.
-      const uidValidity =
-        uidPlus && result.uidValidity !== undefined ? result.uidValidity : before.uidValidity;
-      return { path: box.path, target, sources, map, uidValidity, sourceValidity: box.uidValidity };
-    },
-  );
-  const map = first.map ?? (await findCopies(session, destination, before, first.sources, doing));
-  if (mode === "move" && !byMove && !first.map) {
-    refuseIncomplete(first.path, destination, first.target, map);
-    await session.withMailbox(first.path, { readOnly: false }, async (selected) => {
-      if (selected.box.uidValidity !== first.sourceValidity) {
-        throw new ImapError(
-          `Moved nothing: the messages were copied to "${destination}", but the mailbox "${first.path}" was recreated meanwhile (its UIDVALIDITY changed), so they were not removed from it.`,
-          { code: "COPY_INCOMPLETE", mailbox: first.path },
-        );
-      }
-      await expungeExactly(selected, first.target, "remove the copied messages from the source");
-    });
+  // Set once a move by copy sent its COPY: from then on a failure may leave copies behind.
+  const copying: { uids?: number[] } = {};
+  try {
+    return await copyThenRemove();
+  } catch (err) {
+    throw copying.uids ? mayHaveCopied(err, source, destination, copying.uids) : err;
   }
-  return {
-    path: first.path,
-    destination,
-    uidValidity: first.uidValidity.toString(),
-    sourceUidValidity: first.sourceValidity.toString(),
-    uidMap: first.target.uids.map((uid) => ({
-      sourceUid: uid,
-      destinationUid: map.get(uid) ?? null,
-    })),
-  };
+
+  async function copyThenRemove(): Promise<Transfer> {
+    const first = await session.withMailbox(
+      source,
+      { readOnly: mode === "copy" },
+      async (selected) => {
+        const box = selected.box;
+        const target = await resolveUids(selected, wanted, doing);
+        const sourceValidity = await uidValidityOf(selected, "move the messages");
+        const sources = uidPlus ? [] : await identities(selected, target.set, doing);
+        // Refused here, before the copy, so that nothing changes in the common case.
+        if (mode === "move" && !byMove)
+          await refuseUnsafeExpunge(selected, target, "remove the copied messages from the source");
+        const op: Operation = { doing, mailbox: box.path, uid: target.set };
+        if (mode === "move" && !byMove) copying.uids = target.uids;
+        const result = await session.run(op, () =>
+          byMove
+            ? session.client.messageMove(target.set, destination, { uid: true })
+            : session.client.messageCopy(target.set, destination, { uid: true }),
+        );
+        const map = uidPlus ? (result.uidMap ?? new Map<number, number>()) : undefined;
+        if (mode === "move" && !byMove && map) {
+          refuseIncomplete(box.path, destination, target, map);
+          await expungeExactly(selected, target, "remove the copied messages from the source");
+        }
+        // The destination's UIDVALIDITY: the one COPYUID reports, else the one STATUS gave before.
+        const uidValidity =
+          uidPlus && result.uidValidity !== undefined ? result.uidValidity : before.uidValidity;
+        return {
+          path: box.path,
+          target,
+          sources,
+          map,
+          uidValidity,
+          sourceValidity,
+        };
+      },
+    );
+    const map = first.map ?? (await findCopies(session, destination, before, first.sources, doing));
+    if (mode === "move" && !byMove && !first.map) {
+      refuseIncomplete(first.path, destination, first.target, map);
+      await session.withMailbox(first.path, { readOnly: false }, async (selected) => {
+        if ((await uidValidityOf(selected, "move the messages")) !== first.sourceValidity) {
+          throw new ImapError(
+            `Moved nothing: the messages were copied to "${destination}", but the mailbox "${first.path}" was recreated meanwhile (its UIDVALIDITY changed), so they were not removed from it.`,
+            { code: "COPY_INCOMPLETE", mailbox: first.path },
+          );
+        }
+        await expungeExactly(selected, first.target, "remove the copied messages from the source");
+      });
+    }
+    return {
+      path: first.path,
+      destination,
+      uidValidity: first.uidValidity.toString(),
+      sourceUidValidity: first.sourceValidity.toString(),
+      uidMap: first.target.uids.map((uid) => ({
+        sourceUid: uid,
+        destinationUid: map.get(uid) ?? null,
+      })),
+    };
+  }
+}
+
+/**
+ * A move by copy that failed after its COPY was sent: the copies may already be in the
+ * destination while the originals are still in the source, so a blind retry would leave two
+ * copies. A failure that already says so (COPY_INCOMPLETE) is kept as it is.
+ */
+function mayHaveCopied(err: unknown, source: string, destination: string, uids: number[]): unknown {
+  if (!(err instanceof ImapError) || err.code === "COPY_INCOMPLETE") return err;
+  return new ImapError(
+    `${err.message} The server has no MOVE, so moving is a copy followed by removing the originals, and this happened after the copy of UID ${list(uids)} was sent: copies may already be in "${destination}" while the originals may still be in "${source}". Check "${destination}" before retrying, or the retry leaves them there twice.`,
+    { code: err.code, mailbox: err.mailbox ?? source, uid: err.uid, cause: err },
+  );
 }
 
 /** A move by copy removes nothing unless every message demonstrably arrived. */

@@ -74,7 +74,7 @@ describe("npm run invoke", () => {
     const first = await invoke(["trigger:newEmails", `mailbox=${mailbox}`, "--state", state]);
     expect(first.code).toBe(0);
     expect(JSON.parse(first.stdout)).toEqual({
-      data: { mailbox, uidValidity: expect.any(String), messages: [] },
+      data: { mailbox, uidValidity: expect.any(String), messages: [], expungedMeanwhile: 0 },
       polledNoChanges: true,
     });
     // the trigger's log line went to stderr

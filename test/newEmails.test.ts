@@ -219,7 +219,7 @@ describe("newEmails: the cursor", () => {
     const first = await poll(connection, path, state);
     expect(first.noChanges).toBe(true);
     const uidValidity = await withDirect(USER, (client) => uidValidityOf(client, path));
-    expect(first.data).toEqual({ mailbox: path, uidValidity, messages: [] });
+    expect(first.data).toEqual({ mailbox: path, uidValidity, messages: [], expungedMeanwhile: 0 });
     expect(cursor(state)).toEqual({ mailbox: path, uidValidity, lastUid: old[1] });
     expect(first.infos).toEqual([
       expect.stringContaining(`first poll of mailbox "${path}": starting after UID ${old[1]}`),
@@ -488,7 +488,12 @@ describe("newEmails: UIDVALIDITY and failures", () => {
 
     const after = await poll(connection, path, state);
     expect(after.noChanges).toBe(true);
-    expect(after.data).toEqual({ mailbox: path, uidValidity: newValidity, messages: [] });
+    expect(after.data).toEqual({
+      mailbox: path,
+      uidValidity: newValidity,
+      messages: [],
+      expungedMeanwhile: 0,
+    });
     expect(after.warnings).toEqual([
       expect.stringContaining(
         `the UIDVALIDITY of mailbox "${path}" changed from ${oldValidity} to ${newValidity}`,

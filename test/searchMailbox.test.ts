@@ -235,6 +235,7 @@ describe.each(servers)("searchMailbox criteria on the %s server", (_name, connec
           },
         },
       ],
+      expungedMeanwhile: 0,
       nextCursor: null,
     });
     expect(page.messages[0].size).toBeGreaterThan(5000);
@@ -318,7 +319,14 @@ describe("searchMailbox paging", () => {
       const status = await client.status(empty, { uidValidity: true });
       return status ? String(status.uidValidity) : "status refused";
     });
-    expect(page).toEqual({ mailbox: empty, uidValidity, total: 0, messages: [], nextCursor: null });
+    expect(page).toEqual({
+      mailbox: empty,
+      uidValidity,
+      total: 0,
+      messages: [],
+      expungedMeanwhile: 0,
+      nextCursor: null,
+    });
   });
 });
 

@@ -235,7 +235,7 @@ test("a search answer that cannot be read fails the search instead of matching n
         harness.action("searchMailbox", { connection, mailbox: path }),
       );
       expect(err).toBeInstanceOf(ImapError);
-      expect([err.code, err.mailbox]).toEqual(["PROTOCOL_ERROR", path]);
+      expect([err.code, err.mailbox]).toEqual(["RESPONSE_DAMAGED", path]);
       expect(err.message).toMatch(
         new RegExp(
           `^Could not search the mailbox "${path}": the server sent an unreadable UID set: \\d+:\\d+,\\*\\. Nothing was fetched; retry, and report it to the server's administrator if it persists\\.$`,

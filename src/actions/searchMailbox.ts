@@ -120,6 +120,7 @@ export const searchMailbox = action({
           },
         },
       ],
+      expungedMeanwhile: 0,
       nextCursor:
         "eyJ1aWRWYWxpZGl0eSI6IjE3NjQxMTU5NjgiLCJ0b3AiOjgsImxhc3QiOjgsInNlYXJjaCI6IkxXbTM3aFhCd3Y0S0I0UWsifQ",
     },

@@ -59,12 +59,19 @@ export const newEmails = pollingTrigger({
       onlyUnread: parseBool(params.onlyUnread, "Only Unread", false),
     };
     const previous = readState(context.polling.getState(), context.logger);
-    const { state, messages } = await withSession(params.connection, context, (session) =>
-      pollMailbox(session, previous, options, context.logger),
+    const { state, messages, expungedMeanwhile } = await withSession(
+      params.connection,
+      context,
+      (session) => pollMailbox(session, previous, options, context.logger),
     );
     // Saved only now that the poll succeeded: a failure above leaves the cursor where it was.
     context.polling.setState({ ...state });
-    const data = { mailbox: options.mailbox, uidValidity: state.uidValidity, messages };
+    const data = {
+      mailbox: options.mailbox,
+      uidValidity: state.uidValidity,
+      messages,
+      expungedMeanwhile,
+    };
     return { payload: { ...payload, body: { data } }, polledNoChanges: messages.length === 0 };
   },
   examplePayload: {
@@ -121,6 +128,7 @@ export const newEmails = pollingTrigger({
               ],
             },
           ],
+          expungedMeanwhile: 0,
         },
       },
       pathFragment: "",
