@@ -36,6 +36,7 @@ STATE=${IMAP_TEST_STATE_DIR:-/tmp/imap-component-dovecot}
 MAIL_USER=imaptest
 PASSWORD=${IMAP_TEST_PASSWORD:-imap-test-password}
 USERS="alice bob carol demo bench $(seq -f 'test%02g' 1 40 | tr '\n' ' ')"
+QUOTA_USER=test33
 MAIN_CONF=$STATE/main.conf
 LEGACY_CONF=$STATE/legacy.conf
 OAUTH2_ARGS=$STATE/oauth2.conf.ext
@@ -86,7 +87,14 @@ make_certificates() {
 write_users() {
   local file=$STATE/users
   : > "$file.tmp"
-  for u in $USERS; do echo "$u:{PLAIN}$PASSWORD" >> "$file.tmp"; done
+  for u in $USERS; do
+    # One user has a quota (on the main instance, which runs the quota plugin): 1 MiB or 50 messages.
+    if [ "$u" = "$QUOTA_USER" ]; then
+      echo "$u:{PLAIN}$PASSWORD::::::userdb_quota_rule=*:storage=1M userdb_quota_rule2=*:messages=50" >> "$file.tmp"
+    else
+      echo "$u:{PLAIN}$PASSWORD" >> "$file.tmp"
+    fi
+  done
   mv "$file.tmp" "$file"
   chmod 644 "$file"
 }
@@ -210,8 +218,13 @@ service imap-login {
     ssl = yes
   }
 }
+mail_plugins = \$mail_plugins quota
+plugin {
+  quota = count:User quota
+  quota_vsizes = yes
+}
 protocol imap {
-  mail_plugins = \$mail_plugins imap_zlib
+  mail_plugins = \$mail_plugins imap_zlib imap_quota
 }
 namespace inbox {
   inbox = yes

@@ -11,6 +11,8 @@
 import { createHash } from "node:crypto";
 import type { ImapFlow } from "imapflow";
 import { ImapError, InputError } from "./errors";
+import type { Untagged, UntaggedHandlers } from "./imapExec";
+import { imapCommand } from "./imapExec";
 import { optionalText, parseChoice, parseLimit, parseMailbox } from "./inputs";
 import type { SearchKey, Token } from "./searchCriteria";
 import { hasLiteral, parseCriteria, parseDate, parseText, renderKeys } from "./searchCriteria";
@@ -152,41 +154,16 @@ function parseSet(set: string): number[] {
   return uids;
 }
 
-/** An untagged SEARCH / ESEARCH response as imapflow's parser delivers it. */
-interface Untagged {
-  numbers?: number[];
-  attributes?: unknown[];
-}
-type UntaggedHandlers = Record<string, (untagged?: Untagged) => Promise<void>>;
 export type UidSearchCommand = (attributes: Token[], untagged: UntaggedHandlers) => Promise<void>;
 
-/**
- * The only use of imapflow internals in the component: its command channel `exec()`, which
- * imapflow's own search() sends SEARCH through but which its types do not declare, hence Reflect.
- * search() itself cannot be used: it turns a date SINCE or BEFORE into WITHIN's YOUNGER / OLDER
- * (seconds relative to now) on servers with WITHIN, such as Dovecot, and drops empty values.
- * Should an imapflow other than the pinned one lack exec(), this fails with a clear error before
- * anything is sent, instead of crashing on an undefined function.
- */
+/** UID SEARCH through imapflow's command channel (see imapExec.ts for why not search()). */
 export function uidSearchCommand(client: ImapFlow, mailbox: string): UidSearchCommand {
-  const exec: unknown = Reflect.get(client, "exec");
-  if (typeof exec !== "function") {
-    throw new ImapError(
-      `Could not search the mailbox "${mailbox}": the imapflow library in this build has no exec() command channel, which Search / List Mailbox Messages uses for exact date criteria. The component was built with another imapflow version than the pinned one: rebuild it with the version in package-lock.json.`,
-      { code: "CLIENT_INCOMPATIBLE", mailbox },
-    );
-  }
-  return async (attributes, untagged) => {
-    const response: unknown = await Reflect.apply(exec, client, [
-      "UID SEARCH",
-      attributes,
-      { untagged },
-    ]);
-    // imapflow reads no further server response until the command's result is released.
-    const next: unknown =
-      typeof response === "object" && response !== null ? Reflect.get(response, "next") : undefined;
-    if (typeof next === "function") Reflect.apply(next, response, []);
-  };
+  const send = imapCommand(client, {
+    doing: "search the mailbox",
+    mailbox,
+    feature: "Search / List Mailbox Messages uses for exact date criteria",
+  });
+  return (attributes, untagged) => send("UID SEARCH", attributes, untagged);
 }
 
 function atomValue(token: unknown): string | undefined {

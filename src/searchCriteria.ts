@@ -26,11 +26,9 @@ export type SearchKey =
   | { op: "not"; operand: SearchKey[] }
   | { op: "or"; left: SearchKey[]; right: SearchKey[] };
 
-/** What imapflow's connection compiler sends: nested arrays become parenthesised lists. */
-export type Token =
-  | { type: "ATOM" | "STRING" | "SEQUENCE"; value: string }
-  | { type: "LITERAL"; value: Buffer }
-  | Token[];
+import type { Token } from "./imapExec";
+
+export type { Token };
 
 const BOOLEAN_FLAGS: Record<string, [string, string]> = {
   answered: ["ANSWERED", "UNANSWERED"],

@@ -12,7 +12,7 @@ export { actions, connections, dataSources, triggers };
 export default {
   key: "imap",
   public: false,
-  signature: "cded822b508b9f162b461f34091a11ec61e97852",
+  signature: "1c48db7737d8dc98cf43aaff574659eb447e0135",
   actions,
   dataSources,
   connections,

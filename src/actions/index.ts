@@ -8,6 +8,7 @@ import { deleteMessage } from "./deleteMessage";
 import { downloadAttachment } from "./downloadAttachment";
 import { downloadMessage } from "./downloadMessage";
 import { getMessage } from "./getMessage";
+import { getQuota } from "./getQuota";
 import { getStatus } from "./getStatus";
 import { listMailboxes } from "./listMailboxes";
 import { moveMessage } from "./moveMessage";
@@ -30,6 +31,7 @@ export const actions = {
   downloadAttachment,
   downloadMessage,
   getMessage,
+  getQuota,
   getStatus,
   listMailboxes,
   moveMessage,

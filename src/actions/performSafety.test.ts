@@ -9,6 +9,7 @@ const READ_ONLY = [
   "downloadAttachment",
   "downloadMessage",
   "getMessage",
+  "getQuota",
   "getStatus",
   "listMailboxes",
   "searchMailbox",

@@ -12,6 +12,7 @@ import { deleteMessage } from "./deleteMessage";
 import { downloadAttachment } from "./downloadAttachment";
 import { downloadMessage } from "./downloadMessage";
 import { getMessage } from "./getMessage";
+import { getQuota } from "./getQuota";
 import { getStatus } from "./getStatus";
 import { listMailboxes } from "./listMailboxes";
 import { moveMessage } from "./moveMessage";
@@ -33,6 +34,7 @@ export default {
   downloadAttachment,
   downloadMessage,
   getMessage,
+  getQuota,
   getStatus,
   listMailboxes,
   moveMessage,

@@ -210,6 +210,7 @@ export const searchMailbox = {
           },
         },
       ],
+      expungedMeanwhile: 0,
       nextCursor:
         "eyJ1aWRWYWxpZGl0eSI6IjE3NjQxMTU5NjgiLCJ0b3AiOjgsImxhc3QiOjgsInNlYXJjaCI6IkxXbTM3aFhCd3Y0S0I0UWsifQ",
     },
