@@ -1,10 +1,21 @@
 import { action, input } from "@prismatic-io/spectral";
 import { appendToMailbox, parseInternalDate, parseRawMessage } from "../append";
 import { connectionInput, mailboxInput, parseFlags, parseMailbox } from "../inputs";
+import { integer, mailboxPath, object, output, uidValidity } from "../schemas";
 import { withSession } from "../session";
 
 export const appendMessage = action({
   performSafety: "notAllowed",
+  outputSchema: output(
+    object(
+      {
+        mailbox: mailboxPath,
+        uid: integer("The appended message's UID."),
+        uidValidity,
+      },
+      "Where the message was stored.",
+    ),
+  ),
   display: {
     label: "Append Message",
     description:

@@ -1,10 +1,21 @@
 import { action } from "@prismatic-io/spectral";
 import { connectionInput, parseMailbox, pathInput } from "../inputs";
 import { ensureMailbox } from "../mailboxes";
+import { boolean, mailboxPath, object, output } from "../schemas";
 import { withSession } from "../session";
 
 export const createMailbox = action({
   performSafety: "notAllowed",
+  outputSchema: output(
+    object(
+      {
+        path: mailboxPath,
+        created: boolean("False when the mailbox already existed (not an error)."),
+        subscribed: boolean("Whether the account is now subscribed to it."),
+      },
+      "The mailbox.",
+    ),
+  ),
   display: {
     label: "Create Mailbox",
     description:

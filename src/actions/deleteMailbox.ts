@@ -2,10 +2,17 @@ import { action } from "@prismatic-io/spectral";
 import { InputError } from "../errors";
 import { connectionInput, parseMailbox, pathInput } from "../inputs";
 import { isInbox } from "../mailboxes";
+import { boolean, mailboxPath, object, output } from "../schemas";
 import { withSession } from "../session";
 
 export const deleteMailbox = action({
   performSafety: "notAllowed",
+  outputSchema: output(
+    object(
+      { path: mailboxPath, deleted: boolean("Always true: a failure is an error.") },
+      "The deleted mailbox.",
+    ),
+  ),
   display: {
     label: "Delete Mailbox",
     description:

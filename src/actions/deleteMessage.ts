@@ -1,10 +1,12 @@
 import { action } from "@prismatic-io/spectral";
 import { connectionInput, mailboxInput, parseMailbox, parseUid, uidInput } from "../inputs";
 import { deleteOne } from "../messages";
+import { boolean, output } from "../schemas";
 import { withSession } from "../session";
 
 export const deleteMessage = action({
   performSafety: "notAllowed",
+  outputSchema: output(boolean("Always true: the message was expunged (a failure is an error).")),
   display: {
     label: "Delete Message",
     description:

@@ -10,10 +10,26 @@ import {
   parseUid,
   uidInput,
 } from "../inputs";
+import { integer, mailboxPath, nullable, object, output, text, uid } from "../schemas";
 import { withSession } from "../session";
 
 export const downloadAttachment = action({
   performSafety: "safe",
+  outputSchema: output(
+    object(
+      {
+        mailbox: mailboxPath,
+        uid,
+        partId: text("The part number."),
+        filename: nullable(text("The file name, decoded; null when the part has none.")),
+        contentType: text("The part's content type."),
+        size: integer("Decoded size in bytes."),
+        checksum: text("SHA-256 of the decoded bytes, hex."),
+        content: text("The decoded bytes as base64."),
+      },
+      "With Return As json. With file (the default), data is the file itself: its bytes, with the content type beside data.",
+    ),
+  ),
   display: {
     label: "Download Attachment",
     description:

@@ -8,10 +8,15 @@ import {
   parseUid,
   uidInput,
 } from "../inputs";
+import { output } from "../schemas";
 import { withSession } from "../session";
 
 export const downloadMessage = action({
   performSafety: "safe",
+  outputSchema: output({
+    description:
+      "The raw message (an .eml) or the decoded part, as a file: its bytes, with the content type beside data.",
+  }),
   display: {
     label: "Download Message",
     description:

@@ -10,6 +10,21 @@ import {
   uidInput,
 } from "../inputs";
 import { parseMessage } from "../parseMessage";
+import {
+  addresses,
+  attachment,
+  flags,
+  headers,
+  integer,
+  list,
+  mailboxPath,
+  nullable,
+  object,
+  output,
+  text,
+  uid,
+  uidValidity,
+} from "../schemas";
 import { flagList, isoDate, toJson } from "../serialize";
 import { withSession } from "../session";
 
@@ -18,6 +33,38 @@ const LARGEST_MAX_ATTACHMENT_SIZE = 100 * 1024 * 1024;
 
 export const getMessage = action({
   performSafety: "safe",
+  outputSchema: output(
+    object(
+      {
+        mailbox: mailboxPath,
+        uidValidity,
+        uid,
+        flags,
+        size: integer("Size of the whole message in bytes."),
+        internalDate: nullable(text("When the message arrived in the mailbox (ISO 8601).")),
+        subject: text('Subject, decoded; "" when there is none.'),
+        date: nullable(text("The Date header as ISO 8601, or null when missing or unreadable.")),
+        messageId: text('Message-ID with angle brackets; "" when there is none.'),
+        inReplyTo: text('In-Reply-To; "" when there is none.'),
+        references: list(
+          text("A Message-ID."),
+          "The References header's Message-IDs, oldest first.",
+        ),
+        from: addresses("From."),
+        to: addresses("To."),
+        cc: addresses("Cc."),
+        bcc: addresses("Bcc (present in sent and draft messages only)."),
+        replyTo: addresses("Where a reply goes: Reply-To, or From when the message has none."),
+        headers,
+        text: nullable(
+          text("The plain text (converted from the HTML when there is no text part)."),
+        ),
+        html: nullable(text("The message's HTML, untrusted: sanitise it before displaying it.")),
+        attachments: list(attachment, "The attachments, with content when asked for."),
+      },
+      "The parsed message.",
+    ),
+  ),
   display: {
     label: "Get Message",
     description:

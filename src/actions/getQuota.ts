@@ -1,10 +1,32 @@
 import { action } from "@prismatic-io/spectral";
 import { connectionInput, mailboxInput, parseMailbox } from "../inputs";
 import { quotaOf } from "../quota";
+import { integer, list, mailboxPath, map, nullable, object, output, text, usage } from "../schemas";
 import { withSession } from "../session";
 
 export const getQuota = action({
   performSafety: "safe",
+  outputSchema: output(
+    object(
+      {
+        mailbox: mailboxPath,
+        roots: list(
+          object(
+            {
+              root: text('The quota root\'s name ("" on many servers).'),
+              storage: nullable(usage("Storage in bytes.")),
+              messages: nullable(usage("Number of messages.")),
+              other: map(usage("Usage and limit."), "Further resources by name, e.g. MAILBOX."),
+              percentUsed: nullable(integer("The fullest resource in percent, rounded down.")),
+            },
+            "One quota root.",
+          ),
+          "The quota roots that apply; empty when no quota applies.",
+        ),
+      },
+      "The quota of the mailbox.",
+    ),
+  ),
   display: {
     label: "Get Quota",
     description:

@@ -1,10 +1,26 @@
 import { action } from "@prismatic-io/spectral";
 import { connectionInput, mailboxInput, parseMailbox } from "../inputs";
+import { integer, mailboxPath, object, output, text, uidValidity } from "../schemas";
 import { toJson } from "../serialize";
 import { withSession } from "../session";
 
 export const getStatus = action({
   performSafety: "safe",
+  outputSchema: output(
+    object(
+      {
+        path: mailboxPath,
+        messages: integer("Number of messages."),
+        recent: integer("Messages no session has seen yet (\\Recent)."),
+        uidNext: integer("The UID the next message will get."),
+        uidValidity,
+        unseen: integer("Messages without \\Seen."),
+        highestModseq: text("HIGHESTMODSEQ as a decimal string (servers with CONDSTORE)."),
+      },
+      "The mailbox's counts. A value the server did not report is left out.",
+      ["messages", "recent", "uidNext", "uidValidity", "unseen", "highestModseq"],
+    ),
+  ),
   display: {
     label: "Get Mailbox Status",
     description:

@@ -1,10 +1,56 @@
 import { action, input } from "@prismatic-io/spectral";
 import { connectionInput, parseBool } from "../inputs";
 import { listMailboxEntries } from "../mailboxes";
+import {
+  boolean,
+  integer,
+  list,
+  mailboxPath,
+  nullable,
+  object,
+  output,
+  text,
+  uidValidity,
+} from "../schemas";
 import { withSession } from "../session";
 
 export const listMailboxes = action({
   performSafety: "safe",
+  outputSchema: output(
+    list(
+      object(
+        {
+          path: mailboxPath,
+          pathAsListed: text("The path exactly as the server listed it (modified UTF-7)."),
+          flags: list(
+            text("A mailbox attribute such as \\HasNoChildren."),
+            "The mailbox's attributes.",
+          ),
+          delimiter: nullable(text("The hierarchy separator, e.g. /.")),
+          listed: boolean("Whether LIST returned it."),
+          specialUse: text("Its special use (\\Sent, \\Trash, ...), present only when it has one."),
+          parentPath: text('The parent\'s full path; "" at the top.'),
+          parent: list(text("A parent's name."), "The parents' names, outermost first."),
+          name: text("The last part of the path."),
+          subscribed: boolean("Whether the account is subscribed to it."),
+          counts: nullable(
+            object(
+              {
+                messages: nullable(integer("Number of messages.")),
+                unseen: nullable(integer("Messages without \\Seen.")),
+                uidNext: nullable(integer("The UID the next message will get.")),
+                uidValidity: nullable(uidValidity),
+              },
+              "The mailbox's counts.",
+            ),
+          ),
+        },
+        "One mailbox; counts only with Include Counts (null when it cannot hold messages).",
+        ["specialUse", "counts"],
+      ),
+      "Every mailbox, INBOX first, then by path.",
+    ),
+  ),
   display: {
     label: "List Mailboxes",
     description:

@@ -1,10 +1,17 @@
 import { action, input } from "@prismatic-io/spectral";
 import { connectionInput, parseMailbox, pathInput } from "../inputs";
 import { checkRename, renameExisting } from "../mailboxes";
+import { mailboxPath, object, output, text } from "../schemas";
 import { withSession } from "../session";
 
 export const renameMailbox = action({
   performSafety: "notAllowed",
+  outputSchema: output(
+    object(
+      { path: mailboxPath, newPath: text("The mailbox's new full path.") },
+      "The renamed mailbox.",
+    ),
+  ),
   display: {
     label: "Rename Mailbox",
     description:

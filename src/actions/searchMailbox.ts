@@ -1,5 +1,16 @@
 import { action, input } from "@prismatic-io/spectral";
 import { connectionInput, mailboxInput } from "../inputs";
+import {
+  text as describedText,
+  integer,
+  list,
+  mailboxPath,
+  nullable,
+  object,
+  output,
+  summary,
+  uidValidity,
+} from "../schemas";
 import { parseSearchRequest, searchPage } from "../search";
 import { withSession } from "../session";
 
@@ -82,6 +93,23 @@ export const searchInputs = {
 
 export const searchMailbox = action({
   performSafety: "safe",
+  outputSchema: output(
+    object(
+      {
+        mailbox: mailboxPath,
+        uidValidity,
+        total: integer("Number of matches the cursor chain covers (the same on every page)."),
+        messages: list(summary, "This page's messages, newest (highest UID) first."),
+        expungedMeanwhile: integer(
+          "Matches of this page expunged between the search and the fetch, left out of messages.",
+        ),
+        nextCursor: nullable(
+          describedText("Pass it as Cursor for the next page; null on the last page."),
+        ),
+      },
+      "One page of matches.",
+    ),
+  ),
   display: {
     label: "Search / List Mailbox Messages",
     description:
