@@ -7,6 +7,7 @@ import {
   parseMailbox,
   parseUid,
   parseUidSet,
+  parseUidValidity,
 } from "./inputs";
 
 function errorOf(work: () => unknown): InputError {
@@ -231,6 +232,24 @@ describe("parseMailbox", () => {
   test("names the input it parses", () => {
     expect(errorOf(() => parseMailbox("", "Destination")).message).toBe(
       "Destination is empty: give a mailbox path such as INBOX.",
+    );
+  });
+});
+
+describe("parseUidValidity", () => {
+  test.each<[unknown, string | undefined]>([
+    ["", undefined],
+    [undefined, undefined],
+    ["1764115968", "1764115968"],
+    [" 0042 ", "42"],
+    [4294967295, "4294967295"],
+  ])("%j is %j", (value, expected) => {
+    expect(parseUidValidity(value)).toBe(expected);
+  });
+
+  test.each(["0", "4294967296", "-1", "1.5", "12345678901", "abc"])("%j is refused", (value) => {
+    expect(errorOf(() => parseUidValidity(value)).message).toBe(
+      `UIDVALIDITY "${value}" is not a UIDVALIDITY: give the uidValidity of the step that found the UIDs, a whole number from 1 to 4294967295, or leave it empty.`,
     );
   });
 });

@@ -42,6 +42,15 @@ export const uidInput = input({
   example: "42",
 });
 
+export const uidValidityInput = input({
+  label: "UIDVALIDITY",
+  type: "string",
+  required: false,
+  comments:
+    "Optional, recommended: the uidValidity the UIDs came with (from Search / List Mailbox Messages, Get Message or the New Emails trigger). When the mailbox's UIDVALIDITY is now different (it was deleted and recreated, or the server rebuilt it), its UIDs may name other messages: the step then fails and changes nothing.",
+  example: "1764115968",
+});
+
 export const flagsInput = input({
   label: "Flags",
   type: "string",
@@ -109,6 +118,17 @@ export function parseUid(value: unknown, name = "UID"): number {
   if (uid < 1 || uid > MAX_UID)
     throw new InputError(`${name} ${text} is out of range: UIDs run from 1 to ${MAX_UID}.`);
   return uid;
+}
+
+/** The optional UIDVALIDITY guard: "" is undefined (no check); otherwise a 32-bit unsigned number, as a decimal string. */
+export function parseUidValidity(value: unknown, name = "UIDVALIDITY"): string | undefined {
+  const text = asText(value, name);
+  if (text === "") return undefined;
+  if (!/^\d{1,10}$/.test(text) || Number(text) < 1 || Number(text) > MAX_UID)
+    throw new InputError(
+      `${name} ${describe(value)} is not a UIDVALIDITY: give the uidValidity of the step that found the UIDs, a whole number from 1 to ${MAX_UID}, or leave it empty.`,
+    );
+  return String(Number(text));
 }
 
 const SET_ITEM = /^(\d+|\*)(?::(\d+|\*))?$/;
@@ -239,4 +259,24 @@ export function parseBool(value: unknown, name: string, fallback: boolean): bool
 export function optionalText(value: unknown, name: string): string | undefined {
   const text = asText(value, name);
   return text === "" ? undefined : text;
+}
+
+/** One of `choices` (compared in lower case); "" gives the first. */
+export function parseChoice<T extends string>(
+  value: unknown,
+  name: string,
+  choices: readonly T[],
+): T {
+  const picked = optionalText(value, name)?.toLowerCase() ?? choices[0];
+  const found = choices.find((candidate) => candidate === picked);
+  if (!found)
+    throw new InputError(
+      `${name} must be one of ${choices.map((c) => `"${c}"`).join(", ")}, not "${picked}".`,
+    );
+  return found;
+}
+
+/** An optional mailbox path: "" and missing are undefined. */
+export function optionalMailbox(value: unknown, name: string): string | undefined {
+  return asText(value, name) === "" ? undefined : parseMailbox(value, name);
 }

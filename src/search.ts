@@ -11,7 +11,7 @@
 import { createHash } from "node:crypto";
 import type { ImapFlow, MailboxObject } from "imapflow";
 import { ImapError, InputError } from "./errors";
-import { optionalText, parseLimit, parseMailbox } from "./inputs";
+import { optionalText, parseChoice, parseLimit, parseMailbox } from "./inputs";
 import type { SearchKey, Token } from "./searchCriteria";
 import { hasLiteral, parseCriteria, parseDate, parseText, renderKeys } from "./searchCriteria";
 import type { MessageSummary } from "./serialize";
@@ -44,16 +44,6 @@ export interface SearchPage {
   total: number;
   messages: MessageSummary[];
   nextCursor: string | null;
-}
-
-function choice<T extends string>(value: unknown, name: string, choices: readonly T[]): T {
-  const picked = optionalText(value, name)?.toLowerCase() ?? choices[0];
-  const found = choices.find((candidate) => candidate === picked);
-  if (!found)
-    throw new InputError(
-      `${name} must be one of ${choices.map((c) => `"${c}"`).join(", ")}, not "${picked}".`,
-    );
-  return found;
 }
 
 const CURSOR_HINT =
@@ -114,10 +104,14 @@ export function parseSearchRequest(params: Record<string, unknown>): SearchReque
       `Since (${since}) is not before Before (${before}): no message can match. Since includes its day, Before excludes its day.`,
     );
   }
-  const readStatus = choice(params.readStatus, "Read Status", ["all", "unread", "read"] as const);
+  const readStatus = parseChoice(params.readStatus, "Read Status", [
+    "all",
+    "unread",
+    "read",
+  ] as const);
   if (readStatus !== "all")
     keys.push({ op: "atom", atom: readStatus === "read" ? "SEEN" : "UNSEEN" });
-  const flagged = choice(params.flagged, "Flagged", ["any", "flagged", "unflagged"] as const);
+  const flagged = parseChoice(params.flagged, "Flagged", ["any", "flagged", "unflagged"] as const);
   if (flagged !== "any")
     keys.push({ op: "atom", atom: flagged === "flagged" ? "FLAGGED" : "UNFLAGGED" });
   keys.push(...parseCriteria(params.criteria));

@@ -13,7 +13,9 @@ import {
   parseFlags,
   parseMailbox,
   parseUidSet,
+  parseUidValidity,
   uidsInput,
+  uidValidityInput,
 } from "../inputs";
 import { samePath } from "../mailboxes";
 import type { FlagChange } from "../messages";
@@ -36,13 +38,15 @@ export function flagAction(change: FlagChange, display: Display) {
       mailbox: mailboxInput,
       uids: uidsInput,
       flags: flagsInput,
+      uidValidity: uidValidityInput,
     },
     perform: async (context, params) => {
       const mailbox = parseMailbox(params.mailbox);
       const uids = parseUidSet(params.uids);
       const flags = parseFlags(params.flags, { required: true });
+      const uidValidity = parseUidValidity(params.uidValidity);
       const result = await withSession(params.connection, context, (session) =>
-        changeFlags(session, mailbox, uids, flags, change),
+        changeFlags(session, mailbox, uids, flags, change, uidValidity),
       );
       return { data: toJson(result) };
     },
@@ -70,11 +74,13 @@ export function transferAction(mode: "copy" | "move", display: Display) {
       },
       uids: uidsInput,
       destination: destinationInput,
+      uidValidity: uidValidityInput,
     },
     perform: async (context, params) => {
       const mailbox = parseMailbox(params.mailbox);
       const uids = parseUidSet(params.uids);
       const destination = parseMailbox(params.destination, "Destination");
+      const uidValidity = parseUidValidity(params.uidValidity);
       // A copy within one mailbox makes duplicates, as asked; a move there would change nothing.
       if (mode === "move" && samePath(destination, mailbox)) {
         throw new InputError(
@@ -82,7 +88,7 @@ export function transferAction(mode: "copy" | "move", display: Display) {
         );
       }
       const result = await withSession(params.connection, context, (session) =>
-        transferMessages(session, mailbox, uids, destination, mode),
+        transferMessages(session, mailbox, uids, destination, mode, uidValidity),
       );
       return { data: toJson(result) };
     },

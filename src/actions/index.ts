@@ -1,5 +1,6 @@
 import { addFlags } from "./addFlags";
 import { appendMessage } from "./appendMessage";
+import { archiveMessage } from "./archiveMessage";
 import { copyMessage } from "./copyMessage";
 import { createMailbox } from "./createMailbox";
 import { deleteMailbox } from "./deleteMailbox";
@@ -19,6 +20,7 @@ import { setFlags } from "./setFlags";
 export const actions = {
   addFlags,
   appendMessage,
+  archiveMessage,
   copyMessage,
   createMailbox,
   deleteMailbox,
