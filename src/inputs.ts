@@ -61,6 +61,16 @@ export const flagsInput = input({
   example: "\\Seen",
 });
 
+export const labelsInput = input({
+  label: "Labels",
+  type: "string",
+  collection: "valuelist",
+  required: true,
+  comments:
+    "Gmail labels as Gmail shows them, e.g. Invoices or Clients/Acme (nested labels use /), or the system labels \\Inbox, \\Important, \\Starred.",
+  example: "Invoices",
+});
+
 export const destinationInput = input({
   label: "Destination",
   type: "string",
@@ -219,14 +229,14 @@ export function parseFlags(
   return Array.from(new Set(flags));
 }
 
-function parseJsonList(value: string, name: string): unknown[] {
+function parseJsonList(value: string, name: string, what = "flags"): unknown[] {
   try {
     const parsed: unknown = JSON.parse(value);
     if (Array.isArray(parsed)) return parsed;
   } catch {
     // fall through to the error below
   }
-  throw new InputError(`${name} ${describe(value)} is not a list of flags.`);
+  throw new InputError(`${name} ${describe(value)} is not a list of ${what}.`);
 }
 
 /** A whole number within bounds; "" gives the default. */
@@ -279,4 +289,25 @@ export function parseChoice<T extends string>(
 /** An optional mailbox path: "" and missing are undefined. */
 export function optionalMailbox(value: unknown, name: string): string | undefined {
   return asText(value, name) === "" ? undefined : parseMailbox(value, name);
+}
+
+/** Gmail labels: a list (or one label, or a JSON list); each non-empty, without control characters. */
+export function parseLabels(value: unknown, name = "Labels"): string[] {
+  let items: unknown[];
+  if (Array.isArray(value)) items = value;
+  else if (value === undefined || value === null) items = [];
+  else if (typeof value === "string")
+    items = value.trim().startsWith("[") ? parseJsonList(value, name, "labels") : [value];
+  else throw new InputError(`${name} must be a list of labels, not ${describe(value)}.`);
+  const labels = items.map((item) => {
+    if (typeof item !== "string")
+      throw new InputError(`${name}: ${describe(item)} is not a label.`);
+    if (hasControlCharacters(item))
+      throw new InputError(`${name}: ${describe(item)} contains control characters.`);
+    return item.trim();
+  });
+  const given = labels.filter((label) => label !== "");
+  if (given.length === 0)
+    throw new InputError(`${name} is empty: give at least one label, e.g. Invoices.`);
+  return Array.from(new Set(given));
 }

@@ -15,7 +15,7 @@ import { samePath } from "./mailboxes";
 import type { ParsedAttachment } from "./parseMessage";
 import { parseMessage } from "./parseMessage";
 import type { MessageSummary } from "./serialize";
-import { hasFlag, messageSummary } from "./serialize";
+import { hasFlag, IDENTITY_QUERY, messageSummary } from "./serialize";
 import type { Session } from "./session";
 import { uidSetOf } from "./uidSet";
 
@@ -188,6 +188,7 @@ async function collect(
       size: true,
       internalDate: true,
       envelope: true,
+      ...IDENTITY_QUERY,
       source: options.fetchContent,
     };
     for await (const message of client.fetch(uidSetOf(chosen), query, { uid: true })) {

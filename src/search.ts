@@ -15,7 +15,7 @@ import { optionalText, parseChoice, parseLimit, parseMailbox } from "./inputs";
 import type { SearchKey, Token } from "./searchCriteria";
 import { hasLiteral, parseCriteria, parseDate, parseText, renderKeys } from "./searchCriteria";
 import type { MessageSummary } from "./serialize";
-import { messageSummary } from "./serialize";
+import { IDENTITY_QUERY, messageSummary } from "./serialize";
 import type { Session } from "./session";
 import type { Ranges } from "./uidSet";
 import { isUid, MAX_UID, mergeRanges, toRanges, uidSetOf } from "./uidSet";
@@ -114,6 +114,16 @@ export function parseSearchRequest(params: Record<string, unknown>): SearchReque
   const flagged = parseChoice(params.flagged, "Flagged", ["any", "flagged", "unflagged"] as const);
   if (flagged !== "any")
     keys.push({ op: "atom", atom: flagged === "flagged" ? "FLAGGED" : "UNFLAGGED" });
+  const threadId = optionalText(params.threadId, "Thread ID");
+  if (threadId !== undefined)
+    keys.push({ op: "objectId", atom: "THREADID", value: parseText(threadId, "Thread ID") });
+  const gmailQuery = optionalText(params.gmailQuery, "Gmail Query");
+  if (gmailQuery !== undefined)
+    keys.push({
+      op: "gmailRaw",
+      value: parseText(gmailQuery, "Gmail Query"),
+      name: "Gmail Query",
+    });
   keys.push(...parseCriteria(params.criteria));
   const limit = parseLimit(params.limit, "Limit", { min: 1, max: 1000, fallback: 50 });
   const fingerprint = createHash("sha256")
@@ -301,7 +311,14 @@ export async function searchPage(session: Session, request: SearchRequest): Prom
           () =>
             session.client.fetchAll(
               uidSetOf([...page].reverse()),
-              { uid: true, flags: true, size: true, internalDate: true, envelope: true },
+              {
+                uid: true,
+                flags: true,
+                size: true,
+                internalDate: true,
+                envelope: true,
+                ...IDENTITY_QUERY,
+              },
               { uid: true },
             ),
         )

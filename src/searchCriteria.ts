@@ -22,7 +22,7 @@ export type SearchKey =
   | { op: "uid"; set: string }
   | { op: "keyword"; atom: "KEYWORD" | "UNKEYWORD"; flag: string }
   | { op: "objectId"; atom: "EMAILID" | "THREADID"; value: string }
-  | { op: "gmailRaw"; value: string }
+  | { op: "gmailRaw"; value: string; name?: string }
   | { op: "not"; operand: SearchKey[] }
   | { op: "or"; left: SearchKey[]; right: SearchKey[] };
 
@@ -253,7 +253,7 @@ function compileKey(key: string, value: unknown, path: string): SearchKey[] {
     }
     case "gmraw":
     case "gmailraw":
-      return [{ op: "gmailRaw", value: parseText(value, path) }];
+      return [{ op: "gmailRaw", value: parseText(value, path), name: key }];
     case "labels": {
       if (!isObject(value))
         throw new InputError(`${path} must be {"has": [...], "not": [...]}, not ${show(value)}.`);
@@ -269,7 +269,7 @@ function compileKey(key: string, value: unknown, path: string): SearchKey[] {
         throw new InputError(
           `${path} names no label: give {"has": ["Work"]} and/or {"not": ["Spam"]}.`,
         );
-      return [{ op: "gmailRaw", value: raw.join(" ") }];
+      return [{ op: "gmailRaw", value: raw.join(" "), name: key }];
     }
     default:
       throw new InputError(
@@ -316,6 +316,13 @@ function missing(key: string, extension: string, server: ServerFeatures): ImapEr
   return new ImapError(
     `The search key "${key}" needs the ${extension} extension, which the server at ${server.host} does not offer, so the mailbox "${server.mailbox}" was not searched. Remove the key from the criteria.`,
     { code: "MISSING_EXTENSION", mailbox: server.mailbox },
+  );
+}
+
+function notGmail(name: string, server: ServerFeatures): ImapError {
+  return new ImapError(
+    `${name} is Gmail's own search (X-GM-RAW), and the server at ${server.host} is not Gmail (it does not announce X-GM-EXT-1), so the mailbox "${server.mailbox}" was not searched. Remove it and search with the other criteria.`,
+    { code: "NOT_GMAIL", mailbox: server.mailbox },
   );
 }
 
@@ -373,7 +380,7 @@ function renderKey(key: SearchKey, server: ServerFeatures): Token[] {
       return [{ type: "ATOM", value: key.atom === "EMAILID" ? "X-GM-MSGID" : "X-GM-THRID" }, id];
     }
     case "gmailRaw":
-      if (!server.has("X-GM-EXT-1")) throw missing("gmraw / labels", "Gmail X-GM-EXT-1", server);
+      if (!server.has("X-GM-EXT-1")) throw notGmail(key.name ?? "gmraw", server);
       return [{ type: "ATOM", value: "X-GM-RAW" }, textToken(key.value)];
     case "not":
       return [{ type: "ATOM", value: "NOT" }, ...group(key.operand, server)];

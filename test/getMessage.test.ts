@@ -16,7 +16,15 @@ import {
   sha256,
   structureParts,
 } from "./fixtures/fixtures";
-import { failure, flagsByUid, harness, legacyConnection, rfc822, tlsConnection } from "./helpers";
+import {
+  failure,
+  flagsByUid,
+  harness,
+  legacyConnection,
+  rfc822,
+  tlsConnection,
+  withDirect,
+} from "./helpers";
 
 const USER = "test20";
 const LEGACY_USER = "test21";
@@ -83,8 +91,12 @@ describe("getMessage", () => {
     const uid = flagged.uids.message;
     const data = await getMessage({ mailbox: flagged.mailbox, uid: String(uid) });
     const direct = await readBack(USER, flagged.mailbox, uid);
+    const status = await withDirect(USER, (client) =>
+      client.status(flagged.mailbox, { uidValidity: true }),
+    );
     expect({ ...data, flags: [...data.flags].sort() }).toEqual({
       uid,
+      uidValidity: status ? String(status.uidValidity) : "no status",
       flags: ["$Label1", "\\Flagged"],
       size: fixture("utf8-8bit.eml").length,
       internalDate: (direct.internalDate as Date).toISOString(),

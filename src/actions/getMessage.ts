@@ -10,7 +10,7 @@ import {
   uidInput,
 } from "../inputs";
 import { parseMessage } from "../parseMessage";
-import { flagList, isoDate, toJson } from "../serialize";
+import { flagList, IDENTITY_QUERY, isoDate, messageIdentity, toJson } from "../serialize";
 import { withSession } from "../session";
 
 const DEFAULT_MAX_ATTACHMENT_SIZE = 10 * 1024 * 1024;
@@ -55,15 +55,17 @@ export const getMessage = action({
       }),
     };
     // BODY.PEEK[] in one FETCH on a read-only mailbox: \Seen is never set. Parsed after logout.
-    const message = await withSession(params.connection, context, (session) =>
-      session.withMailbox(mailbox, { readOnly: true }, (selected) =>
-        fetchExisting(selected, uid, {
+    const { message, uidValidity } = await withSession(params.connection, context, (session) =>
+      session.withMailbox(mailbox, { readOnly: true }, async (selected) => ({
+        message: await fetchExisting(selected, uid, {
           flags: true,
           size: true,
           internalDate: true,
           source: true,
+          ...IDENTITY_QUERY,
         }),
-      ),
+        uidValidity: selected.box.uidValidity.toString(),
+      })),
     );
     const parsed = await parseMessage(contentOf(message, "", { mailbox, uid }), options, {
       mailbox,
@@ -72,9 +74,11 @@ export const getMessage = action({
     return {
       data: toJson({
         uid,
+        uidValidity,
         flags: flagList(message.flags),
         size: message.size ?? 0,
         internalDate: isoDate(message.internalDate),
+        ...messageIdentity(message),
         ...parsed,
       }),
     };
@@ -82,6 +86,7 @@ export const getMessage = action({
   examplePayload: {
     data: {
       uid: 3,
+      uidValidity: "1764115968",
       flags: ["\\Flagged"],
       size: 1060,
       internalDate: "2026-11-02T08:30:02.000Z",

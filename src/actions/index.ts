@@ -1,4 +1,5 @@
 import { addFlags } from "./addFlags";
+import { addLabels } from "./addLabels";
 import { appendMessage } from "./appendMessage";
 import { archiveMessage } from "./archiveMessage";
 import { copyMessage } from "./copyMessage";
@@ -12,6 +13,7 @@ import { getStatus } from "./getStatus";
 import { listMailboxes } from "./listMailboxes";
 import { moveMessage } from "./moveMessage";
 import { removeFlags } from "./removeFlags";
+import { removeLabels } from "./removeLabels";
 import { renameMailbox } from "./renameMailbox";
 import { searchMailbox } from "./searchMailbox";
 import { setFlags } from "./setFlags";
@@ -19,6 +21,7 @@ import { setFlags } from "./setFlags";
 /** Action keys are public API: never rename one. */
 export const actions = {
   addFlags,
+  addLabels,
   appendMessage,
   archiveMessage,
   copyMessage,
@@ -32,6 +35,7 @@ export const actions = {
   listMailboxes,
   moveMessage,
   removeFlags,
+  removeLabels,
   renameMailbox,
   searchMailbox,
   setFlags,
