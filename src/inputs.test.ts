@@ -3,6 +3,7 @@ import {
   parseBool,
   parseFlag,
   parseFlags,
+  parseLabels,
   parseLimit,
   parseMailbox,
   parseUid,
@@ -251,5 +252,29 @@ describe("parseUidValidity", () => {
     expect(errorOf(() => parseUidValidity(value)).message).toBe(
       `UIDVALIDITY "${value}" is not a UIDVALIDITY: give the uidValidity of the step that found the UIDs, a whole number from 1 to 4294967295, or leave it empty.`,
     );
+  });
+});
+
+describe("parseLabels", () => {
+  test.each<[unknown, string[]]>([
+    [
+      ["Invoices", " Clients/Acme ", "Invoices"],
+      ["Invoices", "Clients/Acme"],
+    ],
+    ["Muy Importante", ["Muy Importante"]],
+    ['["\\\\Inbox", "Grüße"]', ["\\Inbox", "Grüße"]],
+  ])("%j is %j", (value, expected) => {
+    expect(parseLabels(value)).toEqual(expected);
+  });
+
+  test.each<[unknown, string]>([
+    [[], "Labels is empty: give at least one label, e.g. Invoices."],
+    ["", "Labels is empty: give at least one label, e.g. Invoices."],
+    [[" "], "Labels is empty: give at least one label, e.g. Invoices."],
+    [["a\nb"], 'Labels: "a\nb" contains control characters.'],
+    [[5], "Labels: 5 is not a label."],
+    ["[1,", 'Labels "[1," is not a list of labels.'],
+  ])("%j is refused", (value, message) => {
+    expect(errorOf(() => parseLabels(value)).message).toBe(message);
   });
 });

@@ -221,6 +221,21 @@ describe("addLabels and removeLabels", () => {
     });
   });
 
+  test("with a uidValidity the mailbox no longer has, no label changes", async () => {
+    const err = await failure(() =>
+      harness.action("addLabels", {
+        connection: gmail(),
+        mailbox: box.path,
+        uids: String(box.uids[1]),
+        labels: ["bar"],
+        uidValidity: "1",
+      }),
+    );
+    expect(err.code).toBe("UIDVALIDITY_CHANGED");
+    expect(sentWith(/X-GM-LABELS \(/)).toEqual([]);
+    expect(account.labels.get(box.uids[1] as number)).toEqual(["foo"]);
+  });
+
   test("a UID that does not exist changes no label", async () => {
     const err = await failure(() =>
       harness.action("addLabels", {
