@@ -13,7 +13,14 @@ import type { ImapFlow, MailboxObject } from "imapflow";
 import { ImapError, InputError } from "./errors";
 import { optionalText, parseChoice, parseLimit, parseMailbox } from "./inputs";
 import type { SearchKey, Token } from "./searchCriteria";
-import { hasLiteral, parseCriteria, parseDate, parseText, renderKeys } from "./searchCriteria";
+import {
+  hasLiteral,
+  parseCriteria,
+  parseDate,
+  parseObjectId,
+  parseText,
+  renderKeys,
+} from "./searchCriteria";
 import type { MessageSummary } from "./serialize";
 import { IDENTITY_QUERY, messageSummary } from "./serialize";
 import type { Session } from "./session";
@@ -116,7 +123,7 @@ export function parseSearchRequest(params: Record<string, unknown>): SearchReque
     keys.push({ op: "atom", atom: flagged === "flagged" ? "FLAGGED" : "UNFLAGGED" });
   const threadId = optionalText(params.threadId, "Thread ID");
   if (threadId !== undefined)
-    keys.push({ op: "objectId", atom: "THREADID", value: parseText(threadId, "Thread ID") });
+    keys.push({ op: "objectId", atom: "THREADID", value: parseObjectId(threadId, "Thread ID") });
   const gmailQuery = optionalText(params.gmailQuery, "Gmail Query");
   if (gmailQuery !== undefined)
     keys.push({

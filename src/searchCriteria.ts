@@ -110,6 +110,19 @@ export function parseDate(value: unknown, name: string): string {
   return `${day}-${MONTHS[month - 1]}-${year}`;
 }
 
+/**
+ * An email or thread id as servers hand them out: RFC 8474's objectid (1 to 255 letters, digits,
+ * "_" and "-", e.g. T64b478a75b7ea9) or Gmail's decimal X-GM-THRID / X-GM-MSGID, which is one.
+ */
+export function parseObjectId(value: unknown, name: string): string {
+  const text = typeof value === "number" && Number.isSafeInteger(value) ? String(value) : value;
+  if (typeof text !== "string" || !/^[A-Za-z0-9_-]{1,255}$/.test(text.trim()))
+    throw new InputError(
+      `${name} ${show(value)} is not a message or thread id: give the threadId or emailId of a message as this component returned it, e.g. 1266894439832287888 (Gmail) or T64b478a75b7ea9.`,
+    );
+  return text.trim();
+}
+
 /** Free text for FROM, SUBJECT, ...: empty text would match every message, so it is refused. */
 export function parseText(value: unknown, name: string): string {
   if (typeof value !== "string") throw new InputError(`${name} must be text, not ${show(value)}.`);
@@ -212,7 +225,7 @@ function compileKey(key: string, value: unknown, path: string): SearchKey[] {
         {
           op: "objectId",
           atom: name === "emailid" ? "EMAILID" : "THREADID",
-          value: parseText(value, path),
+          value: parseObjectId(value, path),
         },
       ];
     case "keyword":
@@ -370,13 +383,11 @@ function renderKey(key: SearchKey, server: ServerFeatures): Token[] {
       ];
     case "objectId": {
       const name = key.atom === "EMAILID" ? "emailId" : "threadId";
-      if (server.has("OBJECTID")) return [{ type: "ATOM", value: key.atom }, textToken(key.value)];
+      // Both RFC 8474 and Gmail write an id as a bare atom; parseObjectId allows nothing else.
+      const id: Token = { type: "ATOM", value: key.value };
+      if (server.has("OBJECTID")) return [{ type: "ATOM", value: key.atom }, id];
       if (!server.has("X-GM-EXT-1"))
         throw missing(name, "OBJECTID (or Gmail's X-GM-EXT-1)", server);
-      // Gmail's ids are decimal numbers: sent as an atom; anything else as text, for Gmail to judge.
-      const id: Token = /^\d+$/.test(key.value)
-        ? { type: "ATOM", value: key.value }
-        : textToken(key.value);
       return [{ type: "ATOM", value: key.atom === "EMAILID" ? "X-GM-MSGID" : "X-GM-THRID" }, id];
     }
     case "gmailRaw":

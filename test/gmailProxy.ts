@@ -16,6 +16,10 @@
  *
  * Labels, thread and message ids live here, per UID of the one mailbox a test works in; an
  * X-GM-RAW query is answered with the Dovecot search keys the test maps it to.
+ *
+ * `objectIdProxy` instead makes Dovecot a server with RFC 8474's OBJECTID (and no Gmail
+ * extensions), in that RFC's syntax: `* 1 FETCH (EMAILID (M6d99ac3275bb4e) THREADID
+ * (T64b478a75b7ea9))`, THREADID NIL for a message without a thread, and SEARCH THREADID id.
  */
 import { server } from "./helpers";
 import type { Proxy as ProxyHandle } from "./rewriteProxy";
@@ -44,7 +48,13 @@ export function gmailAccount(partial: Partial<GmailAccount> = {}): GmailAccount 
   };
 }
 
-const GM_ITEMS = /\s+X-GM-(?:MSGID|THRID|LABELS)\b/gi;
+type Flavor = "gmail" | "objectid";
+
+const ITEMS: Record<Flavor, RegExp> = {
+  gmail: /\s+X-GM-(?:MSGID|THRID|LABELS)\b/gi,
+  objectid: /\s+(?:EMAILID|THREADID)\b/gi,
+};
+const CAPABILITY: Record<Flavor, string> = { gmail: "X-GM-EXT-1", objectid: "OBJECTID" };
 
 /** A label as an astring: an atom when it can be one (a system label keeps its backslash), else quoted. */
 function astring(label: string): string {
@@ -76,11 +86,31 @@ function uidsOf(set: string, known: Iterable<number>): number[] {
 
 /** Dovecot's main instance, over its cleartext port, as if it were Gmail. */
 export function gmailProxy(account: GmailAccount): Promise<ProxyHandle> {
+  return extensionProxy(account, "gmail");
+}
+
+/** Dovecot's main instance, over its cleartext port, as a server with RFC 8474 OBJECTID. */
+export function objectIdProxy(account: GmailAccount): Promise<ProxyHandle> {
+  return extensionProxy(account, "objectid");
+}
+
+function extensionProxy(account: GmailAccount, flavor: Flavor): Promise<ProxyHandle> {
+  const requested = ITEMS[flavor];
+  const capability = CAPABILITY[flavor];
   let fetchWants = "";
   const seqOf = new Map<number, number>();
   const storeAnswers = new Map<string, number[]>();
   const items = (uid: number): string => {
     const parts: string[] = [];
+    if (flavor === "objectid") {
+      if (/EMAILID/i.test(fetchWants) && account.messageIds.has(uid))
+        parts.push(`EMAILID (${account.messageIds.get(uid)})`);
+      if (/THREADID/i.test(fetchWants)) {
+        const thread = account.threadIds.get(uid);
+        parts.push(thread === undefined ? "THREADID NIL" : `THREADID (${thread})`);
+      }
+      return parts.join(" ");
+    }
     if (/THRID/i.test(fetchWants) && account.threadIds.has(uid))
       parts.push(`X-GM-THRID ${account.threadIds.get(uid)}`);
     if (/MSGID/i.test(fetchWants) && account.messageIds.has(uid))
@@ -96,8 +126,8 @@ export function gmailProxy(account: GmailAccount): Promise<ProxyHandle> {
         account.sent.push(line.trimEnd());
         const fetch = /^(\S+ (?:UID )?FETCH \S+ )\((.*)\)\r?\n$/i.exec(line);
         if (fetch) {
-          fetchWants = (fetch[2]?.match(GM_ITEMS) ?? []).join(" ");
-          return `${fetch[1]}(${(fetch[2] ?? "").replace(GM_ITEMS, "")})\r\n`;
+          fetchWants = (fetch[2]?.match(requested) ?? []).join(" ");
+          return `${fetch[1]}(${(fetch[2] ?? "").replace(requested, "")})\r\n`;
         }
         const store = /^(\S+) UID STORE (\S+) ([+-])X-GM-LABELS (?:\.SILENT )?\((.*)\)\r?\n$/i.exec(
           line,
@@ -125,7 +155,7 @@ export function gmailProxy(account: GmailAccount): Promise<ProxyHandle> {
               // An unmapped query becomes a key Dovecot refuses, so the search fails visibly.
               return keys ?? "X-GM-RAW-UNMAPPED";
             })
-            .replace(/X-GM-THRID (\d+)/gi, (_all, id: string) => {
+            .replace(/(?:X-GM-THRID|THREADID) ([A-Za-z0-9_-]+)/gi, (_all, id: string) => {
               const uids = [...account.threadIds].filter(([, t]) => t === id).map(([uid]) => uid);
               return uids.length ? `UID ${uids.join(",")}` : "NOT ALL";
             });
@@ -135,13 +165,13 @@ export function gmailProxy(account: GmailAccount): Promise<ProxyHandle> {
       toClient: (line) => {
         // COMPRESS would hide every later line from the proxy.
         if (/^\* CAPABILITY /i.test(line))
-          return line.replace(/ COMPRESS=DEFLATE/i, "").replace(/\r?\n$/, " X-GM-EXT-1\r\n");
+          return line.replace(/ COMPRESS=DEFLATE/i, "").replace(/\r?\n$/, ` ${capability}\r\n`);
         if (/\[CAPABILITY /i.test(line))
           return line
             .replace(/ COMPRESS=DEFLATE/i, "")
-            .replace(/\[CAPABILITY ([^\]]*)\]/i, "[CAPABILITY $1 X-GM-EXT-1]");
+            .replace(/\[CAPABILITY ([^\]]*)\]/i, `[CAPABILITY $1 ${capability}]`);
         const list = /^\* LIST \(([^)]*)\) (\S+) (.*)\r?\n$/i.exec(line);
-        if (list) {
+        if (list && flavor === "gmail") {
           const [, flags = "", delimiter = "", name = ""] = list;
           const bare = name.replace(/^"(.*)"$/, "$1");
           const marked = flags
