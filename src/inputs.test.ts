@@ -3,10 +3,12 @@ import {
   parseBool,
   parseFlag,
   parseFlags,
+  parseLabels,
   parseLimit,
   parseMailbox,
   parseUid,
   parseUidSet,
+  parseUidValidity,
 } from "./inputs";
 
 function errorOf(work: () => unknown): InputError {
@@ -235,5 +237,47 @@ describe("parseMailbox", () => {
     expect(errorOf(() => parseMailbox("", "Destination")).message).toBe(
       "Destination is empty: give a mailbox path such as INBOX.",
     );
+  });
+});
+
+describe("parseUidValidity", () => {
+  test.each<[unknown, string | undefined]>([
+    ["", undefined],
+    [undefined, undefined],
+    ["1764115968", "1764115968"],
+    [" 0042 ", "42"],
+    [4294967295, "4294967295"],
+  ])("%j is %j", (value, expected) => {
+    expect(parseUidValidity(value)).toBe(expected);
+  });
+
+  test.each(["0", "4294967296", "-1", "1.5", "12345678901", "abc"])("%j is refused", (value) => {
+    expect(errorOf(() => parseUidValidity(value)).message).toBe(
+      `UIDVALIDITY "${value}" is not a UIDVALIDITY: give the uidValidity of the step that found the UIDs, a whole number from 1 to 4294967295, or leave it empty.`,
+    );
+  });
+});
+
+describe("parseLabels", () => {
+  test.each<[unknown, string[]]>([
+    [
+      ["Invoices", " Clients/Acme ", "Invoices"],
+      ["Invoices", "Clients/Acme"],
+    ],
+    ["Muy Importante", ["Muy Importante"]],
+    ['["\\\\Inbox", "Grüße"]', ["\\Inbox", "Grüße"]],
+  ])("%j is %j", (value, expected) => {
+    expect(parseLabels(value)).toEqual(expected);
+  });
+
+  test.each<[unknown, string]>([
+    [[], "Labels is empty: give at least one label, e.g. Invoices."],
+    ["", "Labels is empty: give at least one label, e.g. Invoices."],
+    [[" "], "Labels is empty: give at least one label, e.g. Invoices."],
+    [["a\nb"], 'Labels: "a\nb" contains control characters.'],
+    [[5], "Labels: 5 is not a label."],
+    ["[1,", 'Labels "[1," is not a list of labels.'],
+  ])("%j is refused", (value, message) => {
+    expect(errorOf(() => parseLabels(value)).message).toBe(message);
   });
 });

@@ -42,6 +42,15 @@ export const uidInput = input({
   example: "42",
 });
 
+export const uidValidityInput = input({
+  label: "UIDVALIDITY",
+  type: "string",
+  required: false,
+  comments:
+    "Optional, recommended: the uidValidity the UIDs came with (from Search / List Mailbox Messages, Get Message or the New Emails trigger). When the mailbox's UIDVALIDITY is now different (it was deleted and recreated, or the server rebuilt it), its UIDs may name other messages: the step then fails and changes nothing.",
+  example: "1764115968",
+});
+
 export const flagsInput = input({
   label: "Flags",
   type: "string",
@@ -50,6 +59,16 @@ export const flagsInput = input({
   comments:
     "System flags (\\Seen, \\Answered, \\Flagged, \\Deleted, \\Draft) or keywords such as $Label1.",
   example: "\\Seen",
+});
+
+export const labelsInput = input({
+  label: "Labels",
+  type: "string",
+  collection: "valuelist",
+  required: true,
+  comments:
+    "Gmail labels as Gmail shows them, e.g. Invoices or Clients/Acme (nested labels use /), or the system labels \\Inbox, \\Important, \\Starred.",
+  example: "Invoices",
 });
 
 export const destinationInput = input({
@@ -134,6 +153,17 @@ export function parseUid(value: unknown, name = "UID"): number {
   if (uid < 1 || uid > MAX_UID)
     throw new InputError(`${name} ${text} is out of range: UIDs run from 1 to ${MAX_UID}.`);
   return uid;
+}
+
+/** The optional UIDVALIDITY guard: "" is undefined (no check); otherwise a 32-bit unsigned number, as a decimal string. */
+export function parseUidValidity(value: unknown, name = "UIDVALIDITY"): string | undefined {
+  const text = asText(value, name);
+  if (text === "") return undefined;
+  if (!/^\d{1,10}$/.test(text) || Number(text) < 1 || Number(text) > MAX_UID)
+    throw new InputError(
+      `${name} ${shown(value)} is not a UIDVALIDITY: give the uidValidity of the step that found the UIDs, a whole number from 1 to ${MAX_UID}, or leave it empty.`,
+    );
+  return String(Number(text));
 }
 
 const SET_ITEM = /^(\d+|\*)(?::(\d+|\*))?$/;
@@ -223,14 +253,14 @@ export function parseFlags(
   return Array.from(new Set(flags));
 }
 
-function parseJsonList(value: string, name: string): unknown[] {
+function parseJsonList(value: string, name: string, what = "flags"): unknown[] {
   try {
     const parsed: unknown = JSON.parse(value);
     if (Array.isArray(parsed)) return parsed;
   } catch {
     // fall through to the error below
   }
-  throw new InputError(`${name} ${shown(value)} is not a list of flags.`);
+  throw new InputError(`${name} ${shown(value)} is not a list of ${what}.`);
 }
 
 /** A whole number within bounds; "" gives the default. */
@@ -277,4 +307,29 @@ export function parseChoice<T extends string>(
       `${name} must be one of ${choices.map((c) => `"${c}"`).join(", ")}, not "${picked}".`,
     );
   return found;
+}
+
+/** An optional mailbox path: "" and missing are undefined. */
+export function optionalMailbox(value: unknown, name: string): string | undefined {
+  return asText(value, name) === "" ? undefined : parseMailbox(value, name);
+}
+
+/** Gmail labels: a list (or one label, or a JSON list); each non-empty, without control characters. */
+export function parseLabels(value: unknown, name = "Labels"): string[] {
+  let items: unknown[];
+  if (Array.isArray(value)) items = value;
+  else if (value === undefined || value === null) items = [];
+  else if (typeof value === "string")
+    items = value.trim().startsWith("[") ? parseJsonList(value, name, "labels") : [value];
+  else throw new InputError(`${name} must be a list of labels, not ${shown(value)}.`);
+  const labels = items.map((item) => {
+    if (typeof item !== "string") throw new InputError(`${name}: ${shown(item)} is not a label.`);
+    if (hasControlCharacters(item))
+      throw new InputError(`${name}: ${shown(item)} contains control characters.`);
+    return item.trim();
+  });
+  const given = labels.filter((label) => label !== "");
+  if (given.length === 0)
+    throw new InputError(`${name} is empty: give at least one label, e.g. Invoices.`);
+  return Array.from(new Set(given));
 }

@@ -111,6 +111,35 @@ export async function listMailboxEntries(
     .sort(byPath);
 }
 
+/** The mailbox the server marks with a special use (RFC 6154), and the ones only named like one. */
+export interface SpecialUseLookup {
+  /** The first mailbox marked with the first of the uses that any mailbox has; undefined when none is marked. */
+  path: string | undefined;
+  /** Mailboxes whose name alone suggests one of the uses (e.g. "Trash" on a server without SPECIAL-USE). */
+  namedLike: string[];
+}
+
+/**
+ * Looks up, in one LIST, the mailbox marked with one of `uses` (in order of preference, e.g.
+ * "\\Trash"). Only a server's own marking counts: a name such as "Trash" or "Deleted Items" is
+ * a guess, returned separately so that an error can suggest it, never acted on.
+ */
+export async function findSpecialUse(
+  session: Session,
+  uses: readonly string[],
+): Promise<SpecialUseLookup> {
+  const list = await session.run({ doing: "list the mailboxes" }, () => session.client.list());
+  const selectable = list.filter(isSelectable).sort(byPath);
+  for (const use of uses) {
+    const marked = selectable.find((entry) => hasFlag(entry.flags, use));
+    if (marked) return { path: marked.path, namedLike: [] };
+  }
+  const namedLike = selectable
+    .filter((entry) => entry.specialUse !== undefined && hasFlag(uses, entry.specialUse))
+    .map((entry) => entry.path);
+  return { path: undefined, namedLike };
+}
+
 /** Rename's inputs, checked before connecting. */
 export function checkRename(path: string, newPath: string): void {
   if (isInbox(path)) {

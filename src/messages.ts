@@ -31,6 +31,27 @@ export interface MessageFlags {
 export const list = (uids: number[]) => uids.join(", ");
 
 /**
+ * The guard of every write by UID: when the caller says which UIDVALIDITY its UIDs belong to and
+ * the selected mailbox now has another one, the mailbox was recreated (or the server rebuilt it)
+ * and the same UIDs may name other messages, so nothing may change. Call it first inside the
+ * selected mailbox; `expected` undefined means the caller gave none and nothing is checked.
+ */
+export function requireUidValidity(
+  selected: Selected,
+  expected: string | undefined,
+  doing: string,
+): void {
+  if (expected === undefined) return;
+  const current = selected.box.uidValidity.toString();
+  if (current === expected) return;
+  const mailbox = selected.box.path;
+  throw new ImapError(
+    `Could not ${doing}: the mailbox "${mailbox}" now has UIDVALIDITY ${current}, not ${expected} as given, so it was deleted and recreated (or the server rebuilt it) since the UIDs were read, and they may name other messages. Nothing was changed. Search the mailbox again and use the UIDs and uidValidity it returns.`,
+    { code: "UIDVALIDITY_CHANGED", mailbox },
+  );
+}
+
+/**
  * Finds the messages `wanted` names in the selected mailbox: every UID named singly must exist,
  * ranges match whatever exists in them, and a set that matches nothing is an error. The UIDs the
  * server returns are checked: some servers answer a missing UID with another message.
@@ -154,9 +175,11 @@ export async function changeFlags(
   wanted: UidSet,
   flags: string[],
   change: FlagChange,
+  uidValidity?: string,
 ): Promise<{ mailbox: string; messages: MessageFlags[] }> {
   const doing = CHANGE_DOING[change];
   return session.withMailbox(mailbox, { readOnly: false }, async (selected) => {
+    requireUidValidity(selected, uidValidity, doing);
     const box = selected.box;
     // imapflow silently drops a flag the mailbox cannot keep; say so instead.
     const permanent = box.permanentFlags;
@@ -261,9 +284,15 @@ export async function expungeExactly(
 }
 
 /** Deletes one message (resolved first: a missing UID is an error) and expunges only it. */
-export async function deleteOne(session: Session, mailbox: string, uid: number): Promise<true> {
+export async function deleteOne(
+  session: Session,
+  mailbox: string,
+  uid: number,
+  uidValidity?: string,
+): Promise<true> {
   const doing = "delete the message";
   return session.withMailbox(mailbox, { readOnly: false }, async (selected) => {
+    requireUidValidity(selected, uidValidity, doing);
     const target = await resolveUids(selected, singleUid(uid), doing);
     await expungeExactly(selected, target, doing);
     return true as const;

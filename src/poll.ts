@@ -22,7 +22,7 @@ import { samePath } from "./mailboxes";
 import type { ParsedAttachment } from "./parseMessage";
 import { parseMessage } from "./parseMessage";
 import type { MessageSummary } from "./serialize";
-import { hasFlag, messageSummary } from "./serialize";
+import { hasFlag, IDENTITY_QUERY, messageSummary } from "./serialize";
 import type { Selected, Session } from "./session";
 import { uidSetOf } from "./uidSet";
 import { confirmExpunged, damagedAnswer, existingUids, isWhole } from "./wholeRows";
@@ -259,7 +259,7 @@ async function fetchChosen(
   await session.exec({ doing, mailbox: box.path }, async () => {
     for await (const message of session.client.fetch(
       uidSetOf(chosen),
-      { uid: true, flags: true, ...items },
+      { uid: true, flags: true, ...IDENTITY_QUERY, ...items },
       { uid: true },
     )) {
       if (!wanted.has(message.uid) || !isWhole(message, items)) continue;

@@ -15,9 +15,16 @@ import type { Untagged, UntaggedHandlers } from "./imapExec";
 import { imapCommand } from "./imapExec";
 import { optionalText, parseChoice, parseLimit, parseMailbox } from "./inputs";
 import type { SearchKey, Token } from "./searchCriteria";
-import { hasLiteral, parseCriteria, parseDate, parseText, renderKeys } from "./searchCriteria";
+import {
+  hasLiteral,
+  parseCriteria,
+  parseDate,
+  parseObjectId,
+  parseText,
+  renderKeys,
+} from "./searchCriteria";
 import type { MessageSummary } from "./serialize";
-import { messageSummary } from "./serialize";
+import { IDENTITY_QUERY, messageSummary } from "./serialize";
 import type { Selected, Session } from "./session";
 import { uidValidityOf } from "./session";
 import type { Ranges } from "./uidSet";
@@ -120,6 +127,16 @@ export function parseSearchRequest(params: Record<string, unknown>): SearchReque
   const flagged = parseChoice(params.flagged, "Flagged", ["any", "flagged", "unflagged"] as const);
   if (flagged !== "any")
     keys.push({ op: "atom", atom: flagged === "flagged" ? "FLAGGED" : "UNFLAGGED" });
+  const threadId = optionalText(params.threadId, "Thread ID");
+  if (threadId !== undefined)
+    keys.push({ op: "objectId", atom: "THREADID", value: parseObjectId(threadId, "Thread ID") });
+  const gmailQuery = optionalText(params.gmailQuery, "Gmail Query");
+  if (gmailQuery !== undefined)
+    keys.push({
+      op: "gmailRaw",
+      value: parseText(gmailQuery, "Gmail Query"),
+      name: "Gmail Query",
+    });
   keys.push(...parseCriteria(params.criteria));
   const limit = parseLimit(params.limit, "Limit", { min: 1, max: 1000, fallback: 50 });
   const fingerprint = createHash("sha256")
@@ -270,7 +287,7 @@ async function fetchPage(
   const fetched = await session.run({ doing, mailbox: box.path }, () =>
     session.client.fetchAll(
       uidSetOf([...page].reverse()),
-      { uid: true, flags: true, ...PAGE_ITEMS },
+      { uid: true, flags: true, ...IDENTITY_QUERY, ...PAGE_ITEMS },
       { uid: true },
     ),
   );

@@ -22,7 +22,7 @@ export type SearchKey =
   | { op: "uid"; set: string }
   | { op: "keyword"; atom: "KEYWORD" | "UNKEYWORD"; flag: string }
   | { op: "objectId"; atom: "EMAILID" | "THREADID"; value: string }
-  | { op: "gmailRaw"; value: string }
+  | { op: "gmailRaw"; value: string; name?: string }
   | { op: "not"; operand: SearchKey[] }
   | { op: "or"; left: SearchKey[]; right: SearchKey[] };
 
@@ -95,6 +95,19 @@ export function parseDate(value: unknown, name: string): string {
     );
   }
   return `${day}-${MONTH_NAMES[month - 1]}-${year}`;
+}
+
+/**
+ * An email or thread id as servers hand them out: RFC 8474's objectid (1 to 255 letters, digits,
+ * "_" and "-", e.g. T64b478a75b7ea9) or Gmail's decimal X-GM-THRID / X-GM-MSGID, which is one.
+ */
+export function parseObjectId(value: unknown, name: string): string {
+  const text = typeof value === "number" && Number.isSafeInteger(value) ? String(value) : value;
+  if (typeof text !== "string" || !/^[A-Za-z0-9_-]{1,255}$/.test(text.trim()))
+    throw new InputError(
+      `${name} ${shown(value)} is not a message or thread id: give the threadId or emailId of a message as this component returned it, e.g. 1266894439832287888 (Gmail) or T64b478a75b7ea9.`,
+    );
+  return text.trim();
 }
 
 /** Free text for FROM, SUBJECT, ...: empty text would match every message, so it is refused. */
@@ -199,7 +212,7 @@ function compileKey(key: string, value: unknown, path: string): SearchKey[] {
         {
           op: "objectId",
           atom: name === "emailid" ? "EMAILID" : "THREADID",
-          value: parseText(value, path),
+          value: parseObjectId(value, path),
         },
       ];
     case "keyword":
@@ -240,7 +253,7 @@ function compileKey(key: string, value: unknown, path: string): SearchKey[] {
     }
     case "gmraw":
     case "gmailraw":
-      return [{ op: "gmailRaw", value: parseText(value, path) }];
+      return [{ op: "gmailRaw", value: parseText(value, path), name: key }];
     case "labels": {
       if (!isObject(value))
         throw new InputError(`${path} must be {"has": [...], "not": [...]}, not ${shown(value)}.`);
@@ -256,7 +269,7 @@ function compileKey(key: string, value: unknown, path: string): SearchKey[] {
         throw new InputError(
           `${path} names no label: give {"has": ["Work"]} and/or {"not": ["Spam"]}.`,
         );
-      return [{ op: "gmailRaw", value: raw.join(" ") }];
+      return [{ op: "gmailRaw", value: raw.join(" "), name: key }];
     }
     default:
       throw new InputError(
@@ -306,6 +319,13 @@ function missing(key: string, extension: string, server: ServerFeatures): ImapEr
   );
 }
 
+function notGmail(name: string, server: ServerFeatures): ImapError {
+  return new ImapError(
+    `${name} is Gmail's own search (X-GM-RAW), and the server at ${server.host} is not Gmail (it does not announce X-GM-EXT-1), so the mailbox "${server.mailbox}" was not searched. Remove it and search with the other criteria.`,
+    { code: "NOT_GMAIL", mailbox: server.mailbox },
+  );
+}
+
 function textToken(value: string): Token {
   // A quoted string carries 7-bit text only; anything else goes as a literal (with CHARSET UTF-8).
   // biome-ignore lint/suspicious/noControlCharactersInRegex: the range is "7-bit, not NUL", which includes controls
@@ -350,17 +370,15 @@ function renderKey(key: SearchKey, server: ServerFeatures): Token[] {
       ];
     case "objectId": {
       const name = key.atom === "EMAILID" ? "emailId" : "threadId";
-      if (server.has("OBJECTID")) return [{ type: "ATOM", value: key.atom }, textToken(key.value)];
+      // Both RFC 8474 and Gmail write an id as a bare atom; parseObjectId allows nothing else.
+      const id: Token = { type: "ATOM", value: key.value };
+      if (server.has("OBJECTID")) return [{ type: "ATOM", value: key.atom }, id];
       if (!server.has("X-GM-EXT-1"))
         throw missing(name, "OBJECTID (or Gmail's X-GM-EXT-1)", server);
-      // Gmail's ids are decimal numbers: sent as an atom; anything else as text, for Gmail to judge.
-      const id: Token = /^\d+$/.test(key.value)
-        ? { type: "ATOM", value: key.value }
-        : textToken(key.value);
       return [{ type: "ATOM", value: key.atom === "EMAILID" ? "X-GM-MSGID" : "X-GM-THRID" }, id];
     }
     case "gmailRaw":
-      if (!server.has("X-GM-EXT-1")) throw missing("gmraw / labels", "Gmail X-GM-EXT-1", server);
+      if (!server.has("X-GM-EXT-1")) throw notGmail(key.name ?? "gmraw", server);
       return [{ type: "ATOM", value: "X-GM-RAW" }, textToken(key.value)];
     case "not":
       return [{ type: "ATOM", value: "NOT" }, ...group(key.operand, server)];

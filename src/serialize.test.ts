@@ -1,4 +1,11 @@
-import { envelopeJson, flagList, isoDate, messageSummary, toJson } from "./serialize";
+import {
+  envelopeJson,
+  flagList,
+  isoDate,
+  messageIdentity,
+  messageSummary,
+  toJson,
+} from "./serialize";
 
 describe("toJson", () => {
   test("bigint becomes a decimal string, beyond the safe integer range too", () => {
@@ -117,5 +124,30 @@ describe("flagList", () => {
     expect(messageSummary({ uid: 7, flags: new Set(["\\recent", "\\Answered"]) }).flags).toEqual([
       "\\Answered",
     ]);
+  });
+});
+
+describe("messageIdentity", () => {
+  test("labels, threadId and emailId as the server sent them", () => {
+    expect(
+      messageIdentity({
+        labels: new Set(["\\Inbox", "Muy Importante"]),
+        threadId: "1266894439832287888",
+        emailId: "1278455344230334865",
+      }),
+    ).toEqual({
+      labels: ["\\Inbox", "Muy Importante"],
+      threadId: "1266894439832287888",
+      emailId: "1278455344230334865",
+    });
+  });
+
+  test("what the server did not send is left out, not null-filled", () => {
+    expect(messageIdentity({})).toEqual({});
+    expect(messageIdentity({ threadId: "", emailId: "M6d99ac3275bb4e" })).toEqual({
+      emailId: "M6d99ac3275bb4e",
+    });
+    // An empty label list is what Gmail says about a message without labels: kept.
+    expect(messageIdentity({ labels: new Set() })).toEqual({ labels: [] });
   });
 });

@@ -114,7 +114,18 @@ export function flagList(flags: Iterable<string> | undefined): string[] {
   return Array.from(flags ?? []).filter((flag) => !hasFlag([flag], "\\Recent"));
 }
 
-export interface MessageSummary {
+/**
+ * The identities some servers give a message: Gmail's labels (X-GM-LABELS), thread and message
+ * ids (X-GM-THRID, X-GM-MSGID), or RFC 8474's THREADID and EMAILID. Each is present only when the
+ * server sent it: a missing one is left out, never guessed.
+ */
+export interface MessageIdentity {
+  labels?: string[];
+  threadId?: string;
+  emailId?: string;
+}
+
+export interface MessageSummary extends MessageIdentity {
   uid: number;
   flags: string[];
   size: number;
@@ -122,12 +133,33 @@ export interface MessageSummary {
   envelope: Envelope;
 }
 
-interface FetchedSummary {
+interface FetchedIdentity {
+  labels?: Set<string>;
+  threadId?: string;
+  emailId?: string;
+}
+
+interface FetchedSummary extends FetchedIdentity {
   uid: number;
   flags?: Set<string>;
   size?: number;
   internalDate?: Date | string;
   envelope?: EnvelopeSource;
+}
+
+/** What the FETCH query must ask for to get `messageIdentity`: imapflow adds EMAILID / X-GM-MSGID itself. */
+export const IDENTITY_QUERY = { threadId: true, labels: true } as const;
+
+export function messageIdentity(message: FetchedIdentity): MessageIdentity {
+  return {
+    ...(message.labels ? { labels: Array.from(message.labels) } : {}),
+    ...(typeof message.threadId === "string" && message.threadId !== ""
+      ? { threadId: message.threadId }
+      : {}),
+    ...(typeof message.emailId === "string" && message.emailId !== ""
+      ? { emailId: message.emailId }
+      : {}),
+  };
 }
 
 export function messageSummary(message: FetchedSummary): MessageSummary {
@@ -137,5 +169,6 @@ export function messageSummary(message: FetchedSummary): MessageSummary {
     size: message.size ?? 0,
     internalDate: isoDate(message.internalDate),
     envelope: envelopeJson(message.envelope),
+    ...messageIdentity(message),
   };
 }

@@ -6,11 +6,20 @@
 import type { FetchMessageObject } from "imapflow";
 import type { Operation } from "./errors";
 import { ImapError, incompleteAnswer } from "./errors";
+import { findSpecialUse, samePath } from "./mailboxes";
 import type { ResolvedUids } from "./messages";
-import { expungeExactly, list, refuseUnsafeExpunge, resolveUids } from "./messages";
+import {
+  deleteOne,
+  expungeExactly,
+  list,
+  refuseUnsafeExpunge,
+  requireUidValidity,
+  resolveUids,
+} from "./messages";
 import type { Selected, Session } from "./session";
 import { uidValidityOf } from "./session";
 import type { UidSet } from "./uidSet";
+import { singleUid } from "./uidSet";
 
 /** The Message-ID of a message, from its raw header section ("" when it has none). */
 export function messageIdOf(raw: Buffer | undefined): string {
@@ -107,6 +116,7 @@ export async function transferMessages(
   wanted: UidSet,
   destination: string,
   mode: "copy" | "move",
+  expectedValidity?: string,
 ): Promise<Transfer> {
   const doing =
     mode === "copy" ? `copy messages to "${destination}"` : `move messages to "${destination}"`;
@@ -137,6 +147,7 @@ export async function transferMessages(
       source,
       { readOnly: mode === "copy" },
       async (selected) => {
+        requireUidValidity(selected, expectedValidity, doing);
         const box = selected.box;
         const target = await resolveUids(selected, wanted, doing);
         const sourceValidity = await uidValidityOf(selected, "move the messages");
@@ -220,5 +231,120 @@ function refuseIncomplete(
   throw new ImapError(
     `Could not move messages to "${destination}": the server has no MOVE, and the copy of UID ${list(missing)} could not be confirmed in "${destination}", so nothing was removed from "${source}". Check "${destination}" for copies before retrying: the messages that were copied are there as well as in "${source}".`,
     { code: "COPY_INCOMPLETE", mailbox: source, uid: missing.join(",") },
+  );
+}
+
+/** Where Trash / Archive put messages, as Delete Message (mode trash) and Archive Messages report it. */
+export interface Disposal {
+  mailbox: string;
+  uids: number[];
+  /** The mailbox the messages went to; null when they were expunged instead (already in the Trash). */
+  destination: string | null;
+  /** The new UID of each message in `destination`, in the order of `uids`; null where the server did not say and it could not be found. */
+  destinationUids: (number | null)[];
+  /** The UIDVALIDITY of `destination`, for a later step's guard; null when nothing was moved. */
+  destinationUidValidity: string | null;
+  /** True when the messages were removed for good instead of moved. */
+  expunged: boolean;
+}
+
+interface SpecialDestination {
+  /** What the messages are moved to, for messages: "the Trash". */
+  what: string;
+  /** The special uses that name it, in order of preference. */
+  uses: string[];
+  /** The label of the input that names it instead. */
+  input: string;
+}
+
+/** The mailbox given, else the one the server marks; none is a clear error that names what was looked for. */
+async function destinationFor(
+  session: Session,
+  given: string | undefined,
+  special: SpecialDestination,
+): Promise<string> {
+  if (given !== undefined) return given;
+  const found = await findSpecialUse(session, special.uses);
+  if (found.path !== undefined) return found.path;
+  const hint = found.namedLike.length
+    ? ` By its name, ${found.namedLike.map((path) => `"${path}"`).join(" or ")} may be it.`
+    : "";
+  throw new ImapError(
+    `Could not move the messages to ${special.what}: the server at ${session.scope.host} marks no mailbox as ${special.uses.join(" or ")} (special use), and ${special.input} is empty. Nothing was changed. Give the mailbox's path in ${special.input} (List Mailboxes shows every path).${hint}`,
+    { code: "SPECIAL_USE_NOT_FOUND" },
+  );
+}
+
+function disposal(moved: Transfer): Disposal {
+  return {
+    mailbox: moved.path,
+    uids: moved.uidMap.map((entry) => entry.sourceUid),
+    destination: moved.destination,
+    destinationUids: moved.uidMap.map((entry) => entry.destinationUid),
+    destinationUidValidity: moved.uidValidity,
+    expunged: false,
+  };
+}
+
+const TRASH: SpecialDestination = { what: "the Trash", uses: ["\\Trash"], input: "Trash Mailbox" };
+
+/**
+ * Moves one message to the Trash (the mailbox marked \Trash, or `trashMailbox`) with the move
+ * core. A message already in the Trash is expunged, exactly it, as mail clients do.
+ */
+export async function trashMessage(
+  session: Session,
+  mailbox: string,
+  uid: number,
+  options: { trashMailbox?: string; uidValidity?: string },
+): Promise<Disposal> {
+  const trash = await destinationFor(session, options.trashMailbox, TRASH);
+  if (samePath(trash, mailbox)) {
+    await deleteOne(session, mailbox, uid, options.uidValidity);
+    return {
+      mailbox: trash,
+      uids: [uid],
+      destination: null,
+      destinationUids: [],
+      destinationUidValidity: null,
+      expunged: true,
+    };
+  }
+  const moved = await transferMessages(
+    session,
+    mailbox,
+    singleUid(uid),
+    trash,
+    "move",
+    options.uidValidity,
+  );
+  return disposal(moved);
+}
+
+/**
+ * Moves messages to the archive: the mailbox marked \Archive, on Gmail the one marked \All (All
+ * Mail: moving there from INBOX removes the Inbox label and nothing else), or `archiveMailbox`.
+ */
+export async function archiveMessages(
+  session: Session,
+  mailbox: string,
+  wanted: UidSet,
+  options: { archiveMailbox?: string; uidValidity?: string },
+): Promise<Disposal> {
+  // \All is a view of every message; only on Gmail is moving into it what archiving means.
+  const uses = session.has("X-GM-EXT-1") ? ["\\Archive", "\\All"] : ["\\Archive"];
+  const archive = await destinationFor(session, options.archiveMailbox, {
+    what: "the archive",
+    uses,
+    input: "Archive Mailbox",
+  });
+  if (samePath(archive, mailbox)) {
+    throw new ImapError(
+      `Could not archive messages: they are in "${mailbox}", which is the archive mailbox itself. Nothing was changed.`,
+      { code: "SAME_MAILBOX", mailbox },
+    );
+  }
+  return disposal(
+    await transferMessages(session, mailbox, wanted, archive, "move", options.uidValidity),
   );
 }

@@ -166,8 +166,13 @@ describe("each examplePayload has the shape of a real answer", () => {
     });
   });
 
-  test("deleteMessage", async () => {
-    await expectSameShape("deleteMessage", { mailbox: box.path, uid: String(box.uids[4]) });
+  test("deleteMessage (mode trash: mode expunge returns true) and archiveMessage", async () => {
+    await expectSameShape("deleteMessage", {
+      mailbox: box.path,
+      uid: String(box.uids[4]),
+      mode: "trash",
+    });
+    await expectSameShape("archiveMessage", { mailbox: box.path, uids: String(box.uids[5]) });
   });
 
   test("createMailbox, renameMailbox, deleteMailbox", async () => {

@@ -12,7 +12,7 @@ export { actions, connections, dataSources, triggers };
 export default {
   key: "imap",
   public: false,
-  signature: "1c48db7737d8dc98cf43aaff574659eb447e0135",
+  signature: "d20ed46349bf26ab478618d46082d60ac37a976c",
   actions,
   dataSources,
   connections,

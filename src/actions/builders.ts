@@ -1,6 +1,6 @@
 /**
  * The shared shape of actions that differ only in one word: Add / Remove / Set Flags (the flag
- * change) and Copy / Move Messages (copy or move). Each action file still defines its own public
+ * change), Add / Remove Labels and Copy / Move Messages (copy or move). Each action file still defines its own public
  * key, label and description; the inputs, their parsing and the output are one definition here.
  */
 import { action } from "@prismatic-io/spectral";
@@ -9,12 +9,17 @@ import {
   connectionInput,
   destinationInput,
   flagsInput,
+  labelsInput,
   mailboxInput,
   parseFlags,
+  parseLabels,
   parseMailbox,
   parseUidSet,
+  parseUidValidity,
   uidsInput,
+  uidValidityInput,
 } from "../inputs";
+import { changeLabels } from "../labels";
 import { samePath } from "../mailboxes";
 import type { FlagChange } from "../messages";
 import { changeFlags } from "../messages";
@@ -37,13 +42,15 @@ export function flagAction(change: FlagChange, display: Display) {
       mailbox: mailboxInput,
       uids: uidsInput,
       flags: flagsInput,
+      uidValidity: uidValidityInput,
     },
     perform: async (context, params) => {
       const mailbox = parseMailbox(params.mailbox);
       const uids = parseUidSet(params.uids);
       const flags = parseFlags(params.flags, { required: true });
+      const uidValidity = parseUidValidity(params.uidValidity);
       const result = await withSession(params.connection, context, (session) =>
-        changeFlags(session, mailbox, uids, flags, change),
+        changeFlags(session, mailbox, uids, flags, change, uidValidity),
       );
       return { data: toJson(result) };
     },
@@ -72,11 +79,13 @@ export function transferAction(mode: "copy" | "move", display: Display) {
       },
       uids: uidsInput,
       destination: destinationInput,
+      uidValidity: uidValidityInput,
     },
     perform: async (context, params) => {
       const mailbox = parseMailbox(params.mailbox);
       const uids = parseUidSet(params.uids);
       const destination = parseMailbox(params.destination, "Destination");
+      const uidValidity = parseUidValidity(params.uidValidity);
       // A copy within one mailbox makes duplicates, as asked; a move there would change nothing.
       if (mode === "move" && samePath(destination, mailbox)) {
         throw new InputError(
@@ -84,7 +93,7 @@ export function transferAction(mode: "copy" | "move", display: Display) {
         );
       }
       const result = await withSession(params.connection, context, (session) =>
-        transferMessages(session, mailbox, uids, destination, mode),
+        transferMessages(session, mailbox, uids, destination, mode, uidValidity),
       );
       return { data: toJson(result) };
     },
@@ -98,6 +107,37 @@ export function transferAction(mode: "copy" | "move", display: Display) {
           { sourceUid: 41, destinationUid: 7 },
           { sourceUid: 42, destinationUid: 8 },
         ],
+      },
+    },
+  });
+}
+
+/** An action that adds or removes Gmail labels of messages by UID and returns their labels afterwards. */
+export function labelAction(change: "add" | "remove", display: Display) {
+  return action({
+    performSafety: "notAllowed",
+    display,
+    inputs: {
+      connection: connectionInput,
+      mailbox: mailboxInput,
+      uids: uidsInput,
+      labels: labelsInput,
+      uidValidity: uidValidityInput,
+    },
+    perform: async (context, params) => {
+      const mailbox = parseMailbox(params.mailbox);
+      const uids = parseUidSet(params.uids);
+      const labels = parseLabels(params.labels);
+      const uidValidity = parseUidValidity(params.uidValidity);
+      const result = await withSession(params.connection, context, (session) =>
+        changeLabels(session, mailbox, uids, labels, change, uidValidity),
+      );
+      return { data: toJson(result) };
+    },
+    examplePayload: {
+      data: {
+        mailbox: "INBOX",
+        messages: [{ uid: 41, labels: ["\\Inbox", "\\Important", "Invoices"] }],
       },
     },
   });

@@ -25,7 +25,7 @@ import {
   uid,
   uidValidity,
 } from "../schemas";
-import { flagList, isoDate, toJson } from "../serialize";
+import { flagList, IDENTITY_QUERY, isoDate, messageIdentity, toJson } from "../serialize";
 import { withSession } from "../session";
 
 const DEFAULT_MAX_ATTACHMENT_SIZE = 10 * 1024 * 1024;
@@ -110,6 +110,7 @@ export const getMessage = action({
           size: true,
           internalDate: true,
           source: true,
+          ...IDENTITY_QUERY,
         }),
         opened: { path: selected.box.path, uidValidity: selected.box.uidValidity },
       })),
@@ -126,6 +127,7 @@ export const getMessage = action({
         flags: flagList(message.flags),
         size: message.size ?? 0,
         internalDate: isoDate(message.internalDate),
+        ...messageIdentity(message),
         ...parsed,
       }),
     };

@@ -1,5 +1,7 @@
 import { addFlags } from "./addFlags";
+import { addLabels } from "./addLabels";
 import { appendMessage } from "./appendMessage";
+import { archiveMessage } from "./archiveMessage";
 import { checkConnection } from "./checkConnection";
 import { copyMessage } from "./copyMessage";
 import { createMailbox } from "./createMailbox";
@@ -13,6 +15,7 @@ import { getStatus } from "./getStatus";
 import { listMailboxes } from "./listMailboxes";
 import { moveMessage } from "./moveMessage";
 import { removeFlags } from "./removeFlags";
+import { removeLabels } from "./removeLabels";
 import { renameMailbox } from "./renameMailbox";
 import { searchMailbox } from "./searchMailbox";
 import { setFlags } from "./setFlags";
@@ -22,7 +25,9 @@ import { unsubscribeMailbox } from "./unsubscribeMailbox";
 /** Action keys are public API: never rename one. */
 export const actions = {
   addFlags,
+  addLabels,
   appendMessage,
+  archiveMessage,
   checkConnection,
   copyMessage,
   createMailbox,
@@ -36,6 +41,7 @@ export const actions = {
   listMailboxes,
   moveMessage,
   removeFlags,
+  removeLabels,
   renameMailbox,
   searchMailbox,
   setFlags,

@@ -65,6 +65,16 @@ export const searchInputs = {
     comments:
       "Flagged: only messages with \\Flagged (starred). Not flagged: only messages without it. Any: both.",
   }),
+  threadId: text(
+    "Thread ID",
+    "Only the messages of this conversation: threadId of a message from this action, Get Message or the trigger. Needs a server that offers thread ids (Gmail, or OBJECTID); elsewhere the search fails and says so.",
+    "1266894439832287888",
+  ),
+  gmailQuery: text(
+    "Gmail Query",
+    "Gmail only: a search in Gmail's own syntax, as in Gmail's search box (X-GM-RAW), ANDed with the other criteria, e.g. has:attachment older_than:30d label:Invoices. On other servers the search fails and says the server is not Gmail.",
+    "has:attachment in:unread",
+  ),
   criteria: input({
     label: "Criteria",
     type: "code",

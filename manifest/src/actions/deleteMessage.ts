@@ -26,12 +26,33 @@ export interface DeleteMessageValues {
    * @example 42
    */
   uid: string;
+  /**
+   * Mode
+   * Expunge: removed for good (on Gmail the account's IMAP settings decide; see the documentation). Trash: moved to the mailbox the server marks as Trash (Gmail's [Gmail]\/Trash, Microsoft 365's Deleted Items) or to Trash Mailbox; a message already in the Trash is expunged.
+   *
+   * @default expunge
+   */
+  mode?: `expunge` | `trash`;
+  /**
+   * Trash Mailbox
+   * Mode Trash only: the mailbox to move the message to, for servers that mark no mailbox as Trash. Empty: the one the server marks.
+   *
+   * @example Deleted Items
+   */
+  trashMailbox?: string;
+  /**
+   * UIDVALIDITY
+   * Optional, recommended: the uidValidity the UIDs came with (from Search \/ List Mailbox Messages, Get Message or the New Emails trigger). When the mailbox's UIDVALIDITY is now different (it was deleted and recreated, or the server rebuilt it), its UIDs may name other messages: the step then fails and changes nothing.
+   *
+   * @example 1764115968
+   */
+  uidValidity?: string;
 }
 
 /**
  * Delete Message
  *
- * @description Delete one message by UID for good (it is expunged, not moved to Trash), and nothing else: other messages marked \Deleted stay. Deletes a message; a retry after success fails because the UID no longer exists, and deletes nothing else.
+ * @description Delete one message by UID. Mode Expunge (the default) removes it for good and nothing else: other messages marked \Deleted stay. Mode Trash moves it to the Trash, or expunges it when it is in the Trash already. Deletes or moves a message; a retry after success fails because the UID no longer exists in the mailbox, and touches nothing else.
  */
 export const deleteMessage = {
   key: "deleteMessage",
@@ -55,9 +76,33 @@ export const deleteMessage = {
       default: ``,
       required: true,
     },
+    mode: {
+      inputType: "string",
+      default: `expunge`,
+    },
+    trashMailbox: {
+      inputType: "string",
+      default: ``,
+    },
+    uidValidity: {
+      inputType: "string",
+      default: ``,
+    },
   },
   examplePayload: {
-    data: true,
+    data: {
+      mailbox: "INBOX",
+      uids: [42],
+      destination: "Trash",
+      destinationUids: [317],
+      destinationUidValidity: "1764115970",
+      expunged: false,
+    },
+  },
+  outputSchema: {
+    type: "actionOutput",
+    schema:
+      '{"type":"boolean","description":"Always true: the message was expunged (a failure is an error)."}',
   },
   performSafety: "notAllowed",
 } as const;

@@ -99,5 +99,10 @@ export const downloadAttachment = {
     },
     contentType: "application/pdf",
   },
+  outputSchema: {
+    type: "actionOutput",
+    schema:
+      '{"type":"object","description":"With Return As json. With file (the default), data is the file itself: its bytes, with the content type beside data.","properties":{"mailbox":{"type":"string","description":"Full path of the mailbox, as the server normalises it."},"uid":{"type":"integer","description":"The message\'s UID in its mailbox (1 to 4294967295)."},"partId":{"type":"string","description":"The part number."},"filename":{"type":["string","null"],"description":"The file name, decoded; null when the part has none."},"contentType":{"type":"string","description":"The part\'s content type."},"size":{"type":"integer","description":"Decoded size in bytes."},"checksum":{"type":"string","description":"SHA-256 of the decoded bytes, hex."},"content":{"type":"string","description":"The decoded bytes as base64."}},"required":["mailbox","uid","partId","filename","contentType","size","checksum","content"],"additionalProperties":false}',
+  },
   performSafety: "safe",
 } as const;

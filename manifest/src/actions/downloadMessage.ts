@@ -84,5 +84,10 @@ export const downloadMessage = {
     },
     contentType: "message/rfc822",
   },
+  outputSchema: {
+    type: "actionOutput",
+    schema:
+      '{"description":"The raw message (an .eml) or the decoded part, as a file: its bytes, with the content type beside data."}',
+  },
   performSafety: "safe",
 } as const;

@@ -62,5 +62,10 @@ export const getQuota = {
       ],
     },
   },
+  outputSchema: {
+    type: "actionOutput",
+    schema:
+      '{"type":"object","description":"The quota of the mailbox.","properties":{"mailbox":{"type":"string","description":"Full path of the mailbox, as the server normalises it."},"roots":{"type":"array","items":{"type":"object","description":"One quota root.","properties":{"root":{"type":"string","description":"The quota root\'s name (\\"\\" on many servers)."},"storage":{"type":["object","null"],"description":"Storage in bytes.","properties":{"usage":{"type":"integer","description":"Used."},"limit":{"type":"integer","description":"The limit."}},"required":["usage","limit"],"additionalProperties":false},"messages":{"type":["object","null"],"description":"Number of messages.","properties":{"usage":{"type":"integer","description":"Used."},"limit":{"type":"integer","description":"The limit."}},"required":["usage","limit"],"additionalProperties":false},"other":{"type":"object","description":"Further resources by name, e.g. MAILBOX.","additionalProperties":{"type":"object","description":"Usage and limit.","properties":{"usage":{"type":"integer","description":"Used."},"limit":{"type":"integer","description":"The limit."}},"required":["usage","limit"],"additionalProperties":false}},"percentUsed":{"type":["integer","null"],"description":"The fullest resource in percent, rounded down."}},"required":["root","storage","messages","other","percentUsed"],"additionalProperties":false},"description":"The quota roots that apply; empty when no quota applies."}},"required":["mailbox","roots"],"additionalProperties":false}',
+  },
   performSafety: "safe",
 } as const;

@@ -53,5 +53,10 @@ export const getStatus = {
       highestModseq: "7",
     },
   },
+  outputSchema: {
+    type: "actionOutput",
+    schema:
+      '{"type":"object","description":"The mailbox\'s counts. A value the server did not report is left out.","properties":{"path":{"type":"string","description":"Full path of the mailbox, as the server normalises it."},"messages":{"type":"integer","description":"Number of messages."},"recent":{"type":"integer","description":"Messages no session has seen yet (\\\\Recent)."},"uidNext":{"type":"integer","description":"The UID the next message will get."},"uidValidity":{"type":"string","description":"The mailbox\'s UIDVALIDITY, a decimal string: UIDs are only valid together with it."},"unseen":{"type":"integer","description":"Messages without \\\\Seen."},"highestModseq":{"type":"string","description":"HIGHESTMODSEQ as a decimal string (servers with CONDSTORE)."}},"required":["path"],"additionalProperties":false}',
+  },
   performSafety: "safe",
 } as const;

@@ -3,7 +3,9 @@
  * Any changes made will be overwritten.
  */
 import { addFlags } from "./addFlags";
+import { addLabels } from "./addLabels";
 import { appendMessage } from "./appendMessage";
+import { archiveMessage } from "./archiveMessage";
 import { checkConnection } from "./checkConnection";
 import { copyMessage } from "./copyMessage";
 import { createMailbox } from "./createMailbox";
@@ -17,6 +19,7 @@ import { getStatus } from "./getStatus";
 import { listMailboxes } from "./listMailboxes";
 import { moveMessage } from "./moveMessage";
 import { removeFlags } from "./removeFlags";
+import { removeLabels } from "./removeLabels";
 import { renameMailbox } from "./renameMailbox";
 import { searchMailbox } from "./searchMailbox";
 import { setFlags } from "./setFlags";
@@ -25,7 +28,9 @@ import { unsubscribeMailbox } from "./unsubscribeMailbox";
 
 export default {
   addFlags,
+  addLabels,
   appendMessage,
+  archiveMessage,
   checkConnection,
   copyMessage,
   createMailbox,
@@ -39,6 +44,7 @@ export default {
   listMailboxes,
   moveMessage,
   removeFlags,
+  removeLabels,
   renameMailbox,
   searchMailbox,
   setFlags,

@@ -93,5 +93,10 @@ export const listMailboxes = {
       },
     ],
   },
+  outputSchema: {
+    type: "actionOutput",
+    schema:
+      '{"type":"array","items":{"type":"object","description":"One mailbox; counts only with Include Counts (null when it cannot hold messages).","properties":{"path":{"type":"string","description":"Full path of the mailbox, as the server normalises it."},"pathAsListed":{"type":"string","description":"The path exactly as the server listed it (modified UTF-7)."},"flags":{"type":"array","items":{"type":"string","description":"A mailbox attribute such as \\\\HasNoChildren."},"description":"The mailbox\'s attributes."},"delimiter":{"type":["string","null"],"description":"The hierarchy separator, e.g. /."},"listed":{"type":"boolean","description":"Whether LIST returned it."},"specialUse":{"type":"string","description":"Its special use (\\\\Sent, \\\\Trash, ...), present only when it has one."},"parentPath":{"type":"string","description":"The parent\'s full path; \\"\\" at the top."},"parent":{"type":"array","items":{"type":"string","description":"A parent\'s name."},"description":"The parents\' names, outermost first."},"name":{"type":"string","description":"The last part of the path."},"subscribed":{"type":"boolean","description":"Whether the account is subscribed to it."},"counts":{"type":["object","null"],"description":"The mailbox\'s counts.","properties":{"messages":{"type":["integer","null"],"description":"Number of messages."},"unseen":{"type":["integer","null"],"description":"Messages without \\\\Seen."},"uidNext":{"type":["integer","null"],"description":"The UID the next message will get."},"uidValidity":{"type":["string","null"],"description":"The mailbox\'s UIDVALIDITY, a decimal string: UIDs are only valid together with it."}},"required":["messages","unseen","uidNext","uidValidity"],"additionalProperties":false}},"required":["path","pathAsListed","flags","delimiter","listed","parentPath","parent","name","subscribed"],"additionalProperties":false},"description":"Every mailbox, INBOX first, then by path."}',
+  },
   performSafety: "safe",
 } as const;

@@ -62,5 +62,10 @@ export const renameMailbox = {
       newPath: "Archive/Projects 2024",
     },
   },
+  outputSchema: {
+    type: "actionOutput",
+    schema:
+      '{"type":"object","description":"The renamed mailbox.","properties":{"path":{"type":"string","description":"Full path of the mailbox, as the server normalises it."},"newPath":{"type":"string","description":"The mailbox\'s new full path."}},"required":["path","newPath"],"additionalProperties":false}',
+  },
   performSafety: "notAllowed",
 } as const;

@@ -76,6 +76,20 @@ export interface SearchMailboxValues {
    */
   flagged?: `any` | `flagged` | `unflagged`;
   /**
+   * Thread ID
+   * Only the messages of this conversation: threadId of a message from this action, Get Message or the trigger. Needs a server that offers thread ids (Gmail, or OBJECTID); elsewhere the search fails and says so.
+   *
+   * @example 1266894439832287888
+   */
+  threadId?: string;
+  /**
+   * Gmail Query
+   * Gmail only: a search in Gmail's own syntax, as in Gmail's search box (X-GM-RAW), ANDed with the other criteria, e.g. has:attachment older_than:30d label:Invoices. On other servers the search fails and says the server is not Gmail.
+   *
+   * @example has:attachment in:unread
+   */
+  gmailQuery?: string;
+  /**
    * Criteria
    * Optional. More criteria as an imapflow search object, ANDed with the inputs above, e.g. {\\"larger\\": 100000, \\"not\\": {\\"keyword\\": \\"\$Done\\"}}. Unknown keys are refused.
    *
@@ -152,6 +166,14 @@ export const searchMailbox = {
       inputType: "string",
       default: `any`,
     },
+    threadId: {
+      inputType: "string",
+      default: ``,
+    },
+    gmailQuery: {
+      inputType: "string",
+      default: ``,
+    },
     criteria: {
       inputType: "code",
       default: ``,
@@ -214,6 +236,11 @@ export const searchMailbox = {
       nextCursor:
         "eyJ1aWRWYWxpZGl0eSI6IjE3NjQxMTU5NjgiLCJ0b3AiOjgsImxhc3QiOjgsInNlYXJjaCI6IkxXbTM3aFhCd3Y0S0I0UWsifQ",
     },
+  },
+  outputSchema: {
+    type: "actionOutput",
+    schema:
+      '{"type":"object","description":"One page of matches.","properties":{"mailbox":{"type":"string","description":"Full path of the mailbox, as the server normalises it."},"uidValidity":{"type":"string","description":"The mailbox\'s UIDVALIDITY, a decimal string: UIDs are only valid together with it."},"total":{"type":"integer","description":"Number of matches the cursor chain covers (the same on every page)."},"messages":{"type":"array","items":{"type":"object","description":"One message.","properties":{"uid":{"type":"integer","description":"The message\'s UID in its mailbox (1 to 4294967295)."},"flags":{"type":"array","items":{"type":"string","description":"A flag such as \\\\Seen or a keyword such as $Label1."},"description":"The message\'s flags, \\\\Recent left out."},"size":{"type":"integer","description":"Size of the whole message in bytes."},"internalDate":{"type":["string","null"],"description":"When the message arrived in the mailbox (ISO 8601)."},"envelope":{"type":"object","description":"The message\'s envelope as the server parsed it.","properties":{"date":{"type":["string","null"],"description":"The Date header as ISO 8601, or null when it is missing or unreadable."},"subject":{"type":"string","description":"Subject, decoded; \\"\\" when there is none."},"messageId":{"type":"string","description":"Message-ID with angle brackets; \\"\\" when there is none."},"inReplyTo":{"type":"string","description":"In-Reply-To; \\"\\" when there is none."},"from":{"type":"array","items":{"type":"object","description":"One address.","properties":{"name":{"type":"string","description":"Display name, \\"\\" when there is none."},"address":{"type":"string","description":"The email address."}},"required":["name","address"],"additionalProperties":false},"description":"From."},"to":{"type":"array","items":{"type":"object","description":"One address.","properties":{"name":{"type":"string","description":"Display name, \\"\\" when there is none."},"address":{"type":"string","description":"The email address."}},"required":["name","address"],"additionalProperties":false},"description":"To."},"cc":{"type":"array","items":{"type":"object","description":"One address.","properties":{"name":{"type":"string","description":"Display name, \\"\\" when there is none."},"address":{"type":"string","description":"The email address."}},"required":["name","address"],"additionalProperties":false},"description":"Cc."},"bcc":{"type":"array","items":{"type":"object","description":"One address.","properties":{"name":{"type":"string","description":"Display name, \\"\\" when there is none."},"address":{"type":"string","description":"The email address."}},"required":["name","address"],"additionalProperties":false},"description":"Bcc (present in sent and draft messages only)."},"replyTo":{"type":"array","items":{"type":"object","description":"One address.","properties":{"name":{"type":"string","description":"Display name, \\"\\" when there is none."},"address":{"type":"string","description":"The email address."}},"required":["name","address"],"additionalProperties":false},"description":"Where a reply goes: Reply-To, or From when the message has none."},"sender":{"type":"array","items":{"type":"object","description":"One address.","properties":{"name":{"type":"string","description":"Display name, \\"\\" when there is none."},"address":{"type":"string","description":"The email address."}},"required":["name","address"],"additionalProperties":false},"description":"Sender, or From when the message has none."}},"required":["date","subject","messageId","inReplyTo","from","to","cc","bcc","replyTo","sender"],"additionalProperties":false}},"required":["uid","flags","size","internalDate","envelope"],"additionalProperties":false},"description":"This page\'s messages, newest (highest UID) first."},"expungedMeanwhile":{"type":"integer","description":"Matches of this page expunged between the search and the fetch, left out of messages."},"nextCursor":{"type":["string","null"],"description":"Pass it as Cursor for the next page; null on the last page."}},"required":["mailbox","uidValidity","total","messages","expungedMeanwhile","nextCursor"],"additionalProperties":false}',
   },
   performSafety: "safe",
 } as const;

@@ -33,6 +33,13 @@ export interface SetFlagsValues {
    * @example \\\\Seen
    */
   flags: Array<string>;
+  /**
+   * UIDVALIDITY
+   * Optional, recommended: the uidValidity the UIDs came with (from Search \/ List Mailbox Messages, Get Message or the New Emails trigger). When the mailbox's UIDVALIDITY is now different (it was deleted and recreated, or the server rebuilt it), its UIDs may name other messages: the step then fails and changes nothing.
+   *
+   * @example 1764115968
+   */
+  uidValidity?: string;
 }
 
 /**
@@ -65,6 +72,10 @@ export const setFlags = {
       collection: "valuelist",
       default: [],
       required: true,
+    },
+    uidValidity: {
+      inputType: "string",
+      default: ``,
     },
   },
   examplePayload: {
