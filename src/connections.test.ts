@@ -6,7 +6,7 @@ import {
   parseConnection,
   redactedConnection,
 } from "./connections";
-import { InputError } from "./errors";
+import { ImapConnectionError, InputError } from "./errors";
 
 // The local test server's CA: a real certificate, as the parser checks each one.
 const PEM = server.ca.trim();
@@ -49,6 +49,16 @@ function oauth(
   );
 }
 
+function connectionError(work: () => unknown): ImapConnectionError {
+  try {
+    work();
+  } catch (err) {
+    expect(err).toBeInstanceOf(ImapConnectionError);
+    return err as ImapConnectionError;
+  }
+  throw new Error("expected an ImapConnectionError");
+}
+
 function inputError(work: () => unknown): string {
   try {
     work();
@@ -69,6 +79,7 @@ describe("parseConnection (imap)", () => {
       password: "s3cret",
       verifyCertificate: true,
       caCertificate: undefined,
+      credentials: [],
     });
   });
 
@@ -214,6 +225,8 @@ describe("parseConnection (imapOAuth2)", () => {
       accessToken: "eyJ0eXAi.token",
       verifyCertificate: true,
       caCertificate: undefined,
+      // kept out of every message, though it is not used to log in
+      credentials: ["client-secret"],
     });
   });
 
@@ -258,14 +271,18 @@ describe("parseConnection (imapOAuth2)", () => {
     ["an empty access_token", { access_token: "" }],
     ["a blank access_token", { access_token: "  " }],
     ["an access_token that is not text", { access_token: 42 }],
-  ])("%s is refused", (_name, token) => {
-    expect(inputError(() => parseConnection(oauth({}, token)))).toBe(
+  ])("%s is a connection error asking to authorise it", (_name, token) => {
+    const err = connectionError(() => parseConnection(oauth({}, token)));
+    expect(err.message).toBe(
       "The OAuth 2.0 connection has no access token: authorise the connection first.",
     );
+    expect(err.code).toBe("NOT_AUTHORIZED");
+    expect(JSON.stringify(err.connection)).not.toContain("client-secret");
   });
 
-  test("an access token with a control character is refused", () => {
-    expect(inputError(() => parseConnection(oauth({}, { access_token: "abc\r\ndef" })))).toBe(
+  test("an access token with a control character is a connection error", () => {
+    const err = connectionError(() => parseConnection(oauth({}, { access_token: "abc\r\ndef" })));
+    expect(err.message).toBe(
       "The OAuth 2.0 connection's access token contains control characters: re-authorise the connection.",
     );
   });

@@ -1,6 +1,12 @@
 import { component } from "@prismatic-io/spectral";
 import { actions } from "./actions";
-import { imapConnection, imapOAuth2Connection } from "./connections";
+import {
+  imapConnection,
+  imapGoogleServiceAccountConnection,
+  imapM365AppOnlyConnection,
+  imapM365CertificateConnection,
+  imapOAuth2Connection,
+} from "./connections";
 import { dataSources } from "./dataSources";
 import { triggers } from "./triggers";
 
@@ -12,7 +18,13 @@ export default component({
     description: "Interact with your IMAP email account",
     iconPath: "icon.png",
   },
-  connections: [imapConnection, imapOAuth2Connection],
+  connections: [
+    imapConnection,
+    imapOAuth2Connection,
+    imapM365AppOnlyConnection,
+    imapM365CertificateConnection,
+    imapGoogleServiceAccountConnection,
+  ],
   actions,
   triggers,
   dataSources,
