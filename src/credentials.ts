@@ -167,7 +167,7 @@ export function parseServiceAccountKey(value: string): ServiceAccountCredential 
     clientId: stringField(json, "client_id"),
     keyId: stringField(json, "private_key_id"),
     key,
-    privateKeyPem: pem,
+    privateKeyPem: typeof json.private_key === "string" ? json.private_key : pem,
     tokenUri: tokenUri.toString(),
     // of the public half: the cache may remember it without remembering anything secret
     fingerprint: createHash("sha256")

@@ -257,10 +257,14 @@ export class Session {
   }
 }
 
-/** A secret as it is, and URL-encoded (as a form or a query would carry it). */
+/** A secret as it is, and URL-encoded as a query or a form would carry it. */
 function secretForms(secret: string): string[] {
-  const encoded = encodeURIComponent(secret);
-  return encoded === secret ? [secret] : [secret, encoded];
+  const forms = [
+    secret,
+    encodeURIComponent(secret),
+    new URLSearchParams({ s: secret }).toString().slice(2),
+  ];
+  return [...new Set(forms)];
 }
 
 function scopeFor(connection: Connection, settings: ImapSettings): ErrorScope {
