@@ -359,6 +359,13 @@ const RULES: Rule[] = [
       `The token endpoint ${e.tokenEndpoint} refused to issue a token for ${s.appOnly?.provider === "google" ? `the service account ${s.appOnly.serviceAccount ?? "?"} acting as "${s.user}"` : appName(s)} (HTTP ${e.httpStatus}). Check the connection's ${s.appOnly?.provider === "google" ? "service account key (it may have been deleted or disabled)" : "tenant, client ID, credential and scopes"}.${tokenSaid(e)}`,
   },
   {
+    when: (e) => e.tokenEndpoint !== undefined && CERTIFICATE_CODES.has(codeOf(e) ?? ""),
+    code: "TOKEN_ENDPOINT_UNAVAILABLE",
+    connection: false,
+    message: (e) =>
+      `Could not get an access token from ${e.tokenEndpoint}: its TLS certificate was rejected (${codeOf(e)}), so nothing was sent to it. A proxy or firewall between here and the endpoint may be intercepting TLS; the connection's CA Certificate applies to the IMAP server only.`,
+  },
+  {
     when: (e) => e.tokenEndpoint !== undefined,
     code: "TOKEN_ENDPOINT_UNAVAILABLE",
     connection: false,

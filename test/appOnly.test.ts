@@ -5,6 +5,7 @@
  * accepts exactly the tokens it issued, for their mailbox (through test/introspection.ts).
  * Nothing of IMAP is mocked.
  */
+import https from "node:https";
 import net from "node:net";
 import { inspect } from "node:util";
 import type { Connection } from "@prismatic-io/spectral";
@@ -472,6 +473,36 @@ describe("errors that name the missing setup step", () => {
     expect(err.message).toBe(
       `Could not get an access token from http://127.0.0.1:${port}/google/token: the request failed (ECONNREFUSED). This is temporary, not a problem of the connection's settings: retry the step later. Nothing was sent to the IMAP server.`,
     );
+  });
+
+  test("a token endpoint whose TLS certificate is not trusted gets nothing: verification is on", async () => {
+    const untrusted = testCertificate();
+    let asked = 0;
+    const tlsEndpoint = https.createServer(
+      { key: untrusted.privateKeyPem, cert: untrusted.certificatePem },
+      (_req, res) => {
+        asked += 1;
+        res.writeHead(500).end();
+      },
+    );
+    await new Promise<void>((resolve) => tlsEndpoint.listen(0, "127.0.0.1", resolve));
+    const port = (tlsEndpoint.address() as net.AddressInfo).port;
+    try {
+      const err = await failure(() =>
+        harness.action("listMailboxes", {
+          connection: certificateConnection(MAILBOX, { authority: `https://127.0.0.1:${port}` }),
+        }),
+      );
+      expect(err).toBeInstanceOf(ImapError);
+      expect(err.code).toBe("TOKEN_ENDPOINT_UNAVAILABLE");
+      expect(err.message).toBe(
+        `Could not get an access token from https://127.0.0.1:${port}/${TENANT}/oauth2/v2.0/token: its TLS certificate was rejected (DEPTH_ZERO_SELF_SIGNED_CERT), so nothing was sent to it. A proxy or firewall between here and the endpoint may be intercepting TLS; the connection's CA Certificate applies to the IMAP server only.`,
+      );
+      expect(asked).toBe(0);
+    } finally {
+      tlsEndpoint.closeAllConnections();
+      await new Promise((resolve) => tlsEndpoint.close(resolve));
+    }
   });
 
   test("a session Microsoft ends because the token expired says so", async () => {
