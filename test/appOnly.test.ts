@@ -367,6 +367,43 @@ describe("errors that name the missing setup step", () => {
     },
   );
 
+  test("Microsoft's own refusal (XOAUTH2 only, a bare NO AUTHENTICATE failed) gets the same list of causes", async () => {
+    // Microsoft 365 offers only XOAUTH2 and answers a refused app-only token without a response code
+    const proxy = await rewriteProxy(
+      { host: server.host, port: server.plainPort },
+      {
+        toClient: (line) =>
+          line
+            .replace(" AUTH=OAUTHBEARER", "")
+            .replace(" COMPRESS=DEFLATE", "")
+            .replace(
+              /^(\S+) NO \[AUTHENTICATIONFAILED\] .*\r\n$/,
+              "$1 NO AUTHENTICATE failed.\r\n",
+            ),
+      },
+    );
+    try {
+      const err = await failure(() =>
+        harness.action("listMailboxes", {
+          connection: certificateConnection(NOT_GRANTED, {
+            port: String(proxy.port),
+            encryption: "none",
+            caCertificate: "",
+          }),
+        }),
+      );
+      expect(err).toBeInstanceOf(ImapConnectionError);
+      expect(err.code).toBe("MAILBOX_ACCESS_NOT_GRANTED");
+      expect(err.message).toBe(
+        notGranted(CERT_APP, NOT_GRANTED)
+          .replace(where, `127.0.0.1:${proxy.port}`)
+          .replace("[AUTHENTICATIONFAILED] Authentication failed.", "AUTHENTICATE failed."),
+      );
+    } finally {
+      await proxy.close();
+    }
+  });
+
   test.each([
     [
       "a wrong client secret",
@@ -544,12 +581,14 @@ describe("no secret, key or token is shown", () => {
     const { lines, logger } = recordingLogger();
     const context = { logger, globalDebug: true };
     const issuedBefore = endpoint.issued.length;
+    const outputs: unknown[] = [];
     for (const connection of [
       secretConnection(MAILBOX),
       certificateConnection(MAILBOX),
       googleConnection(GOOGLE_USER),
     ]) {
-      await harness.action("getStatus", { connection, mailbox: "INBOX" }, context);
+      outputs.push(await harness.action("getStatus", { connection, mailbox: "INBOX" }, context));
+      outputs.push(await harness.action("listMailboxes", { connection }, context));
     }
     const failures = await Promise.all(
       [
@@ -573,6 +612,7 @@ describe("no secret, key or token is shown", () => {
     ).toBeGreaterThanOrEqual(5);
     const shown = [
       log,
+      JSON.stringify(outputs),
       ...failures.flatMap((err) => [
         err.message,
         JSON.stringify(err),
