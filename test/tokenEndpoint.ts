@@ -55,6 +55,8 @@ export interface TokenEndpoint {
   expiresIn: number;
   /** While set, every answer waits for it (to see concurrent requests share one). */
   hold?: Promise<void>;
+  /** Milliseconds each answer is delayed by (a real token endpoint's distance, for benchmarks). */
+  delayMs: number;
   close(): Promise<void>;
 }
 
@@ -107,7 +109,10 @@ export async function startTokenEndpoint(options: TokenEndpointOptions): Promise
   let requests = 0;
   const issued: string[] = [];
   const now = () => Math.floor(Date.now() / 1000);
-  const state: { expiresIn: number; hold?: Promise<void> } = { expiresIn: 3599 };
+  const state: { expiresIn: number; hold?: Promise<void>; delayMs: number } = {
+    expiresIn: 3599,
+    delayMs: 0,
+  };
   let origin = "";
 
   const issue = (token: string, user: string): Answer => {
@@ -273,6 +278,7 @@ export async function startTokenEndpoint(options: TokenEndpointOptions): Promise
       }
       requests += 1;
       if (state.hold) await state.hold;
+      if (state.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, state.delayMs));
       res
         .writeHead(answer.status, { "content-type": "application/json; charset=utf-8" })
         .end(JSON.stringify(answer.body));
@@ -292,6 +298,12 @@ export async function startTokenEndpoint(options: TokenEndpointOptions): Promise
     },
     set expiresIn(value: number) {
       state.expiresIn = value;
+    },
+    get delayMs() {
+      return state.delayMs;
+    },
+    set delayMs(value: number) {
+      state.delayMs = value;
     },
     get hold() {
       return state.hold;
