@@ -1,12 +1,16 @@
 import { createConnection } from "@prismatic-io/spectral/dist/testing";
 import { server } from "../test/helpers";
+import { testCertificate, testServiceAccount } from "../test/testKeys";
 import {
   imapConnection,
+  imapGoogleServiceAccountConnection,
+  imapM365AppOnlyConnection,
+  imapM365CertificateConnection,
   imapOAuth2Connection,
   parseConnection,
   redactedConnection,
 } from "./connections";
-import { InputError } from "./errors";
+import { ImapConnectionError, InputError } from "./errors";
 
 // The local test server's CA: a real certificate, as the parser checks each one.
 const PEM = server.ca.trim();
@@ -49,6 +53,16 @@ function oauth(
   );
 }
 
+function connectionError(work: () => unknown): ImapConnectionError {
+  try {
+    work();
+  } catch (err) {
+    expect(err).toBeInstanceOf(ImapConnectionError);
+    return err as ImapConnectionError;
+  }
+  throw new Error("expected an ImapConnectionError");
+}
+
 function inputError(work: () => unknown): string {
   try {
     work();
@@ -69,6 +83,7 @@ describe("parseConnection (imap)", () => {
       password: "s3cret",
       verifyCertificate: true,
       caCertificate: undefined,
+      credentials: [],
     });
   });
 
@@ -214,6 +229,8 @@ describe("parseConnection (imapOAuth2)", () => {
       accessToken: "eyJ0eXAi.token",
       verifyCertificate: true,
       caCertificate: undefined,
+      // kept out of every message, though it is not used to log in
+      credentials: ["client-secret"],
     });
   });
 
@@ -258,14 +275,18 @@ describe("parseConnection (imapOAuth2)", () => {
     ["an empty access_token", { access_token: "" }],
     ["a blank access_token", { access_token: "  " }],
     ["an access_token that is not text", { access_token: 42 }],
-  ])("%s is refused", (_name, token) => {
-    expect(inputError(() => parseConnection(oauth({}, token)))).toBe(
+  ])("%s is a connection error asking to authorise it", (_name, token) => {
+    const err = connectionError(() => parseConnection(oauth({}, token)));
+    expect(err.message).toBe(
       "The OAuth 2.0 connection has no access token: authorise the connection first.",
     );
+    expect(err.code).toBe("NOT_AUTHORIZED");
+    expect(JSON.stringify(err.connection)).not.toContain("client-secret");
   });
 
-  test("an access token with a control character is refused", () => {
-    expect(inputError(() => parseConnection(oauth({}, { access_token: "abc\r\ndef" })))).toBe(
+  test("an access token with a control character is a connection error", () => {
+    const err = connectionError(() => parseConnection(oauth({}, { access_token: "abc\r\ndef" })));
+    expect(err.message).toBe(
       "The OAuth 2.0 connection's access token contains control characters: re-authorise the connection.",
     );
   });
@@ -298,5 +319,167 @@ describe("redactedConnection", () => {
       clientId: "client-id",
     });
     expect(JSON.stringify(redacted)).not.toMatch(/eyJ0eXAi\.token|client-secret|s3cret/);
+  });
+});
+
+describe("the app-only connections", () => {
+  const certificate = testCertificate();
+  const account = testServiceAccount("https://oauth2.googleapis.com/token");
+  const CLIENT = "11111111-2222-4333-8444-555555555555";
+  const server = {
+    host: "outlook.office365.com",
+    port: "993",
+    encryption: "tls",
+    verifyCertificate: "true",
+    caCertificate: "",
+  };
+  const appOnly = (fields: Record<string, unknown> = {}, token?: Record<string, unknown>) =>
+    createConnection(
+      imapM365AppOnlyConnection,
+      {
+        ...server,
+        authority: "https://login.microsoftonline.com",
+        tenant: "contoso.onmicrosoft.com",
+        clientId: CLIENT,
+        clientSecret: "Qx8~secret",
+        scopes: "https://outlook.office365.com/.default",
+        username: "support@contoso.com",
+        ...fields,
+      },
+      token,
+    );
+  const withCertificate = (fields: Record<string, unknown> = {}) =>
+    createConnection(imapM365CertificateConnection, {
+      ...server,
+      authority: "https://login.microsoftonline.com",
+      tenant: "contoso.onmicrosoft.com",
+      clientId: CLIENT,
+      certificate: certificate.pem,
+      scopes: "https://outlook.office365.com/.default",
+      username: "support@contoso.com",
+      ...fields,
+    });
+  const google = (fields: Record<string, unknown> = {}) =>
+    createConnection(imapGoogleServiceAccountConnection, {
+      ...server,
+      host: "imap.gmail.com",
+      serviceAccountKey: account.json,
+      username: "orders@example.com",
+      ...fields,
+    });
+
+  test("imapM365AppOnly uses the platform's token as it is", () => {
+    const settings = parseConnection(appOnly({}, { access_token: "eyJ0.platform" }));
+    expect(settings.accessToken).toBe("eyJ0.platform");
+    expect(settings.grant).toBeUndefined();
+    expect(settings.appOnly).toEqual({
+      provider: "microsoft365",
+      clientId: CLIENT,
+      tenant: "contoso.onmicrosoft.com",
+    });
+    expect(settings.credentials).toEqual(["Qx8~secret"]);
+  });
+
+  test("imapM365AppOnly without the platform's token asks the tenant's endpoint with the secret", () => {
+    const settings = parseConnection(appOnly());
+    expect(settings.accessToken).toBeUndefined();
+    expect(settings.grant).toMatchObject({
+      kind: "clientSecret",
+      tokenUrl: "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token",
+      clientId: CLIENT,
+      subject: "",
+      scope: "https://outlook.office365.com/.default",
+      clientSecret: "Qx8~secret",
+    });
+  });
+
+  test("imapM365AppOnly's token URL is the template of its authority and tenant", () => {
+    expect(imapM365AppOnlyConnection.inputs.tokenUrl).toMatchObject({
+      type: "template",
+      templateValue: "{{#authority}}/{{#tenant}}/oauth2/v2.0/token",
+    });
+    expect(imapM365AppOnlyConnection.oauth2Type).toBe("client_credentials");
+    expect(imapM365AppOnlyConnection.inputs.scopes.default).toBe(
+      "https://outlook.office365.com/.default",
+    );
+  });
+
+  test("imapM365Certificate signs for the tenant's token endpoint (national clouds through the authority)", () => {
+    const settings = parseConnection(
+      withCertificate({
+        authority: "https://login.microsoftonline.us/",
+        tenant: "72F988BF-86F1-41AF-91AB-2D7CD011DB47",
+      }),
+    );
+    expect(settings.grant).toMatchObject({
+      kind: "clientAssertion",
+      tokenUrl:
+        "https://login.microsoftonline.us/72F988BF-86F1-41AF-91AB-2D7CD011DB47/oauth2/v2.0/token",
+      clientId: CLIENT,
+      subject: "",
+    });
+    expect(settings.credentials).toEqual([certificate.pem]);
+  });
+
+  test("imapGoogleServiceAccount acts as the mailbox's user", () => {
+    const settings = parseConnection(google());
+    expect(settings.grant).toMatchObject({
+      kind: "jwtBearer",
+      tokenUrl: "https://oauth2.googleapis.com/token",
+      clientId: account.clientEmail,
+      subject: "orders@example.com",
+      scope: "https://mail.google.com/",
+      keyId: account.keyId,
+    });
+    expect(settings.appOnly).toEqual({
+      provider: "google",
+      clientId: account.clientId,
+      serviceAccount: account.clientEmail,
+    });
+    expect(settings.credentials).toEqual([account.json, account.privateKeyPem]);
+  });
+
+  test.each([
+    [
+      { tenant: "" },
+      "The connection's tenant is empty. Enter the customer's Directory (tenant) ID (Microsoft Entra ID > Overview) or one of its domains, e.g. contoso.onmicrosoft.com.",
+    ],
+    [
+      { tenant: "common" },
+      "The connection's tenant \"common\" names no tenant: app-only access needs the customer's own Directory (tenant) ID or domain, e.g. contoso.onmicrosoft.com.",
+    ],
+    [
+      { tenant: "contoso/../x" },
+      'The connection\'s tenant "contoso/../x" is neither a Directory (tenant) ID (a GUID such as 72f988bf-86f1-41af-91ab-2d7cd011db47) nor a domain such as contoso.onmicrosoft.com.',
+    ],
+    [
+      { clientId: "Qx8~secret" },
+      "The connection's client ID \"Qx8~secret\" is not a GUID. Enter the Application (client) ID from the app registration's Overview page.",
+    ],
+    [
+      { authority: "http://login.microsoftonline.com" },
+      'The connection\'s authority "http://login.microsoftonline.com" must be an https address without a path, e.g. https://login.microsoftonline.com.',
+    ],
+    [
+      { authority: "https://login.microsoftonline.com/contoso" },
+      'The connection\'s authority "https://login.microsoftonline.com/contoso" must be an https address without a path, e.g. https://login.microsoftonline.com.',
+    ],
+    [
+      { scopes: "https://outlook.office.com/IMAP.AccessAsUser.All" },
+      'The connection\'s scopes "https://outlook.office.com/IMAP.AccessAsUser.All" are not an app-only scope: use https://outlook.office365.com/.default (application permissions are requested as <resource>/.default).',
+    ],
+  ])("imapM365Certificate with %o is refused before any traffic", (fields, message) => {
+    expect(inputError(() => parseConnection(withCertificate(fields)))).toBe(message);
+  });
+
+  test("redactedConnection hides the certificate and the key file", () => {
+    const shown = JSON.stringify([
+      redactedConnection(withCertificate()),
+      redactedConnection(google()),
+      redactedConnection(appOnly({}, { access_token: "eyJ0.platform" })),
+    ]);
+    expect(shown).toContain('"certificate":"[redacted]"');
+    expect(shown).toContain('"serviceAccountKey":"[redacted]"');
+    expect(shown).not.toMatch(/PRIVATE KEY|Qx8~secret|eyJ0\.platform/);
   });
 });

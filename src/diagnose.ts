@@ -57,7 +57,7 @@ export interface Healthy {
   notes: string[];
 }
 
-export type Stage = "settings" | "connect" | "tls" | "greeting" | "login" | "session";
+export type Stage = "settings" | "token" | "connect" | "tls" | "greeting" | "login" | "session";
 
 export interface Unhealthy {
   ok: false;
@@ -83,7 +83,15 @@ const STAGES: Partial<Record<ImapErrorCode, Stage>> = {
   AUTHENTICATION_UNAVAILABLE: "login",
   LOGIN_DISABLED: "login",
   OAUTH_UNSUPPORTED: "login",
+  MAILBOX_ACCESS_NOT_GRANTED: "login",
+  NOT_AUTHORIZED: "login",
 };
+
+/** Errors of the token request that app-only connections make before connecting. */
+function stageOf(code: ImapErrorCode): Stage {
+  if (code.startsWith("TOKEN_") && code !== "TOKEN_EXPIRED") return "token";
+  return STAGES[code] ?? "session";
+}
 
 const FIXES: Partial<Record<ImapErrorCode | "INVALID_SETTINGS", string>> = {
   INVALID_SETTINGS: "Correct the connection field named in the message.",
@@ -240,7 +248,7 @@ export async function checkConnection(
       err instanceof ImapError || err instanceof ImapConnectionError ? err.code : "UNEXPECTED";
     return {
       ok: false,
-      stage: STAGES[code] ?? "session",
+      stage: stageOf(code),
       code,
       message: err instanceof Error ? err.message : String(err),
       fix: FIXES[code] ?? "Read the message: it says what failed and where.",

@@ -255,3 +255,106 @@ describe("imapflow's own error codes", () => {
     );
   });
 });
+
+describe("translateError for app-only connections", () => {
+  const appScope: ErrorScope = {
+    ...scope,
+    host: "outlook.office365.com",
+    user: "support@contoso.com",
+    oauth: true,
+    // as the session lists them: as is and form-encoded
+    secrets: ["Qx8~secret", "Qx8%7Esecret"],
+    appOnly: { provider: "microsoft365", clientId: "app-id", tenant: "contoso.onmicrosoft.com" },
+  };
+  const ENDPOINT = "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token";
+  const tokenFailure = (fields: Record<string, unknown>) =>
+    Object.assign(new Error("token request failed"), { tokenEndpoint: ENDPOINT, ...fields });
+
+  test.each([
+    [{ httpStatus: 503 }, "it answered HTTP 503"],
+    [{ httpStatus: 429 }, "it answered HTTP 429"],
+    [{ code: "CONNECT_TIMEOUT" }, "it could not be reached within 20 s"],
+    [{ code: "ECONNRESET" }, "the request failed (ECONNRESET)"],
+  ])("a token endpoint failing with %o is temporary, not the connection's fault", (fields, why) => {
+    const err = translateError(tokenFailure(fields), appScope, { doing: "get an access token" });
+    expect(err).toBeInstanceOf(ImapError);
+    expect(err).not.toBeInstanceOf(ImapConnectionError);
+    expect((err as ImapError).code).toBe("TOKEN_ENDPOINT_UNAVAILABLE");
+    expect(err.message).toBe(
+      `Could not get an access token from ${ENDPOINT}: ${why}. This is temporary, not a problem of the connection's settings: retry the step later. Nothing was sent to the IMAP server.`,
+    );
+  });
+
+  test("another refusal of the token request is the connection's, with the endpoint's words and no secret", () => {
+    const err = translateError(
+      tokenFailure({
+        httpStatus: 400,
+        tokenError: "invalid_scope",
+        tokenErrorCodes: [70011],
+        tokenErrorDescription: "AADSTS70011: scope is not valid. client_secret=Qx8%7Esecret",
+      }),
+      appScope,
+    );
+    expect(err).toBeInstanceOf(ImapConnectionError);
+    expect((err as ImapConnectionError).code).toBe("TOKEN_REJECTED");
+    expect(err.message).toBe(
+      `The token endpoint ${ENDPOINT} refused to issue a token for app app-id (HTTP 400). Check the connection's tenant, client ID, credential and scopes. The token endpoint said: invalid_scope: AADSTS70011: scope is not valid. client_secret=[redacted]`,
+    );
+  });
+
+  test("a token endpoint whose host does not resolve points at the authority", () => {
+    const err = translateError(tokenFailure({ code: "ENOTFOUND" }), appScope);
+    expect(err).toBeInstanceOf(ImapConnectionError);
+    expect(err.message).toBe(
+      `The host of the token endpoint ${ENDPOINT} could not be resolved. Check the connection's Authority (Microsoft) or the key file's token_uri (Google).`,
+    );
+  });
+
+  test("a lost connection after the token's expiry time is a token expiry, also without Microsoft's BYE", () => {
+    const lost = imapflowError({ code: "NoConnection" });
+    const expired = translateError(
+      lost,
+      { ...appScope, tokenExpiresAt: Date.now() - 1 },
+      {
+        doing: "fetch messages",
+        mailbox: "INBOX",
+      },
+    );
+    expect((expired as ImapError).code).toBe("TOKEN_EXPIRED");
+    expect(expired.message).toBe(
+      'The access token for "support@contoso.com" expired during the step: outlook.office365.com:993 ended the session while trying to fetch messages (mailbox "INBOX"). Retry the step; it starts with a new token. If it recurs, the step runs longer than a token lives (about an hour): split the work into smaller steps.',
+    );
+    const valid = translateError(lost, { ...appScope, tokenExpiresAt: Date.now() + 60_000 });
+    expect((valid as ImapError).code).toBe("CONNECTION_LOST");
+    // a password session is never told its token expired
+    const password = translateError(
+      imapflowError({ code: "NoConnection", reason: "Session invalidated - AccessTokenExpired" }),
+      scope,
+    );
+    expect((password as ImapError).code).toBe("CONNECTION_LOST");
+  });
+
+  test("Gmail refusing the service account's token names the IMAP setting, not re-authorisation", () => {
+    const err = translateError(
+      imapflowError({
+        authenticationFailed: true,
+        serverResponseCode: "AUTHENTICATIONFAILED",
+        responseText: "Invalid credentials (Failure)",
+      }),
+      {
+        ...appScope,
+        host: "imap.gmail.com",
+        user: "orders@example.com",
+        appOnly: {
+          provider: "google",
+          clientId: "1234",
+          serviceAccount: "imap@p.iam.gserviceaccount.com",
+        },
+      },
+    );
+    expect((err as ImapConnectionError).code).toBe("MAILBOX_ACCESS_NOT_GRANTED");
+    expect(err.message).toBe(
+      `Gmail (imap.gmail.com:993) refused the service account's login to the mailbox "orders@example.com". The token was issued, so domain-wide delegation is in place; check that IMAP is allowed for this user (Google Admin console > Apps > Google Workspace > Gmail > End User Access > POP and IMAP access) and that the Mailbox Address is the user's primary address. The server said: [AUTHENTICATIONFAILED] Invalid credentials (Failure)`,
+    );
+  });
+});

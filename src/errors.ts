@@ -43,6 +43,20 @@ export type ImapErrorCode =
   | "STARTTLS_INJECTION"
   | "LOGIN_DISABLED"
   | "OAUTH_UNSUPPORTED"
+  | "NOT_AUTHORIZED"
+  | "MAILBOX_ACCESS_NOT_GRANTED"
+  | "TOKEN_EXPIRED"
+  | "TOKEN_CLIENT_SECRET_INVALID"
+  | "TOKEN_CLIENT_SECRET_EXPIRED"
+  | "TOKEN_CERTIFICATE_UNKNOWN"
+  | "TOKEN_CLOCK_SKEW"
+  | "TOKEN_APP_NOT_IN_TENANT"
+  | "TOKEN_TENANT_NOT_FOUND"
+  | "TOKEN_DELEGATION_MISSING"
+  | "TOKEN_GRANT_INVALID"
+  | "TOKEN_REJECTED"
+  | "TOKEN_ENDPOINT_NOT_FOUND"
+  | "TOKEN_ENDPOINT_UNAVAILABLE"
   | "SOCKET_TIMEOUT"
   | "CONNECTION_LOST"
   | "THROTTLED"
@@ -105,6 +119,16 @@ export class ImapConnectionError extends ConnectionError {
   }
 }
 
+/** An app-only connection (no user signed in): what its setup-step messages name. */
+export interface AppOnly {
+  provider: "microsoft365" | "google";
+  /** Microsoft: the application (client) ID; Google: the OAuth client ID delegation is granted to. */
+  clientId: string;
+  tenant?: string;
+  /** Google: the service account's address. */
+  serviceAccount?: string;
+}
+
 /** What an error message may say about the session it happened in. */
 export interface ErrorScope {
   host: string;
@@ -125,6 +149,9 @@ export interface ErrorScope {
   tcpConnected?: boolean;
   /** starttls or none on a port known for implicit TLS (993). */
   likelyNeedsTls?: boolean;
+  appOnly?: AppOnly;
+  /** When the session's access token expires (ms since the epoch), when it is known. */
+  tokenExpiresAt?: number;
 }
 
 /** What was being done when it failed. */
@@ -139,7 +166,14 @@ export interface Operation {
  * imapflow's error, as classification reads it. Node's socket, TLS and DNS errors pass through
  * imapflow with their own `code` (ECONNREFUSED, CERT_HAS_EXPIRED, ...), sometimes wrapped in `_err`.
  */
-type RawError = ImapFlowError;
+type RawError = ImapFlowError & {
+  /** Set on a failed token request (src/tokens.ts TokenRequestError), with the fields below. */
+  tokenEndpoint?: string;
+  httpStatus?: number;
+  tokenError?: string;
+  tokenErrorCodes?: number[];
+  tokenErrorDescription?: string;
+};
 
 const CERTIFICATE_CODES = new Set([
   "SELF_SIGNED_CERT_IN_CHAIN",
@@ -286,6 +320,39 @@ export function onMailbox(op?: Operation): string {
   return parts.length ? ` (${parts.join(" in ")})` : "";
 }
 
+/** The token endpoint's own words: its OAuth error and description. */
+function tokenSaid(err: RawError): string {
+  const parts = [err.tokenError, err.tokenErrorDescription?.trim()].filter(Boolean);
+  return parts.length ? ` The token endpoint said: ${parts.join(": ")}` : "";
+}
+
+/** Microsoft's AADSTS code among the answer's error codes. */
+const aadsts = (err: RawError, code: number): boolean =>
+  err.tokenEndpoint !== undefined && (err.tokenErrorCodes ?? []).includes(code);
+
+const googleRefused = (err: RawError, scope: ErrorScope, error: string): boolean =>
+  err.tokenEndpoint !== undefined &&
+  scope.appOnly?.provider === "google" &&
+  err.tokenError === error;
+
+function appName(scope: ErrorScope): string {
+  return `app ${scope.appOnly?.clientId ?? "?"}`;
+}
+
+function tenantName(scope: ErrorScope): string {
+  return `tenant "${scope.appOnly?.tenant ?? "?"}"`;
+}
+
+/** The server ended the session because the token expired: Microsoft says so in its BYE ("Session invalidated - AccessTokenExpired"). */
+function tokenExpiredInSession(err: RawError, scope: ErrorScope): boolean {
+  if (!scope.oauth || !LOST_CODES.has(codeOf(err) ?? "")) return false;
+  // the BYE's reason is a code word, not prose: the only structured sign the server gives
+  if (/\bAccessTokenExpired\b/.test(err.reason ?? "")) return true;
+  return scope.tokenExpiresAt !== undefined && Date.now() >= scope.tokenExpiresAt;
+}
+
+const SIGN_IN_APP = "App registrations (Microsoft Entra admin center > Identity > Applications)";
+
 type Rule = {
   when: (err: RawError, scope: ErrorScope) => boolean;
   code: ImapErrorCode;
@@ -296,6 +363,106 @@ type Rule = {
 
 /** The one table of failures. First match wins. */
 const RULES: Rule[] = [
+  // Token requests of the app-only connections (src/tokens.ts): before the socket rules, since a
+  // token endpoint that cannot be reached carries the same socket codes as an IMAP server.
+  {
+    when: (e) => aadsts(e, 7000215),
+    code: "TOKEN_CLIENT_SECRET_INVALID",
+    connection: true,
+    message: (e, s) =>
+      `Microsoft rejected the client secret of ${appName(s)} (AADSTS7000215). The Client Secret must be the secret's Value, not its Secret ID: in ${SIGN_IN_APP} > the app > Certificates & secrets, create a new client secret, copy its Value (shown only once) and save it in the connection.${tokenSaid(e)}`,
+  },
+  {
+    when: (e) => aadsts(e, 7000222),
+    code: "TOKEN_CLIENT_SECRET_EXPIRED",
+    connection: true,
+    message: (e, s) =>
+      `The client secret of ${appName(s)} has expired (AADSTS7000222). In ${SIGN_IN_APP} > the app > Certificates & secrets, create a new client secret, save its Value in the connection, and note the new expiry date (or switch to the certificate connection).${tokenSaid(e)}`,
+  },
+  {
+    when: (e) => aadsts(e, 700027) || aadsts(e, 700023),
+    code: "TOKEN_CERTIFICATE_UNKNOWN",
+    connection: true,
+    message: (e, s) =>
+      `Microsoft did not accept the certificate of ${appName(s)} (AADSTS700027): the certificate in the connection is not, or no longer, uploaded to this app registration. In ${SIGN_IN_APP} > the app > Certificates & secrets > Certificates, upload the certificate's public part (the -----BEGIN CERTIFICATE----- block saved as a .cer or .pem file).${tokenSaid(e)}`,
+  },
+  {
+    when: (e) => aadsts(e, 700024),
+    code: "TOKEN_CLOCK_SKEW",
+    connection: false,
+    message: (e, s) =>
+      `Microsoft rejected the signed token request of ${appName(s)} as outside its valid time (AADSTS700024): this machine's clock is off. Retry; if it persists, the clock of the machine running the step needs correcting.${tokenSaid(e)}`,
+  },
+  {
+    when: (e) => aadsts(e, 700016),
+    code: "TOKEN_APP_NOT_IN_TENANT",
+    connection: true,
+    message: (e, s) =>
+      `Microsoft found no application with client ID ${s.appOnly?.clientId ?? "?"} in ${tenantName(s)} (AADSTS700016). Check the Client ID (the Application (client) ID on the app registration's Overview page). If the app is registered in another tenant, it must be multi-tenant, and an administrator of this tenant must grant it admin consent (https://login.microsoftonline.com/${s.appOnly?.tenant ?? "<tenant>"}/adminconsent?client_id=${s.appOnly?.clientId ?? "<client ID>"}), which adds it to their Enterprise applications.${tokenSaid(e)}`,
+  },
+  {
+    when: (e) => aadsts(e, 90002),
+    code: "TOKEN_TENANT_NOT_FOUND",
+    connection: true,
+    message: (e, s) =>
+      `Microsoft found no ${tenantName(s)} (AADSTS90002). Check the Tenant: the Directory (tenant) ID on the Overview page of Microsoft Entra ID, or one of the tenant's domains such as contoso.onmicrosoft.com; for a national cloud, also the Authority.${tokenSaid(e)}`,
+  },
+  {
+    when: (e, s) => googleRefused(e, s, "unauthorized_client"),
+    code: "TOKEN_DELEGATION_MISSING",
+    connection: true,
+    message: (e, s) =>
+      `Google refused to let the service account ${s.appOnly?.serviceAccount ?? "?"} act as "${s.user}" (unauthorized_client): domain-wide delegation is not granted to client ID ${s.appOnly?.clientId ?? "?"} with the scope https://mail.google.com/. In the Google Admin console of that user's domain, open Security > Access and data control > API controls > Manage Domain Wide Delegation > Add new, enter client ID ${s.appOnly?.clientId ?? "?"} and the scope https://mail.google.com/ exactly, and authorise. It usually applies within minutes.${tokenSaid(e)}`,
+  },
+  {
+    when: (e, s) => googleRefused(e, s, "invalid_grant"),
+    code: "TOKEN_GRANT_INVALID",
+    connection: true,
+    message: (e, s) =>
+      `Google refused the token request of the service account ${s.appOnly?.serviceAccount ?? "?"} for "${s.user}" (invalid_grant). Either "${s.user}" is not an active user of the Workspace domain that granted the delegation (the Mailbox Address must be the user's primary address, not a group, an alias or a consumer Gmail account), or this machine's clock is more than a few minutes off; or the key was deleted from the service account.${tokenSaid(e)}`,
+  },
+  {
+    when: (e) => e.tokenEndpoint !== undefined && codeOf(e) === "ENOTFOUND",
+    code: "TOKEN_ENDPOINT_NOT_FOUND",
+    connection: true,
+    message: (e) =>
+      `The host of the token endpoint ${e.tokenEndpoint} could not be resolved. Check the connection's Authority (Microsoft) or the key file's token_uri (Google).`,
+  },
+  {
+    when: (e) =>
+      e.tokenEndpoint !== undefined &&
+      e.httpStatus !== undefined &&
+      e.httpStatus >= 400 &&
+      e.httpStatus < 500 &&
+      e.httpStatus !== 408 &&
+      e.httpStatus !== 429,
+    code: "TOKEN_REJECTED",
+    connection: true,
+    message: (e, s) =>
+      `The token endpoint ${e.tokenEndpoint} refused to issue a token for ${s.appOnly?.provider === "google" ? `the service account ${s.appOnly.serviceAccount ?? "?"} acting as "${s.user}"` : appName(s)} (HTTP ${e.httpStatus}). Check the connection's ${s.appOnly?.provider === "google" ? "service account key (it may have been deleted or disabled)" : "tenant, client ID, credential and scopes"}.${tokenSaid(e)}`,
+  },
+  {
+    when: (e) => e.tokenEndpoint !== undefined && CERTIFICATE_CODES.has(codeOf(e) ?? ""),
+    code: "TOKEN_ENDPOINT_UNAVAILABLE",
+    connection: false,
+    message: (e) =>
+      `Could not get an access token from ${e.tokenEndpoint}: its TLS certificate was rejected (${codeOf(e)}), so nothing was sent to it. A proxy or firewall between here and the endpoint may be intercepting TLS; the connection's CA Certificate applies to the IMAP server only.`,
+  },
+  {
+    when: (e) => e.tokenEndpoint !== undefined,
+    code: "TOKEN_ENDPOINT_UNAVAILABLE",
+    connection: false,
+    message: (e, s) =>
+      `Could not get an access token from ${e.tokenEndpoint}: ${
+        codeOf(e) === "CONNECT_TIMEOUT"
+          ? `it could not be reached within ${seconds(s.timeouts.connectMs)}`
+          : codeOf(e) === "RESPONSE_TIMEOUT"
+            ? `it did not answer within ${seconds(s.timeouts.greetingMs)}`
+            : e.httpStatus !== undefined
+              ? `it answered HTTP ${e.httpStatus}`
+              : `the request failed (${codeOf(e) ?? e.message ?? "no details"})`
+      }. This is temporary, not a problem of the connection's settings: retry the step later. Nothing was sent to the IMAP server.${tokenSaid(e)}`,
+  },
   {
     when: (e, s) =>
       e.serverResponseCode === "PRIVACYREQUIRED" ||
@@ -322,6 +489,20 @@ const RULES: Rule[] = [
       s.oauth
         ? `The server at ${where(s)} could not check the OAuth access token of "${s.user}" right now (temporary failure of its token validation). The token was not rejected: retry later; if it persists, the provider's sign-in service is down.${serverSaid(e)}`
         : `The server at ${where(s)} could not check the login of "${s.user}" right now (temporary failure). Retry later; if it persists, the server's authentication backend is down.${serverSaid(e)}`,
+  },
+  {
+    when: (e, s) => e.authenticationFailed === true && s.appOnly?.provider === "microsoft365",
+    code: "MAILBOX_ACCESS_NOT_GRANTED",
+    connection: true,
+    message: (e, s) =>
+      `Microsoft 365 (${where(s)}) refused the app-only login of ${appName(s)} to the mailbox "${s.user}". The app got its token, so its secret or certificate is fine; its access to this mailbox is not set up. The causes, most common first: (1) the Exchange service principal was created with the App Registration's Object ID instead of the Enterprise Application's: run Get-ServicePrincipal | Where-Object AppId -eq "${s.appOnly?.clientId ?? "<client ID>"}", and if its ObjectId is not the one under Enterprise applications, remove it and run New-ServicePrincipal -AppId ${s.appOnly?.clientId ?? "<client ID>"} -ObjectId <Object ID from Enterprise applications>; (2) the app has no permission on this mailbox: Add-MailboxPermission -Identity "${s.user}" -User <that service principal's ObjectId> -AccessRights FullAccess; (3) IMAP.AccessAsApp was added under Microsoft Graph instead of Office 365 Exchange Online (API permissions > Add a permission > APIs my organization uses > Office 365 Exchange Online > Application permissions), or admin consent was not granted for it; (4) IMAP is disabled for the mailbox: Set-CASMailbox -Identity "${s.user}" -ImapEnabled $true. Changes can take up to an hour to apply.${serverSaid(e)}`,
+  },
+  {
+    when: (e, s) => e.authenticationFailed === true && s.appOnly?.provider === "google",
+    code: "MAILBOX_ACCESS_NOT_GRANTED",
+    connection: true,
+    message: (e, s) =>
+      `Gmail (${where(s)}) refused the service account's login to the mailbox "${s.user}". The token was issued, so domain-wide delegation is in place; check that IMAP is allowed for this user (Google Admin console > Apps > Google Workspace > Gmail > End User Access > POP and IMAP access) and that the Mailbox Address is the user's primary address.${serverSaid(e)}${oauthSaid(e)}`,
   },
   {
     when: (e) => e.authenticationFailed === true,
@@ -425,6 +606,13 @@ const RULES: Rule[] = [
     connection: false,
     message: (_e, s, op) =>
       `The server at ${where(s)} stopped responding for ${seconds(s.timeouts.socketMs)} while trying to ${op?.doing ?? "run a command"}${onMailbox(op)}. Nothing more was sent; the step can be retried if the operation is safe to retry.`,
+  },
+  {
+    when: (e, s) => tokenExpiredInSession(e, s),
+    code: "TOKEN_EXPIRED",
+    connection: false,
+    message: (e, s, op) =>
+      `The access token for "${s.user}" expired during the step: ${where(s)} ended the session while trying to ${op?.doing ?? "run a command"}${onMailbox(op)}. Retry the step; it starts with a new token. If it recurs, the step runs longer than a token lives (about an hour): split the work into smaller steps.${e.reason ? ` The server said: ${e.reason}` : ""}`,
   },
   {
     when: (e) => LOST_CODES.has(codeOf(e) ?? ""),

@@ -1,6 +1,12 @@
 import { component } from "@prismatic-io/spectral";
 import { actions } from "./actions";
-import { imapConnection, imapOAuth2Connection } from "./connections";
+import {
+  imapConnection,
+  imapGoogleServiceAccountConnection,
+  imapM365AppOnlyConnection,
+  imapM365CertificateConnection,
+  imapOAuth2Connection,
+} from "./connections";
 import { dataSources } from "./dataSources";
 import { triggers } from "./triggers";
 
@@ -16,7 +22,13 @@ export default component({
     iconPath: "icon.png",
   },
   ...(documentationUrl ? { documentationUrl } : {}),
-  connections: [imapConnection, imapOAuth2Connection],
+  connections: [
+    imapConnection,
+    imapOAuth2Connection,
+    imapM365AppOnlyConnection,
+    imapM365CertificateConnection,
+    imapGoogleServiceAccountConnection,
+  ],
   actions,
   triggers,
   dataSources,

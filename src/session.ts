@@ -22,6 +22,8 @@ import type { ErrorScope, Operation } from "./errors";
 import { ImapError, incompleteAnswer, onMailbox, redact, translateError } from "./errors";
 import { isInbox } from "./mailboxes";
 import { hasFlag } from "./serialize";
+import type { MintedToken } from "./tokens";
+import { accessTokenFor, forgetToken } from "./tokens";
 
 /**
  * Bounds of one invocation. Each is the longest the session waits for one thing; nothing can
@@ -199,6 +201,10 @@ export class Session {
 
   /** The error to throw for `err` while doing `op`. */
   fail(err: unknown, op: Operation): Error {
+    // imapflow keeps the server's BYE on the client but not on every error it causes
+    const bye = this.client.byeReason;
+    if (bye && typeof err === "object" && err !== null && !("reason" in err))
+      Object.assign(err, { reason: bye });
     return translateError(err, this.scope, op);
   }
 
@@ -293,7 +299,11 @@ export class Session {
   refused(op: Operation): Error {
     if (!this.client.usable) {
       return this.fail(
-        this.lostWith ?? Object.assign(new Error("Connection closed"), { code: "NoConnection" }),
+        this.lostWith ??
+          Object.assign(new Error("Connection closed"), {
+            code: "NoConnection",
+            reason: this.client.byeReason,
+          }),
         op,
       );
     }
@@ -350,16 +360,27 @@ export async function uidValidityOf({ session, box }: Selected, needs: string): 
   throw incompleteAnswer(box.path, "SELECT, EXAMINE and STATUS", ["UIDVALIDITY"], needs);
 }
 
+/** A secret as it is, and URL-encoded as a query or a form would carry it. */
+function secretForms(secret: string): string[] {
+  const forms = [
+    secret,
+    encodeURIComponent(secret),
+    new URLSearchParams({ s: secret }).toString().slice(2),
+  ];
+  return [...new Set(forms)];
+}
+
 function scopeFor(connection: Connection, settings: ImapSettings): ErrorScope {
   return {
     host: settings.host,
     port: settings.port,
     user: settings.user,
     encryption: settings.encryption,
-    oauth: settings.accessToken !== undefined,
-    secrets: [settings.password, settings.accessToken].filter(
-      (s): s is string => typeof s === "string",
-    ),
+    oauth: settings.accessToken !== undefined || settings.grant !== undefined,
+    secrets: [settings.password, settings.accessToken, ...settings.credentials]
+      .filter((s): s is string => typeof s === "string" && s !== "")
+      .flatMap(secretForms),
+    appOnly: settings.appOnly,
     connection: redactedConnection(connection),
     timeouts: {
       connectMs: sessionLimits.connectMs,
@@ -404,13 +425,35 @@ async function closeQuietly(client: ImapFlow): Promise<void> {
  * Opens a session for one invocation, runs `work`, logs out and closes the socket. Invalid
  * connection settings are reported before anything is sent.
  */
+/**
+ * The access token of a connection that gets its own (certificate, service account): cached or
+ * newly requested, within the same bounds as connecting to the IMAP server.
+ */
+async function mintedSettings(settings: ImapSettings, scope: ErrorScope): Promise<ImapSettings> {
+  const grant = settings.grant;
+  if (!grant) return settings;
+  let minted: MintedToken;
+  try {
+    minted = await accessTokenFor(grant, {
+      connectMs: sessionLimits.connectMs,
+      responseMs: sessionLimits.greetingMs,
+    });
+  } catch (err) {
+    throw translateError(err, scope, { doing: "get an access token" });
+  }
+  scope.secrets.push(...secretForms(minted.accessToken));
+  scope.tokenExpiresAt = minted.expiresAt;
+  return { ...settings, accessToken: minted.accessToken };
+}
+
 export async function withSession<T>(
   connection: Connection,
   context: SessionContext,
   work: (session: Session) => Promise<T>,
 ): Promise<T> {
-  const settings = parseConnection(connection);
-  const scope = scopeFor(connection, settings);
+  const parsed = parseConnection(connection);
+  const scope = scopeFor(connection, parsed);
+  const settings = await mintedSettings(parsed, scope);
   const monitor: AnswerMonitor = { unparsed: 0 };
   const client = new ImapFlow(clientOptions(settings, stepLogger(context, scope.secrets, monitor)));
   const session = new Session(client, scope, monitor);
@@ -425,6 +468,13 @@ export async function withSession<T>(
         settings.accessToken !== undefined &&
         client.capabilities.size > 0 &&
         !OAUTH_MECHANISMS.some((mechanism) => client.capabilities.has(mechanism));
+      // a refused token is not reused: the mailbox permissions or consent may change meanwhile
+      if (
+        settings.grant &&
+        settings.accessToken &&
+        (err as { authenticationFailed?: unknown }).authenticationFailed === true
+      )
+        forgetToken(settings.grant, settings.accessToken);
       throw session.fail(err, { doing: `connect to ${settings.host}:${settings.port}` });
     }
     return await work(session);

@@ -3,10 +3,49 @@
  * (see scripts/test-server.sh). Dovecot posts `token=<access token>`; the answer is active, with
  * the user's name, for the tokens this server was given, and inactive for every other token.
  */
+import fs from "node:fs";
 import http from "node:http";
+import path from "node:path";
 
 /** The port the main Dovecot instance asks (scripts/test-server.sh: INTROSPECTION_PORT). */
 export const introspectionPort = Number(process.env.IMAP_TEST_INTROSPECTION_PORT ?? 10980);
+
+/** True while the process `pid` runs. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Dovecot asks one introspection port, so the test files that start an endpoint there (they run
+ * in parallel workers) take turns: each holds this lock from its first test to its last. A lock
+ * left by a worker that died is taken over. Returns the release function.
+ */
+export async function holdIntrospectionPort(timeoutMs = 600_000): Promise<() => void> {
+  const stateDir = process.env.IMAP_TEST_STATE_DIR ?? "/tmp/imap-component-dovecot";
+  const lock = path.join(stateDir, `introspection-${introspectionPort}.lock`);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      fs.writeFileSync(lock, String(process.pid), { flag: "wx" });
+      return () => fs.rmSync(lock, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+    }
+    const holder = Number(fs.readFileSync(lock, { encoding: "utf8", flag: "a+" }));
+    if (!Number.isInteger(holder) || holder <= 0 || !alive(holder)) {
+      fs.rmSync(lock, { force: true });
+      continue;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`the introspection port is still held by process ${holder}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
 
 export interface Introspection {
   /** How many tokens the server was asked about so far. */

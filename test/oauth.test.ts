@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import net from "node:net";
 import { inspect } from "node:util";
-import { ImapConnectionError, ImapError, InputError, translateError } from "../src/errors";
+import { ImapConnectionError, ImapError, translateError } from "../src/errors";
 import {
   failure,
   harness,
@@ -21,7 +21,7 @@ import {
   withDirect,
 } from "./helpers";
 import type { Introspection } from "./introspection";
-import { introspectionPort, startIntrospection } from "./introspection";
+import { holdIntrospectionPort, introspectionPort, startIntrospection } from "./introspection";
 
 const USER = "test25";
 const OTHER = "test26";
@@ -32,14 +32,17 @@ const UNKNOWN = `ya29.unknown-${randomBytes(24).toString("base64url")}`;
 const where = `127.0.0.1:${server.tlsPort}`;
 
 let introspection: Introspection;
+let releasePort: () => void = () => undefined;
 const initially = openResources();
 
 beforeAll(async () => {
+  releasePort = await holdIntrospectionPort();
   introspection = await startIntrospection({ [TOKEN]: USER }, { [EXPIRED]: USER });
-});
+}, 600_000);
 
 afterAll(async () => {
   await introspection.close();
+  releasePort();
 });
 
 type Entry = { path: string };
@@ -418,21 +421,23 @@ describe("imapOAuth2 input checks", () => {
   test.each([
     ["an empty token", ""],
     ["a blank token", "   "],
-  ])("%s is an InputError before connecting", async (_name, token) => {
+  ])("%s is a connection error before connecting", async (_name, token) => {
     // port 1 refuses connections: reaching the network would give another error
     const err = await failure(() =>
       harness.action("listMailboxes", { connection: oauthConnection(USER, token, { port: "1" }) }),
     );
-    expect(err).toBeInstanceOf(InputError);
+    expect(err).toBeInstanceOf(ImapConnectionError);
+    expect(err.code).toBe("NOT_AUTHORIZED");
     expect(err.message).toBe(
       "The OAuth 2.0 connection has no access token: authorise the connection first.",
     );
   });
 
-  test("a connection that was never authorised (no token at all) is an InputError", async () => {
+  test("a connection that was never authorised (no token at all) is a connection error asking to authorise it", async () => {
     const connection = { ...oauthConnection(USER, TOKEN, { port: "1" }), token: undefined };
     const err = await failure(() => harness.action("listMailboxes", { connection }));
-    expect(err).toBeInstanceOf(InputError);
+    expect(err).toBeInstanceOf(ImapConnectionError);
+    expect(err.code).toBe("NOT_AUTHORIZED");
     expect(err.message).toBe(
       "The OAuth 2.0 connection has no access token: authorise the connection first.",
     );

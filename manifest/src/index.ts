@@ -12,7 +12,7 @@ export { actions, connections, dataSources, triggers };
 export default {
   key: "imap",
   public: false,
-  signature: "d20ed46349bf26ab478618d46082d60ac37a976c",
+  signature: "ad3025fe30314bad864599c3a0d741d9365f4f50",
   actions,
   dataSources,
   connections,

@@ -4,8 +4,14 @@
  */
 import { imap } from "./imap";
 import { imapOAuth2 } from "./imapOAuth2";
+import { imapM365AppOnly } from "./imapM365AppOnly";
+import { imapM365Certificate } from "./imapM365Certificate";
+import { imapGoogleServiceAccount } from "./imapGoogleServiceAccount";
 
 export default {
   imap,
   imapOAuth2,
+  imapM365AppOnly,
+  imapM365Certificate,
+  imapGoogleServiceAccount,
 };
