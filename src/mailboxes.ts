@@ -116,3 +116,21 @@ export async function renameExisting(
   }
   return session.run({ doing, mailbox: path }, () => session.client.mailboxRename(path, newPath));
 }
+
+/**
+ * The mailbox drafts go to when none is given: the one the server marks \Drafts (SPECIAL-USE),
+ * else one named Drafts; an error naming both when neither exists.
+ */
+export async function draftsMailbox(session: Session): Promise<string> {
+  const entries = await listMailboxEntries(session);
+  const marked = entries.find((entry) => entry.specialUse === "\\Drafts" && isSelectable(entry));
+  if (marked) return marked.path;
+  const named = entries.find(
+    (entry) => entry.path.toLowerCase() === "drafts" && isSelectable(entry),
+  );
+  if (named) return named.path;
+  throw new ImapError(
+    'There is no drafts mailbox: no mailbox is marked \\Drafts (special use) and none is named "Drafts". Give the mailbox to store the draft in (List Mailboxes shows every path), or create "Drafts" with Create Mailbox.',
+    { code: "MAILBOX_NOT_FOUND", mailbox: "Drafts" },
+  );
+}

@@ -1,6 +1,7 @@
 import { addFlags } from "./addFlags";
 import { appendMessage } from "./appendMessage";
 import { copyMessage } from "./copyMessage";
+import { createDraft } from "./createDraft";
 import { createMailbox } from "./createMailbox";
 import { deleteMailbox } from "./deleteMailbox";
 import { deleteMessage } from "./deleteMessage";
@@ -20,6 +21,7 @@ export const actions = {
   addFlags,
   appendMessage,
   copyMessage,
+  createDraft,
   createMailbox,
   deleteMailbox,
   deleteMessage,
