@@ -196,7 +196,7 @@ async function collect(
       const summary: DeliveredMessage = messageSummary(message);
       // Parsing is local work, no IMAP command: allowed inside the fetch loop.
       messages.push(
-        options.fetchContent ? { ...summary, ...(await content(message.source)) } : summary,
+        options.fetchContent ? { ...summary, ...(await messageContent(message.source)) } : summary,
       );
     }
   });
@@ -214,7 +214,7 @@ async function collect(
 }
 
 /** A message that cannot be parsed is still delivered, with the reason, rather than blocking the trigger. */
-async function content(source: Buffer | undefined): Promise<MessageContent> {
+export async function messageContent(source: Buffer | undefined): Promise<MessageContent> {
   const empty = { text: null, html: null, headers: {}, attachments: [] };
   if (!source)
     return { ...empty, contentError: "The server returned no content for this message." };

@@ -85,3 +85,25 @@ export function faultyProxy(
   });
   return listen(server, sockets);
 }
+
+/** Forwards to `target` and cuts every connection `afterMs` after it was accepted (also when the session is compressed). */
+export function cutAfterProxy(
+  target: { host: string; port: number },
+  afterMs: number,
+): Promise<Fault> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    const upstream = connectUpstream(target, sockets);
+    client.pipe(upstream);
+    upstream.pipe(client);
+    const timer = setTimeout(() => {
+      client.destroy();
+      upstream.destroy();
+    }, afterMs);
+    client.on("close", () => {
+      clearTimeout(timer);
+      upstream.destroy();
+    });
+  });
+  return listen(server, sockets);
+}

@@ -15,6 +15,7 @@ import { removeFlags } from "./removeFlags";
 import { renameMailbox } from "./renameMailbox";
 import { searchMailbox } from "./searchMailbox";
 import { setFlags } from "./setFlags";
+import { waitForEmail } from "./waitForEmail";
 
 /** Action keys are public API: never rename one. */
 export const actions = {
@@ -35,4 +36,5 @@ export const actions = {
   renameMailbox,
   searchMailbox,
   setFlags,
+  waitForEmail,
 };
