@@ -3,6 +3,7 @@ import { appendMessage } from "./appendMessage";
 import { copyMessage } from "./copyMessage";
 import { createDraft } from "./createDraft";
 import { createMailbox } from "./createMailbox";
+import { createReplyDraft } from "./createReplyDraft";
 import { deleteMailbox } from "./deleteMailbox";
 import { deleteMessage } from "./deleteMessage";
 import { downloadAttachment } from "./downloadAttachment";
@@ -24,6 +25,7 @@ export const actions = {
   copyMessage,
   createDraft,
   createMailbox,
+  createReplyDraft,
   deleteMailbox,
   deleteMessage,
   downloadAttachment,
