@@ -21,7 +21,9 @@ await build({
   minify: true,
   keepNames: true,
   legalComments: "external",
-  define: { "process.env.NODE_ENV": '"production"' },
+  // ES-module-only dependencies (email-reply-parser) read import.meta.url, which CommonJS lacks.
+  define: { "process.env.NODE_ENV": '"production"', "import.meta.url": "__importMetaUrl" },
+  banner: { js: 'var __importMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
   logLevel: "warning",
 });
 copyFileSync(path.join(root, "assets", "icon.png"), path.join(dist, "icon.png"));

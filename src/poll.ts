@@ -14,6 +14,7 @@ import { ImapError } from "./errors";
 import { samePath } from "./mailboxes";
 import type { ParsedAttachment } from "./parseMessage";
 import { parseMessage } from "./parseMessage";
+import { replyTextOf } from "./replyText";
 import type { MessageSummary } from "./serialize";
 import { hasFlag, messageSummary } from "./serialize";
 import type { Session } from "./session";
@@ -47,6 +48,8 @@ export type AttachmentMetadata = Pick<
 
 export interface MessageContent {
   text: string | null;
+  /** What the sender wrote in this message, without quoted replies and signature. */
+  replyText: string | null;
   html: string | null;
   headers: Record<string, string | string[]>;
   attachments: AttachmentMetadata[];
@@ -215,7 +218,7 @@ async function collect(
 
 /** A message that cannot be parsed is still delivered, with the reason, rather than blocking the trigger. */
 export async function messageContent(source: Buffer | undefined): Promise<MessageContent> {
-  const empty = { text: null, html: null, headers: {}, attachments: [] };
+  const empty = { text: null, replyText: null, html: null, headers: {}, attachments: [] };
   if (!source)
     return { ...empty, contentError: "The server returned no content for this message." };
   try {
@@ -231,7 +234,13 @@ export async function messageContent(source: Buffer | undefined): Promise<Messag
         inline,
       }),
     );
-    return { text: parsed.text, html: parsed.html, headers: parsed.headers, attachments };
+    return {
+      text: parsed.text,
+      replyText: replyTextOf(parsed.text),
+      html: parsed.html,
+      headers: parsed.headers,
+      attachments,
+    };
   } catch (err) {
     return {
       ...empty,
