@@ -177,6 +177,19 @@ describe("each examplePayload has the shape of a real answer", () => {
     await expectSameShape("deleteMailbox", { path: `${path}-renamed` });
   });
 
+  test("createDraft and createReplyDraft", async () => {
+    await expectSameShape("createDraft", { to: "bob@example.com", subject: "Draft" });
+    await expectSameShape("createReplyDraft", { mailbox: box.path, uid: String(box.uids[5]) });
+  });
+
+  test("waitForEmail (Received, with its branch)", async () => {
+    await expectSameShape("waitForEmail", {
+      mailbox: box.path,
+      after: String(box.uids[0]),
+      timeoutSeconds: "5",
+    });
+  });
+
   test("searchMailbox (a page with a next page)", async () => {
     await expectSameShape("searchMailbox", { mailbox: box.path, limit: "1" });
   });
