@@ -164,6 +164,23 @@ async function delivered(
   return fetchContent ? { ...summary, ...(await messageContent(message.source)) } : summary;
 }
 
+/** The highest UID given so far: from SELECT, or from STATUS on a server that leaves UIDNEXT out of it. */
+async function newestUid({ session, box }: Selected): Promise<number> {
+  if (Number.isSafeInteger(box.uidNext) && box.uidNext > 0) return box.uidNext - 1;
+  const status = await answered(session, "read the status of the mailbox", box.path, () =>
+    session.run({ doing: "read the status of the mailbox", mailbox: box.path }, () =>
+      session.client.status(box.path, { uidNext: true }),
+    ),
+  );
+  if (status.uidNext === undefined) {
+    throw new ImapError(
+      `The server did not report UIDNEXT for mailbox "${box.path}", which Wait For Email needs to tell new mail from old with After "now". Give After a UID instead (e.g. the uid of the newest message).`,
+      { code: "UNEXPECTED", mailbox: box.path },
+    );
+  }
+  return status.uidNext - 1;
+}
+
 /** Waits in the selected mailbox; the caller's session closes the connection afterwards. */
 async function waitIn(
   selected: Selected,
@@ -174,7 +191,7 @@ async function waitIn(
   const client = session.client;
   const mailbox = box.path;
   const deadline = startedAt + request.timeoutSeconds * 1000;
-  let after = request.after === "now" ? box.uidNext - 1 : request.after;
+  let after = request.after === "now" ? await newestUid(selected) : request.after;
   let changed = true;
   let wake: (() => void) | undefined;
   const onExists = () => {

@@ -5,12 +5,14 @@ import {
   failure,
   harness,
   legacyConnection,
+  server,
   tlsConnection,
   uniqueName,
   withDirect,
   withDirectMailbox,
   withoutRecent,
 } from "./helpers";
+import { rewriteProxy } from "./rewriteProxy";
 
 const USER = "test35";
 const LEGACY_USER = "test36";
@@ -170,6 +172,24 @@ describe("createDraft", () => {
       "MAILBOX_NOT_FOUND",
       expect.stringContaining(`"${mailbox}-missing" does not exist`),
     ]);
+  });
+
+  test("no mailbox marked \\Drafts and none named Drafts: a clear error naming both, nothing stored", async () => {
+    const proxy = await rewriteProxy(
+      { host: server.host, port: server.legacyPort },
+      { toClient: (line) => (/^\* LIST .*[" ]Drafts"?\r\n$/.test(line) ? "" : line) },
+    );
+    try {
+      const err = await failure(() =>
+        createDraft(legacyConnection(LEGACY_USER, { port: String(proxy.port) }), { subject: "x" }),
+      );
+      expect([err.code, err.message]).toEqual([
+        "MAILBOX_NOT_FOUND",
+        'There is no drafts mailbox: no mailbox is marked \\Drafts (special use) and none is named "Drafts". Give the mailbox to store the draft in (List Mailboxes shows every path), or create "Drafts" with Create Mailbox.',
+      ]);
+    } finally {
+      await proxy.close();
+    }
   });
 
   test.each([

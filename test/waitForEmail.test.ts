@@ -16,6 +16,7 @@ import {
   withoutRecent,
 } from "./helpers";
 import { cutAfterProxy, faultyProxy } from "./proxy";
+import { rewriteProxy } from "./rewriteProxy";
 
 const USER = "test37";
 const LEGACY_USER = "test38";
@@ -261,6 +262,29 @@ describe("waitForEmail", () => {
     expect(idles).toBeGreaterThanOrEqual(4);
     expect(idles).toBeLessThanOrEqual(6);
     expect(noops).toBeGreaterThanOrEqual(idles - 1);
+  });
+
+  test("a server that leaves UIDNEXT out of SELECT: the starting point comes from STATUS", async () => {
+    const mailbox = await newMailbox(LEGACY_USER);
+    await withDirect(LEGACY_USER, (client) =>
+      client.append(mailbox, rfc822({ subject: "Old match" })),
+    );
+    const proxy = await rewriteProxy(
+      { host: server.host, port: server.legacyPort },
+      { toClient: (line) => (/^\* OK \[UIDNEXT \d+\]/.test(line) ? "" : line) },
+    );
+    try {
+      const appended = appendLater(LEGACY_USER, mailbox, ["New match"], 1000);
+      const outcome = await wait(legacyConnection(LEGACY_USER, { port: String(proxy.port) }), {
+        mailbox,
+        subject: "match",
+        timeoutSeconds: "20",
+      });
+      const { uids } = await appended;
+      expect([outcome.branch, outcome.data.uid]).toEqual(["Received", uids[0]]);
+    } finally {
+      await proxy.close();
+    }
   });
 
   test.each([
