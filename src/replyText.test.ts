@@ -19,11 +19,10 @@ describe("replyTextOf", () => {
     ).toBe("Approved.");
   });
 
-  test("very long text is read only up to its first 100,000 characters, where the reply is", () => {
-    const long = `The reply.\n\n${"x".repeat(MAX_REPLY_PARSE_LENGTH * 2)}`;
-    const started = Date.now();
+  test("very long text is read only up to its first 20,000 characters, where the reply is", () => {
+    // A line the parser's "On ... wrote:" pattern backtracks on, twice as long as what is read.
+    const long = `The reply.\n\nOn ${"a ".repeat(MAX_REPLY_PARSE_LENGTH)}`;
     const reply = replyTextOf(long);
-    expect(Date.now() - started).toBeLessThan(5000);
     expect(reply?.startsWith("The reply.")).toBe(true);
     expect(reply?.length).toBeLessThanOrEqual(MAX_REPLY_PARSE_LENGTH);
   });
