@@ -228,6 +228,8 @@ async function waitIn(
         });
         wake = undefined;
         if (!client.usable) throw session.refused({ doing: "wait for new mail", mailbox });
+        // Time is up and nothing arrived: LOGOUT ends the IDLE, no NOOP can delay the step.
+        if (!changed && Date.now() >= deadline) break;
         // NOOP ends the IDLE (imapflow sends DONE first) before the SEARCH, which goes out on
         // imapflow's raw command channel and would not; it also proves the server still answers.
         await answered(session, "check that the server still answers", mailbox, () =>
@@ -239,6 +241,7 @@ async function waitIn(
         });
         wake = undefined;
         if (!client.usable) throw session.refused({ doing: "wait for new mail", mailbox });
+        // Also at the deadline: mail that arrived in the last interval is still found.
         await answered(session, "ask the server for new mail", mailbox, () =>
           session.exec({ doing: "wait for new mail", mailbox }, () => client.noop()),
         );

@@ -86,10 +86,14 @@ export function faultyProxy(
   return listen(server, sockets);
 }
 
-/** Forwards to `target` and cuts every connection `afterMs` after it was accepted (also when the session is compressed). */
+/**
+ * Forwards to `target`, and `afterMs` after accepting a connection either cuts it or (`stall`)
+ * keeps it open and forwards nothing more (also when the session is compressed).
+ */
 export function cutAfterProxy(
   target: { host: string; port: number },
   afterMs: number,
+  mode: "cut" | "stall" = "cut",
 ): Promise<Fault> {
   const sockets = new Set<net.Socket>();
   const server = net.createServer((client) => {
@@ -97,6 +101,13 @@ export function cutAfterProxy(
     client.pipe(upstream);
     upstream.pipe(client);
     const timer = setTimeout(() => {
+      if (mode === "stall") {
+        client.unpipe(upstream);
+        upstream.unpipe(client);
+        client.pause();
+        upstream.pause();
+        return;
+      }
       client.destroy();
       upstream.destroy();
     }, afterMs);

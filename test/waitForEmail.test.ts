@@ -223,6 +223,47 @@ describe("waitForEmail", () => {
     expect(await resourcesAfter(before)).toEqual(before);
   });
 
+  test("a server gone silent during IDLE: the slice's NOOP finds it within the answer bound", async () => {
+    Object.assign(waitLimits, { idleSliceMs: 500, answerMs: 1000 });
+    Object.assign(sessionLimits, { logoutMs: 300 });
+    const mailbox = await newMailbox(USER);
+    const proxy = await cutAfterProxy({ host: server.host, port: server.tlsPort }, 1200, "stall");
+    const before = openResources();
+    try {
+      const started = Date.now();
+      const err = await failure(() =>
+        wait(tlsConnection(USER, { port: String(proxy.port) }), { mailbox, timeoutSeconds: "60" }),
+      );
+      expect(Date.now() - started).toBeLessThan(5000);
+      expect([err.code, err.message]).toEqual([
+        "SOCKET_TIMEOUT",
+        `The server at 127.0.0.1:${proxy.port} did not answer within 1 s while trying to check that the server still answers (mailbox "${mailbox}"), so the connection was closed. The connection may have been dropped by a firewall or the server; retry the step.`,
+      ]);
+    } finally {
+      await proxy.close();
+    }
+    expect(await resourcesAfter(before)).toEqual(before);
+  });
+
+  test("a server gone silent during IDLE at the deadline: Timed Out on time, no command delays it", async () => {
+    Object.assign(sessionLimits, { logoutMs: 300 });
+    const mailbox = await newMailbox(USER);
+    const proxy = await cutAfterProxy({ host: server.host, port: server.tlsPort }, 1000, "stall");
+    const before = openResources();
+    try {
+      const started = Date.now();
+      const outcome = await wait(tlsConnection(USER, { port: String(proxy.port) }), {
+        mailbox,
+        timeoutSeconds: "2",
+      });
+      expect(outcome.branch).toBe("Timed Out");
+      expect(Date.now() - started).toBeLessThan(3000);
+    } finally {
+      await proxy.close();
+    }
+    expect(await resourcesAfter(before)).toEqual(before);
+  });
+
   test("IDLE is broken and re-issued each slice, with a NOOP proving the server still answers", async () => {
     Object.assign(waitLimits, { idleSliceMs: 400 });
     const mailbox = await newMailbox(USER);
