@@ -266,6 +266,50 @@ export function parseSubject(value: unknown): string {
   return subject;
 }
 
+/** A body as typed: kept as it is (no trimming); empty or blank is none. */
+export function parseBody(value: unknown, name: string): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "string" && typeof value !== "number")
+    throw new InputError(`${name} must be text, not ${describe(value)}.`);
+  const text = String(value);
+  return text.trim() === "" ? undefined : text;
+}
+
+/** The connection's username as an address, when it is one (the default sender). */
+export function ownAddress(user: string): Address[] {
+  return ADDRESS.test(user) ? [{ name: "", address: user }] : [];
+}
+
+/** Create Draft's inputs as a draft, checked before connecting; `user` is the connection's username. */
+export function parseDraft(params: Record<string, unknown>, user: string): Draft {
+  const from = parseAddressList(params.from, "From");
+  const draft: Draft = {
+    from: from.length ? from : ownAddress(user),
+    to: parseAddressList(params.to, "To"),
+    cc: parseAddressList(params.cc, "Cc"),
+    bcc: parseAddressList(params.bcc, "Bcc"),
+    replyTo: parseAddressList(params.replyTo, "Reply To"),
+    subject: parseSubject(params.subject),
+    text: parseBody(params.text, "Text"),
+    html: parseBody(params.html, "HTML"),
+    attachments: parseAttachments(params.attachments),
+    inReplyTo: parseInReplyTo(params.inReplyTo),
+    references: parseMessageIds(params.references, "References"),
+    headers: parseHeaders(params.headers),
+  };
+  checkDraft(draft);
+  return draft;
+}
+
+function parseInReplyTo(value: unknown): string | undefined {
+  const ids = parseMessageIds(value, "In Reply To");
+  if (ids.length > 1)
+    throw new InputError(
+      `In Reply To names ${ids.length} Message-IDs: give the one message the draft answers; the thread goes in References.`,
+    );
+  return ids[0];
+}
+
 /** Refuses a draft with nothing in it, before connecting. */
 export function checkDraft(draft: Draft): void {
   const recipients = draft.to.length + draft.cc.length + draft.bcc.length;

@@ -99,6 +99,11 @@ export function parseMailbox(value: unknown, name = "Mailbox"): string {
   return path;
 }
 
+/** A mailbox path, or undefined when the input is empty (the caller picks the default). */
+export function optionalMailbox(value: unknown, name = "Mailbox"): string | undefined {
+  return optionalText(value, name) === undefined ? undefined : parseMailbox(value, name);
+}
+
 export function parseUid(value: unknown, name = "UID"): number {
   const text = asText(value, name);
   if (!/^\d+$/.test(text))

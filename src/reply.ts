@@ -8,10 +8,11 @@
 import type { BodyPart } from "./bodyParts";
 import { fetchExisting, fetchPart, listParts } from "./bodyParts";
 import type { ComposedAttachment, Draft } from "./compose";
-import { composeMessage } from "./compose";
+import { composeMessage, ownAddress, parseAddressList, parseBody } from "./compose";
 import type { StoredDraft } from "./drafts";
 import { storeDraft } from "./drafts";
 import { InputError } from "./errors";
+import { optionalMailbox, parseBool, parseMailbox, parseUid } from "./inputs";
 import { parseMessage } from "./parseMessage";
 import type { Address } from "./serialize";
 import type { Selected, Session } from "./session";
@@ -27,6 +28,46 @@ export function parseReplyMode(value: unknown): ReplyMode {
   if (!mode)
     throw new InputError(`Mode must be reply, replyAll or forward, not ${JSON.stringify(value)}.`);
   return mode;
+}
+
+export interface ReplySource {
+  mailbox: string;
+  uid: number;
+  /** Where the draft goes; undefined: the account's drafts mailbox. */
+  drafts: string | undefined;
+  withAttachments: boolean;
+}
+
+/** Create Reply Draft's inputs, checked before connecting; `user` is the connection's username. */
+export function parseReplyRequest(
+  params: Record<string, unknown>,
+  user: string,
+): { source: ReplySource; options: ReplyOptions } {
+  const mode = parseReplyMode(params.mode);
+  const self = ownAddress(user);
+  const from = parseAddressList(params.from, "From");
+  const excluded = parseAddressList(params.excludeAddresses, "Exclude Addresses");
+  return {
+    source: {
+      mailbox: parseMailbox(params.mailbox),
+      uid: parseUid(params.uid),
+      drafts: optionalMailbox(params.draftsMailbox, "Drafts Mailbox"),
+      withAttachments:
+        mode === "forward" && parseBool(params.includeAttachments, "Include Attachments", true),
+    },
+    options: {
+      mode,
+      from: from.length ? from : self,
+      text: parseBody(params.text, "Text"),
+      html: parseBody(params.html, "HTML"),
+      to: parseAddressList(params.to, "To"),
+      cc: parseAddressList(params.cc, "Cc"),
+      quoteOriginal: parseBool(params.quoteOriginal, "Quote Original", true),
+      exclude: (excluded.length ? excluded : [...self, ...from]).map((entry) =>
+        entry.address.toLowerCase(),
+      ),
+    },
+  };
 }
 
 export interface Original {
@@ -330,7 +371,7 @@ export interface ReplyResult extends StoredDraft {
  */
 export async function draftReply(
   session: Session,
-  source: { mailbox: string; uid: number; drafts: string | undefined; withAttachments: boolean },
+  source: ReplySource,
   options: ReplyOptions,
 ): Promise<ReplyResult> {
   const { original, attachments } = await session.withMailbox(

@@ -216,6 +216,11 @@ describe("createDraft", () => {
     ],
     [{ to: "bob@example.com", subject: "a\r\nBcc: evil@example.com" }, "one line of text"],
     [{ to: "bob@example.com", inReplyTo: "no-brackets-no-at" }, "is not a Message-ID"],
+    [
+      { to: "bob@example.com", inReplyTo: "<a@example.com> <b@example.com>" },
+      "names 2 Message-IDs",
+    ],
+    [{ to: "bob@example.com", text: { body: "x" } }, "Text must be text"],
   ])("bad input %j is refused before connecting", async (params, message) => {
     const err = await failure(() => createDraft(NOWHERE, params));
     expect(err).toBeInstanceOf(InputError);

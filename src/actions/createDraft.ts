@@ -1,16 +1,8 @@
 import { action, input } from "@prismatic-io/spectral";
-import {
-  checkDraft,
-  composeMessage,
-  parseAddressList,
-  parseAttachments,
-  parseHeaders,
-  parseMessageIds,
-  parseSubject,
-} from "../compose";
+import { composeMessage, parseDraft } from "../compose";
 import { parseConnection } from "../connections";
 import { storeDraft } from "../drafts";
-import { connectionInput, optionalText, parseMailbox } from "../inputs";
+import { connectionInput, optionalMailbox } from "../inputs";
 import { withSession } from "../session";
 
 const text = (label: string, comments: string, example?: string) =>
@@ -106,25 +98,8 @@ export const createDraft = action({
     }),
   },
   perform: async (context, params) => {
-    const mailboxText = optionalText(params.mailbox, "Mailbox");
-    const mailbox = mailboxText === undefined ? undefined : parseMailbox(mailboxText);
-    const from = parseAddressList(params.from, "From");
-    const user = parseConnection(params.connection).user;
-    const draft = {
-      from: from.length || !user.includes("@") ? from : [{ name: "", address: user }],
-      to: parseAddressList(params.to, "To"),
-      cc: parseAddressList(params.cc, "Cc"),
-      bcc: parseAddressList(params.bcc, "Bcc"),
-      replyTo: parseAddressList(params.replyTo, "Reply To"),
-      subject: parseSubject(params.subject),
-      text: optionalText(params.text, "Text") === undefined ? undefined : String(params.text),
-      html: optionalText(params.html, "HTML") === undefined ? undefined : String(params.html),
-      attachments: parseAttachments(params.attachments),
-      inReplyTo: parseMessageIds(params.inReplyTo, "In Reply To")[0],
-      references: parseMessageIds(params.references, "References"),
-      headers: parseHeaders(params.headers),
-    };
-    checkDraft(draft);
+    const mailbox = optionalMailbox(params.mailbox);
+    const draft = parseDraft(params, parseConnection(params.connection).user);
     const composed = await composeMessage(draft);
     const stored = await withSession(params.connection, context, (session) =>
       storeDraft(session, mailbox, composed),

@@ -1,16 +1,7 @@
 import { action, input } from "@prismatic-io/spectral";
-import { parseAddressList } from "../compose";
 import { parseConnection } from "../connections";
-import {
-  connectionInput,
-  mailboxInput,
-  optionalText,
-  parseBool,
-  parseMailbox,
-  parseUid,
-  uidInput,
-} from "../inputs";
-import { draftReply, parseReplyMode } from "../reply";
+import { connectionInput, mailboxInput, uidInput } from "../inputs";
+import { draftReply, parseReplyRequest } from "../reply";
 import { withSession } from "../session";
 import { draftInputs } from "./createDraft";
 
@@ -85,32 +76,9 @@ export const createReplyDraft = action({
     draftsMailbox: draftInputs.draftsMailbox,
   },
   perform: async (context, params) => {
-    const mailbox = parseMailbox(params.mailbox);
-    const uid = parseUid(params.uid);
-    const mode = parseReplyMode(params.mode);
-    const draftsText = optionalText(params.draftsMailbox, "Drafts Mailbox");
-    const drafts =
-      draftsText === undefined ? undefined : parseMailbox(draftsText, "Drafts Mailbox");
-    const user = parseConnection(params.connection).user;
-    const self = user.includes("@") ? [{ name: "", address: user }] : [];
-    const from = parseAddressList(params.from, "From");
-    const excluded = parseAddressList(params.excludeAddresses, "Exclude Addresses");
-    const options = {
-      mode,
-      from: from.length ? from : self,
-      text: optionalText(params.text, "Text") === undefined ? undefined : String(params.text),
-      html: optionalText(params.html, "HTML") === undefined ? undefined : String(params.html),
-      to: parseAddressList(params.to, "To"),
-      cc: parseAddressList(params.cc, "Cc"),
-      quoteOriginal: parseBool(params.quoteOriginal, "Quote Original", true),
-      exclude: (excluded.length ? excluded : [...self, ...from]).map((entry) =>
-        entry.address.toLowerCase(),
-      ),
-    };
-    const withAttachments =
-      mode === "forward" && parseBool(params.includeAttachments, "Include Attachments", true);
+    const { source, options } = parseReplyRequest(params, parseConnection(params.connection).user);
     const result = await withSession(params.connection, context, (session) =>
-      draftReply(session, { mailbox, uid, drafts, withAttachments }, options),
+      draftReply(session, source, options),
     );
     return { data: result };
   },
