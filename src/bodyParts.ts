@@ -80,6 +80,8 @@ export interface BodyPart {
   charset: string | null;
   /** "attachment", "inline", or null when the part has no Content-Disposition. */
   disposition: string | null;
+  /** The Content-ID without angle brackets (what cid: links name), or null. */
+  contentId: string | null;
   multipart: boolean;
   /** The part numbers of the parts inside a multipart. */
   children: string[];
@@ -98,6 +100,7 @@ function bodyPart(node: MessageStructureObject, partId: string): BodyPart {
     encoding: (node.encoding ?? "7bit").toLowerCase(),
     charset: node.parameters?.charset?.toLowerCase() ?? null,
     disposition: node.disposition?.toLowerCase() ?? null,
+    contentId: node.id ? node.id.replace(/^<|>$/g, "") : null,
     multipart: isMultipart(node),
     children: isMultipart(node)
       ? (node.childNodes ?? []).flatMap((child) => (child.part ? [child.part] : []))

@@ -13,6 +13,8 @@ export interface ComposedAttachment {
   filename: string;
   contentType: string;
   content: Buffer;
+  /** For an image the HTML shows inline (cid: link): its Content-ID, without angle brackets. */
+  contentId?: string;
 }
 
 export interface Draft {
@@ -342,6 +344,7 @@ export async function composeMessage(draft: Draft): Promise<Composed> {
       filename: item.filename,
       contentType: item.contentType,
       content: item.content,
+      ...(item.contentId ? { cid: item.contentId } : {}),
     })),
     // Content only ever comes from the inputs: never from a local file or a URL.
     disableFileAccess: true,

@@ -337,6 +337,8 @@ export async function readOriginal(
           `part-${part.partId}${part.contentType === "message/rfc822" ? ".eml" : ""}`,
         contentType: part.contentType,
         content: await fetchPart(selected, uid, part),
+        // Keeps the forwarded HTML's inline images (cid: links) showing.
+        ...(part.contentId ? { contentId: part.contentId } : {}),
       });
     }
   }

@@ -1,4 +1,6 @@
 import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
 import { simpleParser } from "mailparser";
 import MailComposer from "nodemailer/lib/mail-composer";
 import { InputError } from "../src/errors";
@@ -318,6 +320,42 @@ describe("createReplyDraft", () => {
       "FYI\n",
       [],
     ]);
+  });
+
+  test("forward of an HTML message with inline images: the images keep their Content-ID, so the HTML still shows them", async () => {
+    const { mailbox, uids } = await seed(USER, [fixture("inline-images.eml")]);
+    const out = await reply(tlsConnection(USER), {
+      mailbox,
+      uid: String(uids[0]),
+      mode: "forward",
+      html: "<p>Look</p>",
+    });
+    const stored = await draft(USER, out);
+    expect(
+      stored.attachments.map((a) => [a.filename ?? null, a.contentType, a.cid, a.content.length]),
+    ).toEqual([
+      ["logo.png", "image/png", "logo@example.com", 70],
+      ["spacer.gif", "image/gif", "spacer@example.com", 42],
+    ]);
+    // mailparser resolves a cid: link only to a part of the same message with that Content-ID.
+    const logo = stored.attachments[0]?.content.toString("base64");
+    expect(stored.html).toContain(`<p>See the logo: <img src="data:image/png;base64,${logo}">`);
+  });
+
+  test("a reply to an HTML-only message in ISO-8859-1: the text quote is the HTML's text rendering, decoded", async () => {
+    const source = fs.readFileSync(path.join(__dirname, "fixtures", "replies", "outlook-html.eml"));
+    const { mailbox, uids } = await seed(USER, [source]);
+    const out = await reply(tlsConnection(USER), {
+      mailbox,
+      uid: String(uids[0]),
+      text: "Thanks.",
+    });
+    const stored = await draft(USER, out);
+    expect(stored.text).toMatch(
+      /^Thanks\.\n\nOn Tue, 24 Nov 2026 12:00:00 \+0000, Carol Smith <carol@example\.com> wrote:\n> Approved, go ahead\. Schönen Tag!\n/,
+    );
+    expect(stored.text).toContain("> Can you approve order 1234?");
+    expect(stored.html).toBe(false);
   });
 
   test("a UID that names no message is a clear error; nothing is stored", async () => {
