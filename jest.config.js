@@ -1,7 +1,12 @@
 /** @type {import('jest').Config} */
 const shared = {
   testEnvironment: "node",
-  transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.tools.json" }] },
+  transform: {
+    "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.tools.json" }],
+    "/node_modules/email-reply-parser/.+\\.js$": "<rootDir>/scripts/jest-esm.cjs",
+  },
+  // Dependencies are not transformed, except those published only as ES modules.
+  transformIgnorePatterns: ["/node_modules/(?!email-reply-parser/)"],
 };
 
 module.exports = {

@@ -25,7 +25,10 @@ await build({
     "process.env.NODE_ENV": '"production"',
     // Where builders read documentation.md once it is hosted: the component's documentation link.
     "process.env.IMAP_DOCUMENTATION_URL": JSON.stringify(process.env.IMAP_DOCUMENTATION_URL ?? ""),
+    // ES-module-only dependencies (email-reply-parser) read import.meta.url, which CommonJS lacks.
+    "import.meta.url": "__importMetaUrl",
   },
+  banner: { js: 'var __importMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
   logLevel: "warning",
 });
 copyFileSync(path.join(root, "assets", "icon.png"), path.join(dist, "icon.png"));

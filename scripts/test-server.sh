@@ -16,7 +16,7 @@
 #           equals the server's as secure, so only the second address really demands TLS);
 #           MOVE, UIDPLUS, CONDSTORE, SPECIAL-USE, COMPRESS=DEFLATE.
 #   legacy  127.0.0.1:11143 cleartext only (no STARTTLS offered), plain IMAP4rev1 without MOVE,
-#           UIDPLUS, CONDSTORE or SPECIAL-USE: the paths taken on servers lacking them.
+#           UIDPLUS, CONDSTORE, SPECIAL-USE or IDLE: the paths taken on servers lacking them.
 #
 # The main instance also takes OAuth 2.0 bearer tokens (AUTHENTICATE OAUTHBEARER and XOAUTH2):
 # Dovecot's oauth2 passdb asks a token-introspection endpoint at
@@ -35,8 +35,8 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 STATE=${IMAP_TEST_STATE_DIR:-/tmp/imap-component-dovecot}
 MAIL_USER=imaptest
 PASSWORD=${IMAP_TEST_PASSWORD:-imap-test-password}
-USERS="alice bob carol demo bench $(seq -f 'test%02g' 1 40 | tr '\n' ' ')"
-QUOTA_USER=test33
+USERS="alice bob carol demo bench quota $(seq -f 'test%02g' 1 40 | tr '\n' ' ')"
+QUOTA_USER=quota
 MAIN_CONF=$STATE/main.conf
 LEGACY_CONF=$STATE/legacy.conf
 OAUTH2_ARGS=$STATE/oauth2.conf.ext
@@ -248,7 +248,7 @@ service imap-login {
   }
 }
 protocol imap {
-  imap_capability = IMAP4rev1 LITERAL+ SASL-IR LOGIN-REFERRALS ID ENABLE IDLE NAMESPACE
+  imap_capability = IMAP4rev1 LITERAL+ SASL-IR LOGIN-REFERRALS ID ENABLE NAMESPACE
 }
 namespace inbox {
   inbox = yes

@@ -97,6 +97,12 @@ export interface BodyPart {
   contentType: string;
   filename: string | null;
   encoding: string;
+  /** The charset parameter of a text part, lower case; null when it has none. */
+  charset: string | null;
+  /** "attachment", "inline", or null when the part has no Content-Disposition. */
+  disposition: string | null;
+  /** The Content-ID without angle brackets (what cid: links name), or null. */
+  contentId: string | null;
   multipart: boolean;
   /** The part numbers of the parts inside a multipart. */
   children: string[];
@@ -113,6 +119,9 @@ function bodyPart(node: MessageStructureObject, partId: string): BodyPart {
     contentType: reportedContentType(node.type, filename),
     filename,
     encoding: (node.encoding ?? "7bit").toLowerCase(),
+    charset: node.parameters?.charset?.toLowerCase() ?? null,
+    disposition: node.disposition?.toLowerCase() ?? null,
+    contentId: node.id ? node.id.replace(/^<|>$/g, "") : null,
     multipart: isMultipart(node),
     children: isMultipart(node)
       ? (node.childNodes ?? []).flatMap((child) => (child.part ? [child.part] : []))

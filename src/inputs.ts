@@ -143,6 +143,11 @@ export function parseMailbox(value: unknown, name = "Mailbox"): string {
   return path;
 }
 
+/** A mailbox path, or undefined when the input is empty (the caller picks the default). */
+export function optionalMailbox(value: unknown, name = "Mailbox"): string | undefined {
+  return optionalText(value, name) === undefined ? undefined : parseMailbox(value, name);
+}
+
 export function parseUid(value: unknown, name = "UID"): number {
   const text = asText(value, name);
   if (!/^\d+$/.test(text))
@@ -307,11 +312,6 @@ export function parseChoice<T extends string>(
       `${name} must be one of ${choices.map((c) => `"${c}"`).join(", ")}, not "${picked}".`,
     );
   return found;
-}
-
-/** An optional mailbox path: "" and missing are undefined. */
-export function optionalMailbox(value: unknown, name: string): string | undefined {
-  return asText(value, name) === "" ? undefined : parseMailbox(value, name);
 }
 
 /** Gmail labels: a list (or one label, or a JSON list); each non-empty, without control characters. */

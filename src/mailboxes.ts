@@ -216,3 +216,29 @@ export async function setSubscription(
   );
   return { path: isInbox(path) ? "INBOX" : path, subscribed: subscribe };
 }
+
+/**
+ * The mailbox drafts go to when none is given: the one the server marks \Drafts (SPECIAL-USE),
+ * else one named Drafts at the top or directly under INBOX (INBOX.Drafts on servers that keep
+ * every folder inside INBOX); undefined when there is none.
+ */
+export function pickDraftsMailbox(entries: MailboxEntry[]): string | undefined {
+  const usable = entries.filter(isSelectable);
+  const marked = usable.find((entry) => entry.specialUse === "\\Drafts");
+  if (marked) return marked.path;
+  const named = (entry: MailboxEntry) => entry.name.toLowerCase() === "drafts";
+  return (
+    usable.find((entry) => named(entry) && entry.parentPath === "") ??
+    usable.find((entry) => named(entry) && isInbox(entry.parentPath))
+  )?.path;
+}
+
+/** The drafts mailbox of the account (see pickDraftsMailbox); an error naming what was looked for when there is none. */
+export async function draftsMailbox(session: Session): Promise<string> {
+  const path = pickDraftsMailbox(await listMailboxEntries(session));
+  if (path !== undefined) return path;
+  throw new ImapError(
+    'There is no drafts mailbox: no mailbox is marked \\Drafts (special use) and none is named "Drafts". Give the mailbox to store the draft in (List Mailboxes shows every path), or create "Drafts" with Create Mailbox.',
+    { code: "MAILBOX_NOT_FOUND", mailbox: "Drafts" },
+  );
+}

@@ -21,6 +21,7 @@ import { incompleteAnswer } from "./errors";
 import { samePath } from "./mailboxes";
 import type { ParsedAttachment } from "./parseMessage";
 import { parseMessage } from "./parseMessage";
+import { replyTextOf } from "./replyText";
 import type { MessageSummary } from "./serialize";
 import { hasFlag, IDENTITY_QUERY, messageSummary } from "./serialize";
 import type { Selected, Session } from "./session";
@@ -55,6 +56,8 @@ export type AttachmentMetadata = Pick<
 
 export interface MessageContent {
   text: string | null;
+  /** What the sender wrote in this message, without quoted replies and signature. */
+  replyText: string | null;
   html: string | null;
   headers: Record<string, string | string[]>;
   attachments: AttachmentMetadata[];
@@ -273,14 +276,16 @@ async function fetchChosen(
   const messages: DeliveredMessage[] = [];
   for (const row of rows.sort((a, b) => a.uid - b.uid)) {
     const summary: DeliveredMessage = messageSummary(row);
-    messages.push(options.fetchContent ? { ...summary, ...(await content(row.source)) } : summary);
+    messages.push(
+      options.fetchContent ? { ...summary, ...(await messageContent(row.source)) } : summary,
+    );
   }
   return { messages, expunged };
 }
 
 /** A message that cannot be parsed is still delivered, with the reason, rather than blocking the trigger. */
-async function content(source: Buffer | undefined): Promise<MessageContent> {
-  const empty = { text: null, html: null, headers: {}, attachments: [] };
+export async function messageContent(source: Buffer | undefined): Promise<MessageContent> {
+  const empty = { text: null, replyText: null, html: null, headers: {}, attachments: [] };
   // Not reached for a row without content (isWhole kept it out); kept for the type's sake.
   if (!source)
     return { ...empty, contentError: "The server returned no content for this message." };
@@ -297,7 +302,13 @@ async function content(source: Buffer | undefined): Promise<MessageContent> {
         inline,
       }),
     );
-    return { text: parsed.text, html: parsed.html, headers: parsed.headers, attachments };
+    return {
+      text: parsed.text,
+      replyText: replyTextOf(parsed.text),
+      html: parsed.html,
+      headers: parsed.headers,
+      attachments,
+    };
   } catch (err) {
     return {
       ...empty,

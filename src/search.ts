@@ -92,9 +92,11 @@ function decodeCursor(value: string): Cursor {
   return { uidValidity: c.uidValidity, top: c.top, last: c.last, search: c.search };
 }
 
-/** Validates every input before any network traffic. */
-export function parseSearchRequest(params: Record<string, unknown>): SearchRequest {
-  const mailbox = parseMailbox(params.mailbox);
+/**
+ * The criteria inputs (From, To, Subject, Body, Since, Before, Read Status, Flagged, Criteria)
+ * as search keys, validated before any network traffic. Shared with Wait For Email.
+ */
+export function parseSearchKeys(params: Record<string, unknown>): SearchKey[] {
   const keys: SearchKey[] = [];
   // Errors name each input by its label, as the designer shows it.
   for (const [key, label, atom] of [
@@ -138,6 +140,13 @@ export function parseSearchRequest(params: Record<string, unknown>): SearchReque
       name: "Gmail Query",
     });
   keys.push(...parseCriteria(params.criteria));
+  return keys;
+}
+
+/** Validates every input before any network traffic. */
+export function parseSearchRequest(params: Record<string, unknown>): SearchRequest {
+  const mailbox = parseMailbox(params.mailbox);
+  const keys = parseSearchKeys(params);
   const limit = parseLimit(params.limit, "Limit", { min: 1, max: 1000, fallback: 50 });
   const fingerprint = createHash("sha256")
     .update(JSON.stringify({ mailbox, keys }))
@@ -192,7 +201,11 @@ function atomValue(token: unknown): string | undefined {
 }
 
 /** UID SEARCH, as ESEARCH ALL where offered (a compact set instead of one number per message). */
-async function searchUids(session: Session, mailbox: string, tokens: Token[]): Promise<Ranges> {
+export async function searchUids(
+  session: Session,
+  mailbox: string,
+  tokens: Token[],
+): Promise<Ranges> {
   const send = uidSearchCommand(session.client, mailbox);
   const esearch = session.has("ESEARCH");
   const charset: Token[] =

@@ -69,6 +69,7 @@ describe("checkConnection", () => {
       "No SPECIAL-USE: Sent, Drafts, Trash and the like are recognised by their usual names only.",
       "No ESEARCH: search results arrive as a list of every UID rather than ranges.",
       "No BINARY: attachments are fetched encoded and decoded by the component.",
+      "No IDLE: waiting for mail means polling the mailbox every few seconds.",
     ]);
   });
 

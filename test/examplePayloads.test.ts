@@ -116,7 +116,7 @@ describe("each examplePayload has the shape of a real answer", () => {
   beforeAll(async () => {
     box = await seedMailbox(USER, {
       prefix: "example",
-      count: 6,
+      count: 7,
       flags: (i) => (i === 0 ? ["\\Seen"] : []),
     });
     destination = uniqueName("example-dest");
@@ -180,6 +180,19 @@ describe("each examplePayload has the shape of a real answer", () => {
     await expectSameShape("createMailbox", { path });
     await expectSameShape("renameMailbox", { path, newPath: `${path}-renamed` });
     await expectSameShape("deleteMailbox", { path: `${path}-renamed` });
+  });
+
+  test("createDraft and createReplyDraft", async () => {
+    await expectSameShape("createDraft", { to: "bob@example.com", subject: "Draft" });
+    await expectSameShape("createReplyDraft", { mailbox: box.path, uid: String(box.uids[6]) });
+  });
+
+  test("waitForEmail (Received, with its branch)", async () => {
+    await expectSameShape("waitForEmail", {
+      mailbox: box.path,
+      after: String(box.uids[0]),
+      timeoutSeconds: "5",
+    });
   });
 
   test("searchMailbox (a page with a next page)", async () => {

@@ -143,6 +143,7 @@ describe("getMessage", () => {
         "content-type": 'multipart/alternative; boundary="alt"',
       },
       text: "Résumé – 日本語 ✓\nZweite Zeile.",
+      replyText: "Résumé – 日本語 ✓\nZweite Zeile.",
       html: "<p>Résumé – <b>日本語</b> ✓</p>",
       attachments: [],
     });

@@ -9,8 +9,11 @@ import {
   withDirect,
 } from "./helpers";
 
-/** scripts/test-server.sh gives this user a quota of 1 MiB and 50 messages on the main instance. */
-const LIMITED = "test33";
+/**
+ * scripts/test-server.sh gives this user, and only this one, a quota of 1 MiB and 50 messages on
+ * the main instance; the test removes what it appends, so the quota never fills up.
+ */
+const LIMITED = "quota";
 const UNLIMITED = "test34";
 
 async function quota(connection: unknown, mailbox: string) {
@@ -33,7 +36,16 @@ describe("getQuota", () => {
     const storage = counted ? counted.storage?.usage : undefined;
     const messages = counted ? counted.message?.usage : undefined;
     if (storage === undefined || messages === undefined) throw new Error("no quota read back");
-    const data = await quota(tlsConnection(LIMITED), mailbox);
+    let data: Awaited<ReturnType<typeof quota>>;
+    try {
+      data = await quota(tlsConnection(LIMITED), mailbox);
+    } finally {
+      await withDirect(LIMITED, async (client) => {
+        await client.mailboxDelete(mailbox);
+        // the parent exists only as a name (\\Noselect) on some servers
+        await client.mailboxDelete(mailbox.split("/")[0] ?? mailbox).catch(() => undefined);
+      });
+    }
     expect(data).toEqual({
       mailbox,
       roots: [

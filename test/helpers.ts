@@ -19,7 +19,7 @@ export const server = {
   plainPort: Number(process.env.IMAP_TEST_PLAIN_PORT ?? 10143),
   /** A second address of the server where login really requires STARTTLS. */
   starttlsHost: process.env.IMAP_TEST_STARTTLS_HOST ?? "127.0.0.2",
-  /** The instance without MOVE, UIDPLUS, CONDSTORE, SPECIAL-USE and STARTTLS. */
+  /** The instance without MOVE, UIDPLUS, CONDSTORE, SPECIAL-USE, IDLE and STARTTLS. */
   legacyPort: Number(process.env.IMAP_TEST_LEGACY_PORT ?? 11143),
   password: process.env.IMAP_TEST_PASSWORD ?? "imap-test-password",
   ca: fs.readFileSync(
@@ -74,7 +74,7 @@ export function oauthConnection(user: string, token: string, overrides: Fields =
   });
 }
 
-/** A cleartext connection to the legacy instance (no MOVE, UIDPLUS, CONDSTORE, SPECIAL-USE). */
+/** A cleartext connection to the legacy instance (no MOVE, UIDPLUS, CONDSTORE, SPECIAL-USE, IDLE). */
 export function legacyConnection(user: string, overrides: Fields = {}): Connection {
   return tlsConnection(user, {
     port: String(server.legacyPort),

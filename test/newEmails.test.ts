@@ -640,11 +640,13 @@ describe("newEmails: content and the legacy server", () => {
       "headers",
       "html",
       "internalDate",
+      "replyText",
       "size",
       "text",
       "uid",
     ]);
     expect(message.text).toBe("Hallo Bob, grüße!");
+    expect(message.replyText).toBe("Hallo Bob, grüße!");
     expect(message.html).toBe('<p>Hallo Bob, <img src="cid:logo@example.com"></p>');
     expect(message.headers).toEqual({
       received: [

@@ -85,3 +85,36 @@ export function faultyProxy(
   });
   return listen(server, sockets);
 }
+
+/**
+ * Forwards to `target`, and `afterMs` after accepting a connection either cuts it or (`stall`)
+ * keeps it open and forwards nothing more (also when the session is compressed).
+ */
+export function cutAfterProxy(
+  target: { host: string; port: number },
+  afterMs: number,
+  mode: "cut" | "stall" = "cut",
+): Promise<Fault> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    const upstream = connectUpstream(target, sockets);
+    client.pipe(upstream);
+    upstream.pipe(client);
+    const timer = setTimeout(() => {
+      if (mode === "stall") {
+        client.unpipe(upstream);
+        upstream.unpipe(client);
+        client.pause();
+        upstream.pause();
+        return;
+      }
+      client.destroy();
+      upstream.destroy();
+    }, afterMs);
+    client.on("close", () => {
+      clearTimeout(timer);
+      upstream.destroy();
+    });
+  });
+  return listen(server, sockets);
+}

@@ -10,6 +10,7 @@ import {
   uidInput,
 } from "../inputs";
 import { parseMessage } from "../parseMessage";
+import { replyTextOf } from "../replyText";
 import {
   addresses,
   attachment,
@@ -68,7 +69,7 @@ export const getMessage = action({
   display: {
     label: "Get Message",
     description:
-      "Read one message by UID, parsed: addresses, headers, text, HTML (untrusted, as the message has it) and its attachments, with their content as base64 when asked. Read-only: never sets \\Seen; safe to retry.",
+      "Read one message by UID, parsed: addresses, headers, text, the reply text (what the sender wrote this time, without quoted replies and signature), HTML (untrusted, as the message has it) and its attachments, with their content as base64 when asked. Read-only: never sets \\Seen; safe to retry.",
   },
   inputs: {
     connection: connectionInput,
@@ -129,6 +130,7 @@ export const getMessage = action({
         internalDate: isoDate(message.internalDate),
         ...messageIdentity(message),
         ...parsed,
+        replyText: replyTextOf(parsed.text),
       }),
     };
   },
@@ -175,6 +177,7 @@ export const getMessage = action({
           tooLarge: false,
         },
       ],
+      replyText: "See the logo.",
     },
   },
 });

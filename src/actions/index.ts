@@ -4,7 +4,9 @@ import { appendMessage } from "./appendMessage";
 import { archiveMessage } from "./archiveMessage";
 import { checkConnection } from "./checkConnection";
 import { copyMessage } from "./copyMessage";
+import { createDraft } from "./createDraft";
 import { createMailbox } from "./createMailbox";
+import { createReplyDraft } from "./createReplyDraft";
 import { deleteMailbox } from "./deleteMailbox";
 import { deleteMessage } from "./deleteMessage";
 import { downloadAttachment } from "./downloadAttachment";
@@ -21,6 +23,7 @@ import { searchMailbox } from "./searchMailbox";
 import { setFlags } from "./setFlags";
 import { subscribeMailbox } from "./subscribeMailbox";
 import { unsubscribeMailbox } from "./unsubscribeMailbox";
+import { waitForEmail } from "./waitForEmail";
 
 /** Action keys are public API: never rename one. */
 export const actions = {
@@ -30,7 +33,9 @@ export const actions = {
   archiveMessage,
   checkConnection,
   copyMessage,
+  createDraft,
   createMailbox,
+  createReplyDraft,
   deleteMailbox,
   deleteMessage,
   downloadAttachment,
@@ -47,4 +52,5 @@ export const actions = {
   setFlags,
   subscribeMailbox,
   unsubscribeMailbox,
+  waitForEmail,
 };

@@ -13,6 +13,7 @@ const READ_ONLY = [
   "getStatus",
   "listMailboxes",
   "searchMailbox",
+  "waitForEmail",
 ];
 
 describe("performSafety", () => {

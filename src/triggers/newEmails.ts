@@ -31,7 +31,7 @@ export const newEmails = pollingTrigger({
       required: false,
       default: "false",
       comments:
-        "Also deliver each message's text, HTML, headers and attachment metadata (not the attachments' bytes).",
+        "Also deliver each message's text, reply text (without quoted replies and signature), HTML, headers and attachment metadata (not the attachments' bytes).",
     }),
     markAsRead: input({
       label: "Mark As Read",
@@ -103,6 +103,7 @@ export const newEmails = pollingTrigger({
               },
               // text, html, headers and attachments: only with Fetch Content on
               text: "Hello, the invoice is attached.",
+              replyText: "Hello, the invoice is attached.",
               html: "<p>Hello, the invoice is attached.</p>",
               headers: {
                 received:
