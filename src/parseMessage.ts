@@ -4,15 +4,24 @@
  * size and checksum are computed on the way, and its bytes are kept only when they are returned.
  */
 import { Readable } from "node:stream";
+import iconv from "iconv-lite";
 import libmime from "libmime";
 import type {
   AddressObject,
   AttachmentStream,
   EmailAddress,
   HeaderLines,
+  MailParser,
   MessageText,
 } from "mailparser";
 import { ImapError } from "./errors";
+import {
+  decodeHeaderText,
+  escapeRawBytesInMessage,
+  headerMime,
+  isUtf7,
+  parseMailDate,
+} from "./mimeText";
 import type { Address } from "./serialize";
 import { isoDate } from "./serialize";
 
@@ -59,16 +68,10 @@ export interface ParsedMessage {
 /** HTML longer than this is not converted to text for a message without a text part (about a second of CPU per MB). */
 export const MAX_HTML_TO_TEXT = 1_000_000;
 
-/** Unfolded, read as UTF-8 (RFC 6532), with RFC 2047 encoded words decoded. */
+/** Unfolded, raw 8-bit read as UTF-8 (RFC 6532) or else Windows-1252, with RFC 2047 encoded words decoded. */
 function headerValue(line: string): string {
   // mailsplit hands header lines over as binary strings, one character per byte
-  const text = Buffer.from(libmime.decodeHeader(line).value, "binary").toString("utf8");
-  try {
-    return libmime.decodeWords(text);
-  } catch {
-    // an unknown charset in an encoded word: the raw text is still better than nothing
-    return text;
-  }
+  return decodeHeaderText(libmime.decodeHeader(line).value);
 }
 
 function headersObject(lines: HeaderLines): Record<string, string | string[]> {
@@ -106,8 +109,47 @@ function firstHeader(headers: Record<string, string | string[]>, key: string): s
 function headerDate(headers: Record<string, string | string[]>): string | null {
   const value = firstHeader(headers, "date");
   if (value === undefined) return null;
-  const date = new Date(value);
-  return Number.isNaN(date.getTime()) ? null : isoDate(date);
+  const date = parseMailDate(value);
+  return date === null ? null : isoDate(date);
+}
+
+/** The parts of mailparser's MailParser (3.14, pinned) that are changed for one parser: not in its typings. */
+interface ParserInternals {
+  libmime: unknown;
+  decoder: { decodeStream(charset: string): NodeJS.ReadWriteStream };
+  createNode(node: SplitterNode): unknown;
+}
+
+interface SplitterNode {
+  contentType: string | false;
+  parentNode: SplitterNode | false;
+  multipart: string | false;
+  headers: { get(key: string): unknown[] };
+}
+
+/**
+ * Reads mail as senders write it, where mailparser (3.14) does not:
+ * - encoded words in UTF-7 are decoded (libmime reads them as UTF-8, on purpose, since UTF-7
+ *   can hide markup from filters; the HTML we return is untrusted anyway), and so are text
+ *   parts in UTF-7;
+ * - a part of a multipart/digest without a Content-Type is message/rfc822 (RFC 2046 5.1.5),
+ *   where mailsplit makes it text/plain and its message ends up inside `text`.
+ */
+function readRealWorldMail(parser: MailParser): void {
+  const internals = parser as unknown as ParserInternals;
+  internals.libmime = headerMime;
+  const decoder = internals.decoder;
+  internals.decoder = {
+    decodeStream: (charset) =>
+      isUtf7(charset) ? iconv.decodeStream("utf7") : decoder.decodeStream(charset),
+  };
+  const createNode = internals.createNode.bind(parser);
+  internals.createNode = (node) => {
+    const parent = node.parentNode;
+    if (parent && parent.multipart === "digest" && node.headers.get("content-type").length === 0)
+      node.contentType = "message/rfc822";
+    return createNode(node);
+  };
 }
 
 function* slices(source: Buffer, size = 64 * 1024): Generator<Buffer> {
@@ -178,6 +220,7 @@ export async function parseMessage(
       maxHtmlLengthToParse: MAX_HTML_TO_TEXT,
       checksumAlgo: "sha256",
     });
+    readRealWorldMail(parser);
     const attachments: ParsedAttachment[] = [];
     let body: MessageText | undefined;
     parser.on("data", (item: AttachmentStream | MessageText) => {
@@ -211,11 +254,13 @@ export async function parseMessage(
         bcc: addresses(parser.bcc),
         replyTo: addresses(parser.replyTo),
         headers,
-        text: body?.text ?? null,
+        // An empty text/plain beside an HTML part is an empty text, not a missing one.
+        text: body?.text ?? (body?.html ? "" : null),
         html: body?.html ?? null,
         attachments,
       });
     });
-    Readable.from(slices(source)).pipe(parser);
+    // Raw 8-bit bytes inside encoded words would be read as UTF-8 before the word's charset.
+    Readable.from(slices(escapeRawBytesInMessage(source))).pipe(parser);
   });
 }
