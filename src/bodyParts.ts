@@ -4,11 +4,13 @@
  * transfer encoding removed.
  */
 
+import type { Connection } from "@prismatic-io/spectral";
 import type { FetchMessageObject, FetchQueryObject, MessageStructureObject } from "imapflow";
 import libmime from "libmime";
 import libqp from "libqp";
 import { ImapError, InputError } from "./errors";
-import type { Selected } from "./session";
+import type { Selected, SessionContext } from "./session";
+import { withSession } from "./session";
 
 export function messageNotFound(mailbox: string, uid: number): ImapError {
   return new ImapError(
@@ -76,6 +78,10 @@ export interface BodyPart {
   contentType: string;
   filename: string | null;
   encoding: string;
+  /** Its size in bytes as the server sends it (before the transfer encoding is removed). */
+  size: number;
+  /** Content-ID without angle brackets. */
+  contentId: string | null;
   multipart: boolean;
   /** The part numbers of the parts inside a multipart. */
   children: string[];
@@ -92,6 +98,8 @@ function bodyPart(node: MessageStructureObject, partId: string): BodyPart {
     contentType: reportedContentType(node.type, filename),
     filename,
     encoding: (node.encoding ?? "7bit").toLowerCase(),
+    size: node.size ?? 0,
+    contentId: node.id ? node.id.trim().replace(/^<|>$/g, "").trim() : null,
     multipart: isMultipart(node),
     children: isMultipart(node)
       ? (node.childNodes ?? []).flatMap((child) => (child.part ? [child.part] : []))
@@ -190,21 +198,53 @@ export function choosePart(
   );
 }
 
+/** The server closed the connection while it decoded a part for BINARY: the session is gone. */
+export class BinaryDecodingLost extends Error {
+  constructor(readonly lost: unknown) {
+    super("The server closed the connection while decoding a body part for BINARY");
+    this.name = "BinaryDecodingLost";
+  }
+}
+
 /**
  * Fetches one body part in a single FETCH and removes its transfer encoding. With BINARY the
- * server decodes base64 and quoted-printable (and sends a quarter less than base64); otherwise
- * they are decoded here.
+ * server decodes base64 and quoted-printable (and sends a quarter less than base64); otherwise,
+ * and where the server's decoder refuses the part (sloppy encoding real senders produce: base64
+ * without its final padding, stray characters, quoted-printable ending in a soft break), the part
+ * is fetched as it is stored and decoded here, leniently. A server that closes the connection
+ * instead of refusing leaves no session to go on in: that is a BinaryDecodingLost.
  */
-export async function fetchPart(selected: Selected, uid: number, part: BodyPart): Promise<Buffer> {
+export async function fetchPart(
+  selected: Selected,
+  uid: number,
+  part: BodyPart,
+  options: { binary: boolean } = { binary: true },
+): Promise<Buffer> {
   const { session, box } = selected;
   const mailbox = box.path;
   // Not for an attached message: Dovecot's BINARY rewrites it, decoding the attachments inside.
   const encoded = part.encoding === "base64" || part.encoding === "quoted-printable";
-  const binary = encoded && session.has("BINARY") && !part.contentType.startsWith("message/");
-  const message = await fetchExisting(selected, uid, { bodyParts: [part.partId] }, { binary });
-  const raw = contentOf(message, part.partId, { mailbox, uid });
-  if (message.binaryParts?.has(part.partId)) return raw;
-  return decodeTransferEncoding(raw, part.encoding);
+  const binary =
+    options.binary && encoded && session.has("BINARY") && !part.contentType.startsWith("message/");
+  if (binary) {
+    let decoded: Buffer | undefined;
+    try {
+      const message = await fetchExisting(
+        selected,
+        uid,
+        { bodyParts: [part.partId] },
+        { binary: true },
+      );
+      if (message.binaryParts?.has(part.partId))
+        decoded = contentOf(message, part.partId, { mailbox, uid });
+    } catch (err) {
+      if (!session.client.usable) throw new BinaryDecodingLost(err);
+      // refused (e.g. NO [UNKNOWN-CTE]): fetched as stored below, in the same session
+    }
+    if (decoded) return decoded;
+  }
+  const message = await fetchExisting(selected, uid, { bodyParts: [part.partId] });
+  return decodeTransferEncoding(contentOf(message, part.partId, { mailbox, uid }), part.encoding);
 }
 
 /**
@@ -242,11 +282,38 @@ export async function downloadPart(
   selected: Selected,
   uid: number,
   wanted: WantedPart,
+  options: { binary: boolean } = { binary: true },
 ): Promise<{ part: BodyPart; data: Buffer }> {
   const mailbox = selected.box.path;
   const { bodyStructure } = await fetchExisting(selected, uid, { bodyStructure: true });
   if (!bodyStructure)
     throw partNotFound(mailbox, uid, "The server sent no body structure for the message");
   const part = choosePart(bodyStructure, wanted, { mailbox, uid });
-  return { part, data: await fetchPart(selected, uid, part) };
+  return { part, data: await fetchPart(selected, uid, part, options) };
+}
+
+/**
+ * downloadPart in a session of its own. When the server closed the connection while decoding the
+ * part for BINARY, which it would do again on every retry, a second session fetches the part as
+ * stored and decodes it here: the same bytes getMessage reports for it.
+ */
+export async function downloadPartOnce(
+  connection: Connection,
+  context: SessionContext,
+  mailbox: string,
+  uid: number,
+  wanted: WantedPart,
+): Promise<{ part: BodyPart; data: Buffer }> {
+  const attempt = (binary: boolean) =>
+    withSession(connection, context, (session) =>
+      session.withMailbox(mailbox, { readOnly: true }, (selected) =>
+        downloadPart(selected, uid, wanted, { binary }),
+      ),
+    );
+  try {
+    return await attempt(true);
+  } catch (err) {
+    if (err instanceof BinaryDecodingLost) return attempt(false);
+    throw err;
+  }
 }

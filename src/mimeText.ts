@@ -29,9 +29,7 @@ export function rawHeaderText(bytes: Buffer): string {
 }
 
 const ENCODED_WORD = /=\?([^?\s]+)\?([QqBb])\?([^?\r\n]*)\?=/g;
-// biome-ignore lint/suspicious/noControlCharactersInRegex: 8-bit bytes are what is looked for
 const RAW_IN_WORD = /=\?[^?\s]+\?[Qq]\?[^?\r\n]*[\u0080-\u00ff][^?\r\n]*\?=/;
-// biome-ignore lint/suspicious/noControlCharactersInRegex: 8-bit bytes are what is looked for
 const RAW_IN_WORD_GLOBAL = /=\?[^?\s]+\?[Qq]\?[^?\r\n]*[\u0080-\u00ff][^?\r\n]*\?=/g;
 
 /**
@@ -41,7 +39,6 @@ const RAW_IN_WORD_GLOBAL = /=\?[^?\s]+\?[Qq]\?[^?\r\n]*[\u0080-\u00ff][^?\r\n]*\
  */
 export function escapeRawBytesInWords(binary: string): string {
   return binary.replace(ENCODED_WORD, (word, charset: string, encoding: string, text: string) => {
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: 8-bit bytes are what is looked for
     if (encoding.toUpperCase() !== "Q" || !/[\u0080-\u00ff]/.test(text)) return word;
     const escaped = text.replace(
       /[\u0080-\u00ff]/g,

@@ -32,7 +32,10 @@ export interface ParseOptions {
 }
 
 export interface ParsedAttachment {
-  /** IMAP body part number, usable with downloadAttachment and downloadMessage's part. */
+  /**
+   * The parser's own part number. The one returned is the server's (see partMatch.ts): usable
+   * with downloadAttachment and downloadMessage's part, or null when the server has no such part.
+   */
   partId: string;
   filename: string | null;
   contentType: string;

@@ -10,10 +10,13 @@
  * - The caller saves the returned state only after the whole poll succeeded, so any failure
  *   leaves the cursor where it was and the same messages are offered again.
  */
+import type { MessageStructureObject } from "imapflow";
 import { ImapError } from "./errors";
 import { samePath } from "./mailboxes";
 import type { ParsedAttachment } from "./parseMessage";
 import { parseMessage } from "./parseMessage";
+import type { WithServerPart } from "./partMatch";
+import { withServerParts } from "./partMatch";
 import type { MessageSummary } from "./serialize";
 import { hasFlag, messageSummary } from "./serialize";
 import type { Session } from "./session";
@@ -41,7 +44,7 @@ export interface PollLogger {
 
 /** What getMessage says about an attachment, without its bytes and checksum. */
 export type AttachmentMetadata = Pick<
-  ParsedAttachment,
+  WithServerPart<ParsedAttachment>,
   "partId" | "filename" | "contentType" | "size" | "contentId" | "inline"
 >;
 
@@ -189,6 +192,7 @@ async function collect(
       internalDate: true,
       envelope: true,
       source: options.fetchContent,
+      bodyStructure: options.fetchContent,
     };
     for await (const message of client.fetch(uidSetOf(chosen), query, { uid: true })) {
       if (!wanted.has(message.uid)) continue;
@@ -196,7 +200,9 @@ async function collect(
       const summary: DeliveredMessage = messageSummary(message);
       // Parsing is local work, no IMAP command: allowed inside the fetch loop.
       messages.push(
-        options.fetchContent ? { ...summary, ...(await content(message.source)) } : summary,
+        options.fetchContent
+          ? { ...summary, ...(await content(message.source, message.bodyStructure)) }
+          : summary,
       );
     }
   });
@@ -214,14 +220,18 @@ async function collect(
 }
 
 /** A message that cannot be parsed is still delivered, with the reason, rather than blocking the trigger. */
-async function content(source: Buffer | undefined): Promise<MessageContent> {
+async function content(
+  source: Buffer | undefined,
+  structure: MessageStructureObject | undefined,
+): Promise<MessageContent> {
   const empty = { text: null, html: null, headers: {}, attachments: [] };
   if (!source)
     return { ...empty, contentError: "The server returned no content for this message." };
   try {
     // The same parsing as getMessage, so both describe a message alike; attachment bytes are dropped as they stream past.
     const parsed = await parseMessage(source, { includeAttachments: false, maxAttachmentSize: 0 });
-    const attachments = parsed.attachments.map(
+    // Numbered as the server numbers them, as getMessage does.
+    const attachments = withServerParts(parsed.attachments, structure).attachments.map(
       ({ partId, filename, contentType, size, contentId, inline }) => ({
         partId,
         filename,

@@ -1,5 +1,5 @@
 import { action, input } from "@prismatic-io/spectral";
-import { downloadPart, parseWantedPart } from "../bodyParts";
+import { downloadPartOnce, parseWantedPart } from "../bodyParts";
 import {
   connectionInput,
   mailboxInput,
@@ -8,7 +8,6 @@ import {
   parseUid,
   uidInput,
 } from "../inputs";
-import { withSession } from "../session";
 
 export const downloadAttachment = action({
   display: {
@@ -44,11 +43,7 @@ export const downloadAttachment = action({
       optionalText(params.partId, "Part ID"),
       optionalText(params.filename, "File Name"),
     );
-    const { part, data } = await withSession(params.connection, context, (session) =>
-      session.withMailbox(mailbox, { readOnly: true }, (selected) =>
-        downloadPart(selected, uid, wanted),
-      ),
-    );
+    const { part, data } = await downloadPartOnce(params.connection, context, mailbox, uid, wanted);
     return { data, contentType: part.contentType };
   },
   examplePayload: {

@@ -1,5 +1,4 @@
 import { action, input } from "@prismatic-io/spectral";
-import { contentOf, fetchExisting } from "../bodyParts";
 import {
   connectionInput,
   mailboxInput,
@@ -9,7 +8,7 @@ import {
   parseUid,
   uidInput,
 } from "../inputs";
-import { parseMessage } from "../parseMessage";
+import { readMessage } from "../readMessage";
 import { flagList, isoDate, toJson } from "../serialize";
 import { withSession } from "../session";
 
@@ -54,21 +53,12 @@ export const getMessage = action({
         fallback: DEFAULT_MAX_ATTACHMENT_SIZE,
       }),
     };
-    // BODY.PEEK[] in one FETCH on a read-only mailbox: \Seen is never set. Parsed after logout.
-    const message = await withSession(params.connection, context, (session) =>
+    // BODY.PEEK[] and BODYSTRUCTURE in one FETCH on a read-only mailbox: \Seen is never set.
+    const { message, parsed } = await withSession(params.connection, context, (session) =>
       session.withMailbox(mailbox, { readOnly: true }, (selected) =>
-        fetchExisting(selected, uid, {
-          flags: true,
-          size: true,
-          internalDate: true,
-          source: true,
-        }),
+        readMessage(selected, uid, options),
       ),
     );
-    const parsed = await parseMessage(contentOf(message, "", { mailbox, uid }), options, {
-      mailbox,
-      uid,
-    });
     return {
       data: toJson({
         uid,
