@@ -9,6 +9,7 @@ import type { FetchMessageObject, FetchQueryObject, MessageStructureObject } fro
 import libmime from "libmime";
 import libqp from "libqp";
 import { ImapError, InputError } from "./errors";
+import { nameSkeleton, partFileName } from "./mimeText";
 import type { Selected, SessionContext } from "./session";
 import { withSession } from "./session";
 
@@ -178,7 +179,22 @@ export function choosePart(
     }
     return part;
   }
-  const parts = listParts(structure, { intoMessages: false }).filter((part) => !part.multipart);
+  return partNamed(leafParts(structure), wanted.filename ?? "", where);
+}
+
+/** The parts that are files: not containers, not the parts inside an attached message. */
+function leafParts(structure: MessageStructureObject): BodyPart[] {
+  return listParts(structure, { intoMessages: false }).filter((part) => !part.multipart);
+}
+
+/** The one part of `parts` named `filename`; several or none are clear errors. */
+function partNamed(
+  parts: BodyPart[],
+  filename: string,
+  where: { mailbox: string; uid: number },
+): BodyPart {
+  const { mailbox, uid } = where;
+  const wanted = { filename };
   const named = parts.filter((part) => part.filename === wanted.filename);
   const [only, ...others] = named;
   if (only && others.length === 0) return only;
@@ -277,6 +293,36 @@ export function parseWantedPart(
   return id !== undefined ? { partId: id } : { filename };
 }
 
+/**
+ * `parts` with their file names read from their own MIME headers where the server's structure
+ * may have decoded them otherwise than getMessage (raw 8-bit bytes inside an encoded word come
+ * out of BODYSTRUCTURE as U+FFFD): only when no part has exactly the name asked for, and only
+ * for the parts whose name could be it, in one FETCH.
+ */
+async function withHeaderNames(
+  selected: Selected,
+  uid: number,
+  parts: BodyPart[],
+  filename: string,
+): Promise<BodyPart[]> {
+  if (parts.some((part) => part.filename === filename)) return parts;
+  const wanted = nameSkeleton(filename);
+  const unsure = parts.filter(
+    (part) => part.filename !== null && nameSkeleton(part.filename) === wanted,
+  );
+  if (unsure.length === 0) return parts;
+  const message = await fetchExisting(selected, uid, {
+    bodyParts: unsure.map((part) => `${part.partId}.MIME`),
+  });
+  // imapflow keys the sections in lower case
+  return parts.map((part) => {
+    const header = unsure.includes(part)
+      ? message.bodyParts?.get(`${part.partId}.mime`)
+      : undefined;
+    return header ? { ...part, filename: partFileName(header) ?? part.filename } : part;
+  });
+}
+
 /** Finds the part in the message's BODYSTRUCTURE, then fetches only that part. */
 export async function downloadPart(
   selected: Selected,
@@ -288,7 +334,14 @@ export async function downloadPart(
   const { bodyStructure } = await fetchExisting(selected, uid, { bodyStructure: true });
   if (!bodyStructure)
     throw partNotFound(mailbox, uid, "The server sent no body structure for the message");
-  const part = choosePart(bodyStructure, wanted, { mailbox, uid });
+  const part =
+    wanted.partId === undefined && wanted.filename !== undefined
+      ? partNamed(
+          await withHeaderNames(selected, uid, leafParts(bodyStructure), wanted.filename),
+          wanted.filename,
+          { mailbox, uid },
+        )
+      : choosePart(bodyStructure, wanted, { mailbox, uid });
   return { part, data: await fetchPart(selected, uid, part, options) };
 }
 

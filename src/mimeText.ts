@@ -142,3 +142,38 @@ export function parseMailDate(value: string): Date | null {
   if (new Date(Date.UTC(year, month, d)).getUTCMonth() !== month) return null;
   return Number.isNaN(date.getTime()) ? null : date;
 }
+
+/**
+ * The file name a part's MIME header gives (Content-Disposition's filename, else Content-Type's
+ * name), decoded as getMessage decodes it: RFC 2231, encoded words, raw 8-bit bytes.
+ */
+export function partFileName(header: Buffer): string | null {
+  const fields = headerMime.decodeHeaders(
+    rawHeaderText(Buffer.from(escapeRawBytesInWords(header.toString("latin1")), "latin1")),
+  );
+  const first = (key: string): string | undefined => {
+    const value = fields[key];
+    return Array.isArray(value) ? value[0] : typeof value === "string" ? value : undefined;
+  };
+  for (const [key, param] of [
+    ["content-disposition", "filename"],
+    ["content-type", "name"],
+  ] as const) {
+    const value = first(key);
+    if (value === undefined) continue;
+    const parsed = headerMime.parseHeaderValue(value, { stripComments: true });
+    const name = parsed.params[param];
+    if (typeof name !== "string" || name === "") continue;
+    return parsed.decodedParams?.includes(param) ? name : decodeWords(name);
+  }
+  return null;
+}
+
+/**
+ * A name with every run of non-ASCII characters reduced to one "?": equal for the same name
+ * decoded well and decoded badly (imapflow reads raw 8-bit bytes inside encoded words in
+ * BODYSTRUCTURE as U+FFFD), different for names that differ in their ASCII.
+ */
+export function nameSkeleton(name: string | null): string | null {
+  return name === null ? null : name.replace(/[^\x20-\x7e]+/g, "?");
+}

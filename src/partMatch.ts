@@ -8,6 +8,7 @@
 import type { MessageStructureObject } from "imapflow";
 import type { BodyPart } from "./bodyParts";
 import { listParts } from "./bodyParts";
+import { nameSkeleton } from "./mimeText";
 
 /** What matching reads of a parsed attachment. */
 export interface AttachmentShape {
@@ -18,15 +19,6 @@ export interface AttachmentShape {
   contentId: string | null;
   /** Decoded size in bytes. */
   size: number;
-}
-
-/**
- * A name with every run of non-ASCII characters reduced to one "?": equal for the same name
- * decoded well and decoded badly (the server's structure reads raw 8-bit bytes inside encoded
- * words as U+FFFD), different for names that differ in their ASCII.
- */
-function nameSkeleton(name: string | null): string | null {
-  return name === null ? null : name.replace(/[^\x20-\x7e]+/g, "?");
 }
 
 function fits(attachment: AttachmentShape, part: BodyPart): boolean {
