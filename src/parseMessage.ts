@@ -6,14 +6,8 @@
 import { Readable } from "node:stream";
 import iconv from "iconv-lite";
 import libmime from "libmime";
-import type {
-  AddressObject,
-  AttachmentStream,
-  EmailAddress,
-  HeaderLines,
-  MailParser,
-  MessageText,
-} from "mailparser";
+import type { AttachmentStream, HeaderLines, MailParser, MessageText } from "mailparser";
+import { addressDecoders, parseAddressList } from "./addresses";
 import { ImapError } from "./errors";
 import {
   decodeHeaderText,
@@ -93,14 +87,11 @@ function headersObject(lines: HeaderLines): Record<string, string | string[]> {
   );
 }
 
-function addresses(value: AddressObject | AddressObject[] | undefined): Address[] {
-  const flatten = (entry: EmailAddress): Address[] =>
-    entry.group
-      ? entry.group.flatMap(flatten)
-      : [{ name: entry.name ?? "", address: entry.address ?? "" }];
-  return (value === undefined ? [] : ([] as AddressObject[]).concat(value)).flatMap((object) =>
-    object.value.flatMap(flatten),
-  );
+/** Every address of the header `key` (all its lines), RFC 5322 with the obsolete syntax. */
+function headerAddresses(lines: HeaderLines, key: string): Address[] {
+  return lines
+    .filter((line) => line.key === key)
+    .flatMap((line) => parseAddressList(libmime.decodeHeader(line.line).value, addressDecoders));
 }
 
 function firstHeader(headers: Record<string, string | string[]>, key: string): string | undefined {
@@ -251,11 +242,11 @@ export async function parseMessage(
         inReplyTo: parser.inReplyTo ?? "",
         references:
           parser.references === undefined ? [] : ([] as string[]).concat(parser.references),
-        from: addresses(parser.from),
-        to: addresses(parser.to),
-        cc: addresses(parser.cc),
-        bcc: addresses(parser.bcc),
-        replyTo: addresses(parser.replyTo),
+        from: headerAddresses(parser.headerLines || [], "from"),
+        to: headerAddresses(parser.headerLines || [], "to"),
+        cc: headerAddresses(parser.headerLines || [], "cc"),
+        bcc: headerAddresses(parser.headerLines || [], "bcc"),
+        replyTo: headerAddresses(parser.headerLines || [], "reply-to"),
         headers,
         // An empty text/plain beside an HTML part is an empty text, not a missing one.
         text: body?.text ?? (body?.html ? "" : null),

@@ -41,6 +41,7 @@ type Message = {
   date: string | null;
   from: { name: string; address: string }[];
   to: { name: string; address: string }[];
+  cc: { name: string; address: string }[];
   text: string | null;
   html: string | null;
   headers: Record<string, unknown>;
@@ -285,6 +286,14 @@ describe("sloppy transfer encoding that the server's BINARY decoder refuses", ()
   });
 });
 
+/** The Cc of real-world-headers.eml as RFC 5322 reads it (Appendix A.5, A.6.2): a group flattened, a route, an empty element. */
+const OBSOLETE_CC = [
+  { name: "Chris Jones", address: "c@public.example" },
+  { name: "", address: "joe@example.org" },
+  { name: "Mary Smith", address: "mary@example.net" },
+  { name: "", address: "jdoe@test.example" },
+];
+
 describe("charsets and headers as real mail writes them", () => {
   test("raw 8-bit inside encoded words in the declared charset, raw UTF-8 headers (RFC 6532), an unknown zone as -0000 (RFC 5322 4.3)", async () => {
     const message = await getMessage("real-world-headers.eml");
@@ -292,6 +301,7 @@ describe("charsets and headers as real mail writes them", () => {
     expect(message.headers.subject).toBe("Grüße aus Köln");
     expect(message.from).toEqual([{ name: "Frösche", address: "frog@example.com" }]);
     expect(message.to).toEqual([{ name: "Счёт", address: "schet@example.com" }]);
+    expect(message.cc).toEqual(OBSOLETE_CC);
     expect(message.date).toBe("1969-02-13T23:32:54.000Z");
     expect(message.attachments.map((a) => [a.partId, a.filename, a.checksum])).toEqual([
       ["2", "Счёт.pdf", sha256(bytes.pdf)],
