@@ -10,6 +10,7 @@
  */
 import { createHash } from "node:crypto";
 import type { ImapFlow, MailboxObject } from "imapflow";
+import { ENVELOPE_HEADERS } from "./envelope";
 import { ImapError, InputError } from "./errors";
 import { optionalText, parseLimit, parseMailbox } from "./inputs";
 import type { SearchKey, Token } from "./searchCriteria";
@@ -307,7 +308,14 @@ export async function searchPage(session: Session, request: SearchRequest): Prom
           () =>
             session.client.fetchAll(
               uidSetOf([...page].reverse()),
-              { uid: true, flags: true, size: true, internalDate: true, envelope: true },
+              {
+                uid: true,
+                flags: true,
+                size: true,
+                internalDate: true,
+                envelope: true,
+                headers: ENVELOPE_HEADERS,
+              },
               { uid: true },
             ),
         )

@@ -3,6 +3,8 @@
  * unchanged: bigint becomes a decimal string, Set and Map become arrays, Date becomes an ISO 8601
  * string, Buffers become base64 and undefined object members are dropped.
  */
+import { headerEnvelope } from "./envelope";
+
 export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
 
 export function toJson(value: unknown): Json {
@@ -128,14 +130,23 @@ interface FetchedSummary {
   size?: number;
   internalDate?: Date | string;
   envelope?: EnvelopeSource;
+  /** The ENVELOPE_HEADERS fields, when fetched: the envelope's text is then read from them. */
+  headers?: Buffer;
 }
 
 export function messageSummary(message: FetchedSummary): MessageSummary {
+  const envelope = envelopeJson(message.envelope);
   return {
     uid: message.uid,
     flags: flagList(message.flags),
     size: message.size ?? 0,
     internalDate: isoDate(message.internalDate),
-    envelope: envelopeJson(message.envelope),
+    envelope: message.headers ? fromHeaders(envelope, message.headers) : envelope,
   };
+}
+
+/** The envelope's dates, text and addresses from the message's own header fields, decoded as getMessage does. */
+function fromHeaders(envelope: Envelope, headers: Buffer): Envelope {
+  const read = headerEnvelope(headers);
+  return { ...envelope, ...read, date: read.date ? isoDate(read.date) : envelope.date };
 }

@@ -320,6 +320,31 @@ describe("charsets and headers as real mail writes them", () => {
     expect(data.equals(expected)).toBe(true);
   });
 
+  test("searchMailbox's envelope follows the same rules: subject, names, obsolete addresses, the date", async () => {
+    const { data } = (await harness.action("searchMailbox", {
+      connection: tlsConnection(USER),
+      mailbox: box.mailbox,
+    })) as {
+      data: { messages: { uid: number; envelope: Record<string, unknown> }[] };
+    };
+    const envelopeOf = (name: RealWorldFixture) =>
+      data.messages.find((message) => message.uid === box.uids[name])?.envelope;
+    expect(envelopeOf("real-world-headers.eml")).toMatchObject({
+      subject: "Grüße aus Köln",
+      date: "1969-02-13T23:32:54.000Z",
+      from: [{ name: "Frösche", address: "frog@example.com" }],
+      // ENVELOPE's rule (RFC 3501 7.4.2): no Reply-To header, so the From
+      replyTo: [{ name: "Frösche", address: "frog@example.com" }],
+      to: [{ name: "Счёт", address: "schet@example.com" }],
+      cc: OBSOLETE_CC,
+      messageId: "<real-world-headers@example.com>",
+    });
+    expect(envelopeOf("utf7.eml")).toMatchObject({
+      subject: "Grüße aus Köln",
+      from: [{ name: "Jürgen", address: "juergen@example.com" }],
+    });
+  });
+
   test("UTF-7 (RFC 2152) in encoded words and in a text part", async () => {
     const message = await getMessage("utf7.eml");
     expect(message.subject).toBe("Grüße aus Köln");
