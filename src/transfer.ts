@@ -6,6 +6,7 @@
 import type { FetchMessageObject } from "imapflow";
 import type { Operation } from "./errors";
 import { ImapError } from "./errors";
+import { mailboxStatus } from "./mailboxes";
 import type { ResolvedUids } from "./messages";
 import { expungeExactly, list, refuseUnsafeExpunge, resolveUids } from "./messages";
 import type { Selected, Session } from "./session";
@@ -107,10 +108,7 @@ export async function transferMessages(
     mode === "copy" ? `copy messages to "${destination}"` : `move messages to "${destination}"`;
   const uidPlus = session.has("UIDPLUS");
   const byMove = mode === "move" && session.has("MOVE");
-  const dest = await session.run(
-    { doing: "open the destination mailbox", mailbox: destination },
-    () => session.client.status(destination, { uidNext: true, uidValidity: true }),
-  );
+  const dest = await mailboxStatus(session, destination, { uidNext: true, uidValidity: true });
   const before = { uidNext: dest.uidNext ?? 1, uidValidity: dest.uidValidity ?? BigInt(0) };
   const first = await session.withMailbox(
     source,
