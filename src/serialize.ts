@@ -99,6 +99,21 @@ export function envelopeJson(envelope: EnvelopeSource | undefined): Envelope {
   };
 }
 
+const SYSTEM_FLAGS = [
+  "\\Answered",
+  "\\Flagged",
+  "\\Deleted",
+  "\\Seen",
+  "\\Draft",
+  "\\Recent",
+  "\\*",
+];
+
+/** A system flag in the letter case of RFC 9051 (a server may write \SEEN); any other flag as given. */
+export function canonicalFlag(flag: string): string {
+  return SYSTEM_FLAGS.find((system) => hasFlag([flag], system)) ?? flag;
+}
+
 /** Whether `flags` holds `flag`; flags and mailbox attributes compare in any letter case. */
 export function hasFlag(flags: Iterable<string>, flag: string): boolean {
   const wanted = flag.toLowerCase();

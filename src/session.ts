@@ -21,7 +21,7 @@ import { parseConnection, redactedConnection } from "./connections";
 import type { ErrorScope, Operation } from "./errors";
 import { ImapError, onMailbox, redact, translateError } from "./errors";
 import { isInbox } from "./mailboxes";
-import { hasFlag } from "./serialize";
+import { canonicalFlag, hasFlag } from "./serialize";
 
 /**
  * Bounds of one invocation. Each is the longest the session waits for one thing; nothing can
@@ -240,6 +240,9 @@ export class Session {
     try {
       const box = this.client.mailbox;
       if (!box) throw this.refused({ doing: "open the mailbox", mailbox: path });
+      // imapflow drops a flag the mailbox cannot keep by comparing PERMANENTFLAGS case-sensitively
+      if (box.permanentFlags)
+        box.permanentFlags = new Set(Array.from(box.permanentFlags, canonicalFlag));
       return await work({ session: this, box, readOnly: options.readOnly });
     } finally {
       lock.release();

@@ -9,6 +9,7 @@ import {
   harness,
   legacyConnection,
   rfc822,
+  seedMailbox,
   server,
   uniqueName,
   withDirect,
@@ -194,5 +195,34 @@ describe("a STATUS reply whose mailbox name holds spaces and is not quoted", () 
       }),
     );
     expect([data.uid, data.uidValidity]).toEqual([before, counts.uidValidity]);
+  });
+});
+
+describe("mailbox attributes and flags in another letter case", () => {
+  test("\\NoSelect keeps a mailbox out of the picklist; PERMANENTFLAGS in capitals still keep \\Seen", async () => {
+    const hidden = uniqueName("noselect");
+    const { path, uids } = await seedMailbox(USER, { count: 1 });
+    await withDirect(USER, (client) => client.mailboxCreate(hidden));
+    const rewrite = (line: string) =>
+      line
+        .replace(new RegExp(`^(\\* LIST \\()([^)]*\\) "[^"]*" "?${hidden})`), "$1\\NoSelect $2")
+        .replace(
+          /\[PERMANENTFLAGS \([^)]*\)\]/,
+          "[PERMANENTFLAGS (\\ANSWERED \\FLAGGED \\DELETED \\SEEN \\DRAFT)]",
+        );
+    await throughProxy({ toClient: rewrite }, async (connection) => {
+      const picklist = (await harness.dataSource("listMailboxes", { connection })) as {
+        result: { key: string }[];
+      };
+      const keys = picklist.result.map((entry) => entry.key);
+      expect([keys.includes(path), keys.includes(hidden)]).toEqual([true, false]);
+      await run("addFlags", {
+        connection,
+        mailbox: path,
+        uids: String(uids[0]),
+        flags: ["\\Seen"],
+      });
+    });
+    expect((await storedMessage(path, uids[0] ?? 0)).flags).toEqual(["\\Seen"]);
   });
 });
