@@ -132,6 +132,27 @@ describe("translateError", () => {
     );
   });
 
+  test.each([
+    "ParserError3",
+    "ParserErrorExchange",
+    "UnexpectedTag",
+    "InvalidResponse",
+    "TooManyTokens",
+  ])(
+    "an unreadable server response (%s) is a protocol error of the server, retryable, naming the command",
+    (code) => {
+      const op = { doing: "fetch the message", mailbox: "INBOX", uid: 7 };
+      const err = translateError(Object.assign(new Error("garbled"), { code }), scope, op);
+      expect(err).toBeInstanceOf(ImapError);
+      expect([(err as ImapError).code, (err as ImapError).mailbox, (err as ImapError).uid]).toEqual(
+        ["PROTOCOL_ERROR", "INBOX", 7],
+      );
+      expect(err.message).toBe(
+        `The server at imap.example.com:993 sent a response that could not be read (${code}) while trying to fetch the message (UID 7 in mailbox "INBOX"), so the connection was closed. This is usually bytes garbled on the way or a server fault, not a problem of the step: it can be retried if the operation is safe to retry; if it keeps happening, report it to the server's administrator.`,
+      );
+    },
+  );
+
   test("a missing mailbox and a refused command name the mailbox and quote the server", () => {
     const missing = translateError(imapflowError({ mailboxMissing: true }), scope, {
       doing: "open the mailbox",

@@ -29,6 +29,7 @@ export type ImapErrorCode =
   | "OAUTH_UNSUPPORTED"
   | "SOCKET_TIMEOUT"
   | "CONNECTION_LOST"
+  | "PROTOCOL_ERROR"
   | "MAILBOX_NOT_FOUND"
   | "MAILBOX_EXISTS"
   | "MESSAGE_NOT_FOUND"
@@ -149,6 +150,21 @@ const UNREACHABLE_CODES = new Set([
   "ENETUNREACH",
   "EHOSTDOWN",
   "CONNECT_TIMEOUT",
+]);
+
+/** imapflow could not read what the server sent (garbled bytes, a broken literal, a stray tag). */
+const UNREADABLE_RESPONSE_CODES = new Set([
+  "ParserErrorExchange",
+  "ParserErrorInternal",
+  "UnexpectedTag",
+  "MissingTag",
+  "InvalidResponse",
+  "ResponseProcessingFailed",
+  "InvalidStringValue",
+  "InvalidTokenValue",
+  "InvalidTextValue",
+  "TooManyTokens",
+  "MAX_IMAP_NESTING_REACHED",
 ]);
 
 const LOST_CODES = new Set([
@@ -303,6 +319,14 @@ const RULES: Rule[] = [
     connection: false,
     message: (_e, s, op) =>
       `The server at ${where(s)} stopped responding for ${seconds(s.timeouts.socketMs)} while trying to ${op?.doing ?? "run a command"}${onMailbox(op)}. Nothing more was sent; the step can be retried if the operation is safe to retry.`,
+  },
+  {
+    when: (e) =>
+      UNREADABLE_RESPONSE_CODES.has(codeOf(e) ?? "") || /^ParserError\d+$/.test(codeOf(e) ?? ""),
+    code: "PROTOCOL_ERROR",
+    connection: false,
+    message: (e, s, op) =>
+      `The server at ${where(s)} sent a response that could not be read (${codeOf(e)}) while trying to ${op?.doing ?? "run a command"}${onMailbox(op)}, so the connection was closed. This is usually bytes garbled on the way or a server fault, not a problem of the step: it can be retried if the operation is safe to retry; if it keeps happening, report it to the server's administrator.`,
   },
   {
     when: (e) => LOST_CODES.has(codeOf(e) ?? ""),
