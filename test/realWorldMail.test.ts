@@ -177,6 +177,25 @@ describe("part numbers are the server's", () => {
     expect(downloaded.equals(expected)).toBe(true);
   });
 
+  test("an attached message that is only a header: every output is BODY[2] as the server delimits it, here with the line break before the delimiter, which the parser leaves out", async () => {
+    const rfc2046 = between("attached-headers-only.eml", "From: Carol", "--fwd--");
+    const section = await serverSection("attached-headers-only.eml", "2");
+    // the server keeps the CRLF that RFC 2046 gives to the delimiter
+    expect(section.equals(Buffer.concat([rfc2046, Buffer.from("\r\n")]))).toBe(true);
+    const [attachment] = (await getMessage("attached-headers-only.eml")).attachments;
+    expect(attachment).toMatchObject({
+      partId: "2",
+      size: section.length,
+      checksum: sha256(section),
+      content: section.toString("base64"),
+    });
+    const downloaded = await download("downloadAttachment", {
+      uid: uidOf("attached-headers-only.eml"),
+      partId: "2",
+    });
+    expect(downloaded.equals(section)).toBe(true);
+  });
+
   test("multipart/digest: parts without a Content-Type are attached messages (RFC 2046 5.1.5), not text", async () => {
     const message = await getMessage("digest.eml");
     expect(message.text).toBe("Today's topics: one, two.");
