@@ -11,6 +11,7 @@
  *   leaves the cursor where it was and the same messages are offered again.
  */
 import type { MessageStructureObject } from "imapflow";
+import { ENVELOPE_HEADERS } from "./envelope";
 import { ImapError } from "./errors";
 import { samePath } from "./mailboxes";
 import type { ParsedAttachment } from "./parseMessage";
@@ -191,6 +192,8 @@ async function collect(
       size: true,
       internalDate: true,
       envelope: true,
+      // the envelope's text decoded as getMessage and searchMailbox decode it
+      headers: ENVELOPE_HEADERS,
       source: options.fetchContent,
       bodyStructure: options.fetchContent,
     };

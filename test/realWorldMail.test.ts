@@ -48,6 +48,14 @@ type Message = {
   attachments: Attachment[];
 };
 
+/** The Cc of real-world-headers.eml as RFC 5322 reads it (Appendix A.5, A.6.2): a group flattened, a route, an empty element. */
+const OBSOLETE_CC = [
+  { name: "Chris Jones", address: "c@public.example" },
+  { name: "", address: "joe@example.org" },
+  { name: "Mary Smith", address: "mary@example.net" },
+  { name: "", address: "jdoe@test.example" },
+];
+
 let box: { mailbox: string; uids: Record<RealWorldFixture, number> };
 const uidOf = (name: RealWorldFixture) => String(box.uids[name]);
 
@@ -207,7 +215,7 @@ describe("part numbers are the server's", () => {
     ]);
   });
 
-  test("the newEmails trigger reports the same part ids as getMessage", async () => {
+  test("the newEmails trigger reports the same part ids and envelope as getMessage", async () => {
     const mailbox = uniqueName("poll");
     await withDirect(USER, (client) => client.mailboxCreate(mailbox));
     const instanceState: Record<string, unknown> = {};
@@ -219,7 +227,16 @@ describe("part numbers are the server's", () => {
           { connection: tlsConnection(USER), mailbox, fetchContent: true },
           { instanceState },
         )) as unknown as {
-          payload: { body: { data: { messages: { attachments: { partId: string | null }[] }[] } } };
+          payload: {
+            body: {
+              data: {
+                messages: {
+                  attachments: { partId: string | null }[];
+                  envelope: Record<string, unknown>;
+                }[];
+              };
+            };
+          };
         }
       ).payload.body.data.messages;
     // the first poll records where the mailbox stands
@@ -227,12 +244,21 @@ describe("part numbers are the server's", () => {
     await withDirect(USER, async (client) => {
       await client.append(mailbox, fixture("boundary-prefix.eml"));
       await client.append(mailbox, fixture("double-semicolon.eml"));
+      await client.append(mailbox, fixture("real-world-headers.eml"));
     });
     const delivered = await poll();
     expect(delivered.map((message) => message.attachments.map((a) => a.partId))).toEqual([
       ["3"],
       [null],
+      ["2", "3"],
     ]);
+    // the envelope decoded as getMessage decodes the headers
+    expect(delivered[2]?.envelope).toMatchObject({
+      subject: "Grüße aus Köln",
+      from: [{ name: "Frösche", address: "frog@example.com" }],
+      cc: OBSOLETE_CC,
+      date: "1969-02-13T23:32:54.000Z",
+    });
   });
 });
 
@@ -304,14 +330,6 @@ describe("sloppy transfer encoding that the server's BINARY decoder refuses", ()
     }
   });
 });
-
-/** The Cc of real-world-headers.eml as RFC 5322 reads it (Appendix A.5, A.6.2): a group flattened, a route, an empty element. */
-const OBSOLETE_CC = [
-  { name: "Chris Jones", address: "c@public.example" },
-  { name: "", address: "joe@example.org" },
-  { name: "Mary Smith", address: "mary@example.net" },
-  { name: "", address: "jdoe@test.example" },
-];
 
 describe("charsets and headers as real mail writes them", () => {
   test("raw 8-bit inside encoded words in the declared charset, raw UTF-8 headers (RFC 6532), an unknown zone as -0000 (RFC 5322 4.3)", async () => {
