@@ -9,7 +9,7 @@ import type { FetchMessageObject, FetchQueryObject, MessageStructureObject } fro
 import libmime from "libmime";
 import libqp from "libqp";
 import { ImapError, InputError } from "./errors";
-import { nameSkeleton, partFileName } from "./mimeText";
+import { partFileName } from "./mimeText";
 import type { Selected, SessionContext } from "./session";
 import { withSession } from "./session";
 
@@ -296,8 +296,8 @@ export function parseWantedPart(
 /**
  * `parts` with their file names read from their own MIME headers where the server's structure
  * may have decoded them otherwise than getMessage (raw 8-bit bytes inside an encoded word come
- * out of BODYSTRUCTURE as U+FFFD): only when no part has exactly the name asked for, and only
- * for the parts whose name could be it, in one FETCH.
+ * out of BODYSTRUCTURE as U+FFFD, UTF-7 words stay encoded): only when no part has exactly the
+ * name asked for, in one FETCH of the named parts' MIME headers.
  */
 async function withHeaderNames(
   selected: Selected,
@@ -306,10 +306,7 @@ async function withHeaderNames(
   filename: string,
 ): Promise<BodyPart[]> {
   if (parts.some((part) => part.filename === filename)) return parts;
-  const wanted = nameSkeleton(filename);
-  const unsure = parts.filter(
-    (part) => part.filename !== null && nameSkeleton(part.filename) === wanted,
-  );
+  const unsure = parts.filter((part) => part.filename !== null);
   if (unsure.length === 0) return parts;
   const message = await fetchExisting(selected, uid, {
     bodyParts: unsure.map((part) => `${part.partId}.MIME`),

@@ -152,6 +152,26 @@ function* slices(source: Buffer, size = 64 * 1024): Generator<Buffer> {
 }
 
 /**
+ * The attachment's file name. mailsplit decodes it with a libmime of its own, which reads UTF-7
+ * encoded words as UTF-8; the part's headers as mailparser hands them over went through ours.
+ * Those lose raw bytes that are not UTF-8 (U+FFFD), so mailsplit's name stays where they differ
+ * that way.
+ */
+function attachmentName(item: AttachmentStream): string | null {
+  const param = (key: string, name: string): unknown => {
+    const value: unknown = item.headers?.get(key);
+    if (typeof value !== "object" || value === null || !("params" in value)) return undefined;
+    const params = value.params;
+    return typeof params === "object" && params !== null && name in params
+      ? (params as Record<string, unknown>)[name]
+      : undefined;
+  };
+  const decoded = param("content-disposition", "filename") ?? param("content-type", "name");
+  if (typeof decoded === "string" && decoded !== "" && !decoded.includes("\uFFFD")) return decoded;
+  return item.filename ?? null;
+}
+
+/**
  * Reads one attachment stream to its end, keeping the decoded bytes only when they will be
  * returned (base64 is made once, when the output is serialized).
  */
@@ -174,7 +194,7 @@ function readAttachment(item: AttachmentStream, options: ParseOptions): Promise<
       resolve({
         // A single-part message has no part numbers in mailparser; IMAP calls its body part 1.
         partId: item.partId ?? "1",
-        filename: item.filename ?? null,
+        filename: attachmentName(item),
         contentType: item.contentType,
         size: item.size ?? 0,
         contentId: item.cid ?? null,

@@ -66,6 +66,22 @@ describe("matchAttachments", () => {
   });
 });
 
+test("a name the server leaves encoded (UTF-7): the named part of that type with the parser's number; never an unnamed one", () => {
+  const utf7: MessageStructureObject = {
+    type: "multipart/mixed",
+    childNodes: [
+      { part: "1", type: "text/plain" },
+      { part: "2", type: "application/pdf", parameters: { name: "+ANw-bersicht.pdf" } },
+      { part: "3", type: "application/pdf" },
+    ],
+  };
+  const pdf = { contentType: "application/pdf", filename: "Übersicht.pdf" };
+  expect(
+    matchAttachments([attachment({ ...pdf, partId: "2" })], utf7).map((p) => p?.partId),
+  ).toEqual(["2"]);
+  expect(matchAttachments([attachment({ ...pdf, partId: "3" })], utf7)).toEqual([null]);
+});
+
 describe("sizeAgrees and withServerParts", () => {
   test("identity: equal sizes; base64: about 3/4 of the text", () => {
     const gif = {

@@ -51,7 +51,8 @@ export function sizeAgrees(decoded: number, part: BodyPart): boolean {
 /**
  * For each attachment (in the parser's order) the server's body part it is, or null. Parts are
  * taken in document order; among those that fit (same type, same name, same Content-ID), the one
- * with the parser's part number is preferred, else the next one after the last match.
+ * with the parser's part number is preferred, else the next one after the last match; failing
+ * that, the named part of the same type with the parser's number (see renamedPart).
  */
 export function matchAttachments(
   attachments: AttachmentShape[],
@@ -66,12 +67,37 @@ export function matchAttachments(
       !used.has(index) && fits(attachment, part) ? [index] : [],
     );
     const sameNumber = fitting.find((index) => parts[index]?.partId === attachment.partId);
-    const chosen = sameNumber ?? fitting.find((index) => index > last) ?? fitting[0];
+    const chosen =
+      sameNumber ??
+      fitting.find((index) => index > last) ??
+      fitting[0] ??
+      renamedPart(parts, used, attachment);
     if (chosen === undefined) return null;
     used.add(chosen);
     last = chosen;
     return parts[chosen] ?? null;
   });
+}
+
+/**
+ * For a name the server's structure leaves encoded (imapflow does not decode UTF-7 words), or
+ * decodes beyond recognition: the part with the parser's own number, if it has the same type and
+ * is named as well.
+ */
+function renamedPart(
+  parts: BodyPart[],
+  used: Set<number>,
+  attachment: AttachmentShape,
+): number | undefined {
+  if (attachment.filename === null) return undefined;
+  const index = parts.findIndex(
+    (part, at) =>
+      !used.has(at) &&
+      part.partId === attachment.partId &&
+      part.contentType === attachment.contentType.toLowerCase() &&
+      part.filename !== null,
+  );
+  return index < 0 ? undefined : index;
 }
 
 /** An attachment with the server's part number (null when the server has no part for it). */

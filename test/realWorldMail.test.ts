@@ -382,11 +382,19 @@ describe("charsets and headers as real mail writes them", () => {
     });
   });
 
-  test("UTF-7 (RFC 2152) in encoded words and in a text part", async () => {
+  test("UTF-7 (RFC 2152) in encoded words (subject, name, file name) and in a text part; downloadAttachment finds the decoded file name", async () => {
     const message = await getMessage("utf7.eml");
     expect(message.subject).toBe("Grüße aus Köln");
     expect(message.from).toEqual([{ name: "Jürgen", address: "juergen@example.com" }]);
-    expect(message.text).toBe("Grüße, Jürgen\n");
+    expect(message.text).toBe("Grüße, Jürgen");
+    expect(message.attachments.map((a) => [a.partId, a.filename, a.checksum])).toEqual([
+      ["2", "Übersicht.pdf", sha256(bytes.pdf)],
+    ]);
+    const byName = await download("downloadAttachment", {
+      uid: uidOf("utf7.eml"),
+      filename: "Übersicht.pdf",
+    });
+    expect(byName.equals(bytes.pdf)).toBe(true);
   });
 
   test("an empty text/plain beside HTML: text is an empty string, html the HTML", async () => {
