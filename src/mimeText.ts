@@ -85,9 +85,22 @@ export function decodeHeaderText(binary: string): string {
  * (see escapeRawBytesInWords) on every line that has such a word; the same buffer when none does.
  */
 export function escapeRawBytesInMessage(source: Buffer): Buffer {
+  if (!hasRawBytesInWord(source)) return source;
   const text = source.toString("latin1");
-  if (!RAW_IN_WORD.test(text)) return source;
   return Buffer.from(text.replace(RAW_IN_WORD_GLOBAL, escapeRawBytesInWords), "latin1");
+}
+
+/** Whether any line holds a Q word with raw 8-bit bytes: a scan for "=?" that copies nothing but those lines. */
+function hasRawBytesInWord(source: Buffer): boolean {
+  let at = source.indexOf("=?");
+  while (at >= 0) {
+    const newline = source.indexOf("\n", at);
+    const end = newline < 0 ? source.length : newline;
+    // each line once, from its first "=?" on
+    if (RAW_IN_WORD.test(source.toString("latin1", at, end))) return true;
+    at = source.indexOf("=?", end);
+  }
+  return false;
 }
 
 const MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
