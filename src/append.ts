@@ -2,8 +2,11 @@
  * appendMessage's inputs and the append itself, which reports the new message's UID also on
  * servers without UIDPLUS (found by its Message-ID among the messages that arrived since).
  */
+import { fetchExisting } from "./bodyParts";
 import { ImapError, InputError } from "./errors";
 import { isCalendarDay, MONTH_NAMES } from "./inputs";
+import { mailboxStatus } from "./mailboxes";
+import { flagList, hasFlag } from "./serialize";
 import type { Session } from "./session";
 import { identities, messageIdOf } from "./transfer";
 
@@ -109,6 +112,45 @@ export interface Appended {
   mailbox: string;
   uid: number;
   uidValidity: string;
+  /** The stored message's flags as read back (without \Recent); [] when none were asked for. */
+  flags: string[];
+  /** Whether the server recorded the internal date asked for; null when none was. */
+  internalDateApplied: boolean | null;
+}
+
+/**
+ * What the server made of the flags and internal date given with APPEND, read back from the
+ * message found: some servers accept APPEND but ignore both. Missing flags are stored
+ * afterwards; a date cannot be set afterwards, so it is reported as not applied. Nothing here
+ * fails the step: the message is stored, and a retry would store it twice.
+ */
+async function checkAppended(
+  session: Session,
+  mailbox: string,
+  uid: number,
+  flags: string[],
+  internalDate: Date | undefined,
+): Promise<Pick<Appended, "flags" | "internalDateApplied">> {
+  if (flags.length === 0 && internalDate === undefined)
+    return { flags: [], internalDateApplied: null };
+  return session.withMailbox(mailbox, { readOnly: flags.length === 0 }, async (selected) => {
+    const read = () => fetchExisting(selected, uid, { flags: true, internalDate: true });
+    let message = await read();
+    const missing = flags.filter((flag) => !hasFlag(message.flags ?? [], flag));
+    if (missing.length > 0) {
+      // a refusal (e.g. keywords the mailbox does not keep) shows in the flags read back
+      await session.client.messageFlagsAdd(String(uid), missing, { uid: true }).catch(() => false);
+      message = await read();
+    }
+    const stored = message.internalDate ? new Date(message.internalDate).getTime() : Number.NaN;
+    return {
+      flags: flagList(message.flags),
+      internalDateApplied:
+        internalDate === undefined
+          ? null
+          : Math.floor(stored / 1000) === Math.floor(internalDate.getTime() / 1000),
+    };
+  });
 }
 
 /** The highest UID since `uidNext` whose Message-ID is `messageId`: the message just appended. */
@@ -139,9 +181,7 @@ export async function appendToMailbox(
   flags: string[],
   internalDate?: Date,
 ): Promise<Appended> {
-  const status = await session.run({ doing: "open the mailbox", mailbox }, () =>
-    session.client.status(mailbox, { uidNext: true, uidValidity: true }),
-  );
+  const status = await mailboxStatus(session, mailbox, { uidNext: true, uidValidity: true });
   const before = { uidNext: status.uidNext ?? 1, uidValidity: status.uidValidity ?? BigInt(0) };
   const uidPlus = session.has("UIDPLUS");
   const messageId = messageIdOf(content);
@@ -159,6 +199,7 @@ export async function appendToMailbox(
       mailbox: result.destination,
       uid: result.uid,
       uidValidity: result.uidValidity.toString(),
+      ...(await checkAppended(session, result.destination, result.uid, flags, internalDate)),
     };
   }
   const uid =
@@ -171,5 +212,10 @@ export async function appendToMailbox(
       { code: "APPENDED_UID_UNKNOWN", mailbox: result.destination },
     );
   }
-  return { mailbox: result.destination, uid, uidValidity: before.uidValidity.toString() };
+  return {
+    mailbox: result.destination,
+    uid,
+    uidValidity: before.uidValidity.toString(),
+    ...(await checkAppended(session, result.destination, uid, flags, internalDate)),
+  };
 }

@@ -4,11 +4,14 @@
  * transfer encoding removed.
  */
 
+import type { Connection } from "@prismatic-io/spectral";
 import type { FetchMessageObject, FetchQueryObject, MessageStructureObject } from "imapflow";
 import libmime from "libmime";
 import libqp from "libqp";
 import { ImapError, InputError } from "./errors";
-import type { Selected } from "./session";
+import { partFileName } from "./mimeText";
+import type { Selected, SessionContext } from "./session";
+import { withSession } from "./session";
 import { damagedAnswer, existingUids, isWhole } from "./wholeRows";
 
 export function messageNotFound(mailbox: string, uid: number): ImapError {
@@ -101,6 +104,8 @@ export interface BodyPart {
   charset: string | null;
   /** "attachment", "inline", or null when the part has no Content-Disposition. */
   disposition: string | null;
+  /** Its size in bytes as the server sends it (before the transfer encoding is removed). */
+  size: number;
   /** The Content-ID without angle brackets (what cid: links name), or null. */
   contentId: string | null;
   multipart: boolean;
@@ -121,7 +126,8 @@ function bodyPart(node: MessageStructureObject, partId: string): BodyPart {
     encoding: (node.encoding ?? "7bit").toLowerCase(),
     charset: node.parameters?.charset?.toLowerCase() ?? null,
     disposition: node.disposition?.toLowerCase() ?? null,
-    contentId: node.id ? node.id.replace(/^<|>$/g, "") : null,
+    size: node.size ?? 0,
+    contentId: node.id ? node.id.trim().replace(/^<|>$/g, "").trim() : null,
     multipart: isMultipart(node),
     children: isMultipart(node)
       ? (node.childNodes ?? []).flatMap((child) => (child.part ? [child.part] : []))
@@ -200,7 +206,22 @@ export function choosePart(
     }
     return part;
   }
-  const parts = listParts(structure, { intoMessages: false }).filter((part) => !part.multipart);
+  return partNamed(leafParts(structure), wanted.filename ?? "", where);
+}
+
+/** The parts that are files: not containers, not the parts inside an attached message. */
+function leafParts(structure: MessageStructureObject): BodyPart[] {
+  return listParts(structure, { intoMessages: false }).filter((part) => !part.multipart);
+}
+
+/** The one part of `parts` named `filename`; several or none are clear errors. */
+function partNamed(
+  parts: BodyPart[],
+  filename: string,
+  where: { mailbox: string; uid: number },
+): BodyPart {
+  const { mailbox, uid } = where;
+  const wanted = { filename };
   const named = parts.filter((part) => part.filename === wanted.filename);
   const [only, ...others] = named;
   if (only && others.length === 0) return only;
@@ -220,21 +241,53 @@ export function choosePart(
   );
 }
 
+/** The server closed the connection while it decoded a part for BINARY: the session is gone. */
+export class BinaryDecodingLost extends Error {
+  constructor(readonly lost: unknown) {
+    super("The server closed the connection while decoding a body part for BINARY");
+    this.name = "BinaryDecodingLost";
+  }
+}
+
 /**
  * Fetches one body part in a single FETCH and removes its transfer encoding. With BINARY the
- * server decodes base64 and quoted-printable (and sends a quarter less than base64); otherwise
- * they are decoded here.
+ * server decodes base64 and quoted-printable (and sends a quarter less than base64); otherwise,
+ * and where the server's decoder refuses the part (sloppy encoding real senders produce: base64
+ * without its final padding, stray characters, quoted-printable ending in a soft break), the part
+ * is fetched as it is stored and decoded here, leniently. A server that closes the connection
+ * instead of refusing leaves no session to go on in: that is a BinaryDecodingLost.
  */
-export async function fetchPart(selected: Selected, uid: number, part: BodyPart): Promise<Buffer> {
+export async function fetchPart(
+  selected: Selected,
+  uid: number,
+  part: BodyPart,
+  options: { binary: boolean } = { binary: true },
+): Promise<Buffer> {
   const { session, box } = selected;
   const mailbox = box.path;
   // Not for an attached message: Dovecot's BINARY rewrites it, decoding the attachments inside.
   const encoded = part.encoding === "base64" || part.encoding === "quoted-printable";
-  const binary = encoded && session.has("BINARY") && !part.contentType.startsWith("message/");
-  const message = await fetchExisting(selected, uid, { bodyParts: [part.partId] }, { binary });
-  const raw = contentOf(message, part.partId, { mailbox, uid });
-  if (message.binaryParts?.has(part.partId)) return raw;
-  return decodeTransferEncoding(raw, part.encoding);
+  const binary =
+    options.binary && encoded && session.has("BINARY") && !part.contentType.startsWith("message/");
+  if (binary) {
+    let decoded: Buffer | undefined;
+    try {
+      const message = await fetchExisting(
+        selected,
+        uid,
+        { bodyParts: [part.partId] },
+        { binary: true },
+      );
+      if (message.binaryParts?.has(part.partId))
+        decoded = contentOf(message, part.partId, { mailbox, uid });
+    } catch (err) {
+      if (!session.client.usable) throw new BinaryDecodingLost(err);
+      // refused (e.g. NO [UNKNOWN-CTE]): fetched as stored below, in the same session
+    }
+    if (decoded) return decoded;
+  }
+  const message = await fetchExisting(selected, uid, { bodyParts: [part.partId] });
+  return decodeTransferEncoding(contentOf(message, part.partId, { mailbox, uid }), part.encoding);
 }
 
 /**
@@ -267,16 +320,77 @@ export function parseWantedPart(
   return id !== undefined ? { partId: id } : { filename };
 }
 
+/**
+ * `parts` with their file names read from their own MIME headers where the server's structure
+ * may have decoded them otherwise than getMessage (raw 8-bit bytes inside an encoded word come
+ * out of BODYSTRUCTURE as U+FFFD, UTF-7 words stay encoded): only when no part has exactly the
+ * name asked for, in one FETCH of the named parts' MIME headers.
+ */
+async function withHeaderNames(
+  selected: Selected,
+  uid: number,
+  parts: BodyPart[],
+  filename: string,
+): Promise<BodyPart[]> {
+  if (parts.some((part) => part.filename === filename)) return parts;
+  const unsure = parts.filter((part) => part.filename !== null);
+  if (unsure.length === 0) return parts;
+  const message = await fetchExisting(selected, uid, {
+    bodyParts: unsure.map((part) => `${part.partId}.MIME`),
+  });
+  // imapflow keys the sections in lower case
+  return parts.map((part) => {
+    const header = unsure.includes(part)
+      ? message.bodyParts?.get(`${part.partId}.mime`)
+      : undefined;
+    return header ? { ...part, filename: partFileName(header) ?? part.filename } : part;
+  });
+}
+
 /** Finds the part in the message's BODYSTRUCTURE, then fetches only that part. */
 export async function downloadPart(
   selected: Selected,
   uid: number,
   wanted: WantedPart,
+  options: { binary: boolean } = { binary: true },
 ): Promise<{ part: BodyPart; data: Buffer }> {
   const mailbox = selected.box.path;
   const { bodyStructure } = await fetchExisting(selected, uid, { bodyStructure: true });
   if (!bodyStructure)
     throw partNotFound(mailbox, uid, "The server sent no body structure for the message");
-  const part = choosePart(bodyStructure, wanted, { mailbox, uid });
-  return { part, data: await fetchPart(selected, uid, part) };
+  const part =
+    wanted.partId === undefined && wanted.filename !== undefined
+      ? partNamed(
+          await withHeaderNames(selected, uid, leafParts(bodyStructure), wanted.filename),
+          wanted.filename,
+          { mailbox, uid },
+        )
+      : choosePart(bodyStructure, wanted, { mailbox, uid });
+  return { part, data: await fetchPart(selected, uid, part, options) };
+}
+
+/**
+ * downloadPart in a session of its own. When the server closed the connection while decoding the
+ * part for BINARY, which it would do again on every retry, a second session fetches the part as
+ * stored and decodes it here: the same bytes getMessage reports for it.
+ */
+export async function downloadPartOnce(
+  connection: Connection,
+  context: SessionContext,
+  mailbox: string,
+  uid: number,
+  wanted: WantedPart,
+): Promise<{ part: BodyPart; data: Buffer }> {
+  const attempt = (binary: boolean) =>
+    withSession(connection, context, (session) =>
+      session.withMailbox(mailbox, { readOnly: true }, (selected) =>
+        downloadPart(selected, uid, wanted, { binary }),
+      ),
+    );
+  try {
+    return await attempt(true);
+  } catch (err) {
+    if (err instanceof BinaryDecodingLost) return attempt(false);
+    throw err;
+  }
 }

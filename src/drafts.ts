@@ -8,7 +8,7 @@ import type { Composed } from "./compose";
 import { draftsMailbox } from "./mailboxes";
 import type { Session } from "./session";
 
-export interface StoredDraft extends Appended {
+export interface StoredDraft extends Pick<Appended, "mailbox" | "uid" | "uidValidity"> {
   messageId: string;
 }
 
@@ -22,5 +22,6 @@ export async function storeDraft(
 ): Promise<StoredDraft> {
   const target = mailbox ?? (await draftsMailbox(session));
   const appended = await appendToMailbox(session, target, composed.raw, DRAFT_FLAGS);
-  return { ...appended, messageId: composed.messageId };
+  const { mailbox: stored, uid, uidValidity } = appended;
+  return { mailbox: stored, uid, uidValidity, messageId: composed.messageId };
 }

@@ -133,6 +133,27 @@ describe("translateError", () => {
     );
   });
 
+  test.each([
+    "ParserError3",
+    "ParserErrorExchange",
+    "UnexpectedTag",
+    "InvalidResponse",
+    "TooManyTokens",
+  ])(
+    "an unreadable server response (%s) is a protocol error of the server, retryable, naming the command",
+    (code) => {
+      const op = { doing: "fetch the message", mailbox: "INBOX", uid: 7 };
+      const err = translateError(Object.assign(new Error("garbled"), { code }), scope, op);
+      expect(err).toBeInstanceOf(ImapError);
+      expect([(err as ImapError).code, (err as ImapError).mailbox, (err as ImapError).uid]).toEqual(
+        ["RESPONSE_DAMAGED", "INBOX", 7],
+      );
+      expect(err.message).toBe(
+        `The server at imap.example.com:993 sent an answer the client could not parse while trying to fetch the message (UID 7 in mailbox "INBOX") (${code}), so nothing was taken from it. The step can be retried if the operation is safe to retry; if it keeps happening, the server or something between it and here (a proxy, a virus scanner) damages its answers: report it to the server's administrator.`,
+      );
+    },
+  );
+
   test("a missing mailbox and a refused command name the mailbox and quote the server", () => {
     const missing = translateError(imapflowError({ mailboxMissing: true }), scope, {
       doing: "open the mailbox",

@@ -4,7 +4,7 @@
  * existing mailbox is "not created" (also on servers that refuse without ALREADYEXISTS), and a
  * rename changes nothing unless the source exists and the new name is free.
  */
-import type { ListResponse } from "imapflow";
+import type { ListResponse, SearchObject, StatusObject } from "imapflow";
 import { ImapError, InputError } from "./errors";
 import { hasFlag } from "./serialize";
 import type { Session } from "./session";
@@ -241,4 +241,49 @@ export async function draftsMailbox(session: Session): Promise<string> {
     'There is no drafts mailbox: no mailbox is marked \\Drafts (special use) and none is named "Drafts". Give the mailbox to store the draft in (List Mailboxes shows every path), or create "Drafts" with Create Mailbox.',
     { code: "MAILBOX_NOT_FOUND", mailbox: "Drafts" },
   );
+}
+
+export interface StatusWanted {
+  messages?: boolean;
+  recent?: boolean;
+  uidNext?: boolean;
+  uidValidity?: boolean;
+  unseen?: boolean;
+  highestModseq?: boolean;
+}
+
+/**
+ * STATUS of `mailbox`. Where the answer holds none of the values asked for (a server that does not
+ * quote a mailbox name with spaces in its STATUS reply, which imapflow cannot read), they are read
+ * with EXAMINE in the same session instead, with a SEARCH for the counts EXAMINE does not give. A
+ * value the server did not give is never reported: it stays undefined.
+ */
+export async function mailboxStatus(
+  session: Session,
+  mailbox: string,
+  wanted: StatusWanted,
+): Promise<StatusObject> {
+  const doing = "read the status of the mailbox";
+  const status = await session.run({ doing, mailbox }, () =>
+    session.client.status(mailbox, wanted),
+  );
+  const keys = (Object.keys(wanted) as (keyof StatusWanted)[]).filter((key) => wanted[key]);
+  if (keys.some((key) => status[key] !== undefined)) return status;
+  return session.withMailbox(mailbox, { readOnly: true }, async ({ box }) => {
+    const count = async (query: SearchObject) =>
+      (
+        await session.run({ doing, mailbox: box.path }, () =>
+          session.client.search(query, { uid: true }),
+        )
+      ).length;
+    return {
+      path: box.path,
+      messages: wanted.messages ? box.exists : undefined,
+      recent: wanted.recent ? await count({ recent: true }) : undefined,
+      uidNext: wanted.uidNext ? box.uidNext : undefined,
+      uidValidity: wanted.uidValidity ? box.uidValidity : undefined,
+      unseen: wanted.unseen ? await count({ seen: false }) : undefined,
+      highestModseq: wanted.highestModseq ? box.highestModseq : undefined,
+    };
+  });
 }

@@ -184,9 +184,9 @@ export async function changeFlags(
     // imapflow silently drops a flag the mailbox cannot keep; say so instead.
     const permanent = box.permanentFlags;
     const refused =
-      change === "remove" || !permanent || permanent.has("\\*")
+      change === "remove" || !permanent || hasFlag(permanent, "\\*")
         ? []
-        : flags.filter((flag) => !permanent.has(flag));
+        : flags.filter((flag) => !hasFlag(permanent, flag));
     if (refused.length > 0) {
       throw new ImapError(
         `Could not ${doing}: the mailbox "${box.path}" cannot keep the flag ${refused.join(", ")} (it keeps ${Array.from(permanent ?? []).join(" ") || "no flags"}). Nothing was changed.`,

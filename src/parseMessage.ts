@@ -4,15 +4,18 @@
  * size and checksum are computed on the way, and its bytes are kept only when they are returned.
  */
 import { Readable } from "node:stream";
+import iconv from "iconv-lite";
 import libmime from "libmime";
-import type {
-  AddressObject,
-  AttachmentStream,
-  EmailAddress,
-  HeaderLines,
-  MessageText,
-} from "mailparser";
+import type { AttachmentStream, HeaderLines, MailParser, MessageText } from "mailparser";
+import { addressDecoders, parseAddressList } from "./addresses";
 import { ImapError } from "./errors";
+import {
+  decodeHeaderText,
+  escapeRawBytesInMessage,
+  headerMime,
+  isUtf7,
+  parseMailDate,
+} from "./mimeText";
 import type { Address } from "./serialize";
 import { isoDate } from "./serialize";
 
@@ -23,7 +26,10 @@ export interface ParseOptions {
 }
 
 export interface ParsedAttachment {
-  /** IMAP body part number, usable with downloadAttachment and downloadMessage's part. */
+  /**
+   * The parser's own part number. The one returned is the server's (see partMatch.ts): usable
+   * with downloadAttachment and downloadMessage's part, or null when the server has no such part.
+   */
   partId: string;
   filename: string | null;
   contentType: string;
@@ -60,16 +66,10 @@ export interface ParsedMessage {
 /** HTML longer than this is not converted to text for a message without a text part (about a second of CPU per MB). */
 export const MAX_HTML_TO_TEXT = 1_000_000;
 
-/** Unfolded, read as UTF-8 (RFC 6532), with RFC 2047 encoded words decoded. */
+/** Unfolded, raw 8-bit read as UTF-8 (RFC 6532) or else Windows-1252, with RFC 2047 encoded words decoded. */
 function headerValue(line: string): string {
   // mailsplit hands header lines over as binary strings, one character per byte
-  const text = Buffer.from(libmime.decodeHeader(line).value, "binary").toString("utf8");
-  try {
-    return libmime.decodeWords(text);
-  } catch {
-    // an unknown charset in an encoded word: the raw text is still better than nothing
-    return text;
-  }
+  return decodeHeaderText(libmime.decodeHeader(line).value);
 }
 
 function headersObject(lines: HeaderLines): Record<string, string | string[]> {
@@ -88,14 +88,11 @@ function headersObject(lines: HeaderLines): Record<string, string | string[]> {
   );
 }
 
-function addresses(value: AddressObject | AddressObject[] | undefined): Address[] {
-  const flatten = (entry: EmailAddress): Address[] =>
-    entry.group
-      ? entry.group.flatMap(flatten)
-      : [{ name: entry.name ?? "", address: entry.address ?? "" }];
-  return (value === undefined ? [] : ([] as AddressObject[]).concat(value)).flatMap((object) =>
-    object.value.flatMap(flatten),
-  );
+/** Every address of the header `key` (all its lines), RFC 5322 with the obsolete syntax. */
+function headerAddresses(lines: HeaderLines, key: string): Address[] {
+  return lines
+    .filter((line) => line.key === key)
+    .flatMap((line) => parseAddressList(libmime.decodeHeader(line.line).value, addressDecoders));
 }
 
 function firstHeader(headers: Record<string, string | string[]>, key: string): string | undefined {
@@ -107,13 +104,72 @@ function firstHeader(headers: Record<string, string | string[]>, key: string): s
 function headerDate(headers: Record<string, string | string[]>): string | null {
   const value = firstHeader(headers, "date");
   if (value === undefined) return null;
-  const date = new Date(value);
-  return Number.isNaN(date.getTime()) ? null : isoDate(date);
+  const date = parseMailDate(value);
+  return date === null ? null : isoDate(date);
+}
+
+/** The parts of mailparser's MailParser (3.14, pinned) that are changed for one parser: not in its typings. */
+interface ParserInternals {
+  libmime: unknown;
+  decoder: { decodeStream(charset: string): NodeJS.ReadWriteStream };
+  createNode(node: SplitterNode): unknown;
+}
+
+interface SplitterNode {
+  contentType: string | false;
+  parentNode: SplitterNode | false;
+  multipart: string | false;
+  headers: { get(key: string): unknown[] };
+}
+
+/**
+ * Reads mail as senders write it, where mailparser (3.14) does not:
+ * - encoded words in UTF-7 are decoded (libmime reads them as UTF-8, on purpose, since UTF-7
+ *   can hide markup from filters; the HTML we return is untrusted anyway), and so are text
+ *   parts in UTF-7;
+ * - a part of a multipart/digest without a Content-Type is message/rfc822 (RFC 2046 5.1.5),
+ *   where mailsplit makes it text/plain and its message ends up inside `text`.
+ */
+function readRealWorldMail(parser: MailParser): void {
+  const internals = parser as unknown as ParserInternals;
+  internals.libmime = headerMime;
+  const decoder = internals.decoder;
+  internals.decoder = {
+    decodeStream: (charset) =>
+      isUtf7(charset) ? iconv.decodeStream("utf7") : decoder.decodeStream(charset),
+  };
+  const createNode = internals.createNode.bind(parser);
+  internals.createNode = (node) => {
+    const parent = node.parentNode;
+    if (parent && parent.multipart === "digest" && node.headers.get("content-type").length === 0)
+      node.contentType = "message/rfc822";
+    return createNode(node);
+  };
 }
 
 function* slices(source: Buffer, size = 64 * 1024): Generator<Buffer> {
   for (let start = 0; start < source.length; start += size)
     yield source.subarray(start, start + size);
+}
+
+/**
+ * The attachment's file name. mailsplit decodes it with a libmime of its own, which reads UTF-7
+ * encoded words as UTF-8; the part's headers as mailparser hands them over went through ours.
+ * Those lose raw bytes that are not UTF-8 (U+FFFD), so mailsplit's name stays where they differ
+ * that way.
+ */
+function attachmentName(item: AttachmentStream): string | null {
+  const param = (key: string, name: string): unknown => {
+    const value: unknown = item.headers?.get(key);
+    if (typeof value !== "object" || value === null || !("params" in value)) return undefined;
+    const params = value.params;
+    return typeof params === "object" && params !== null && name in params
+      ? (params as Record<string, unknown>)[name]
+      : undefined;
+  };
+  const decoded = param("content-disposition", "filename") ?? param("content-type", "name");
+  if (typeof decoded === "string" && decoded !== "" && !decoded.includes("\uFFFD")) return decoded;
+  return item.filename ?? null;
 }
 
 /**
@@ -139,7 +195,7 @@ function readAttachment(item: AttachmentStream, options: ParseOptions): Promise<
       resolve({
         // A single-part message has no part numbers in mailparser; IMAP calls its body part 1.
         partId: item.partId ?? "1",
-        filename: item.filename ?? null,
+        filename: attachmentName(item),
         contentType: item.contentType,
         size: item.size ?? 0,
         contentId: item.cid ?? null,
@@ -179,6 +235,7 @@ export async function parseMessage(
       maxHtmlLengthToParse: MAX_HTML_TO_TEXT,
       checksumAlgo: "sha256",
     });
+    readRealWorldMail(parser);
     const attachments: ParsedAttachment[] = [];
     let body: MessageText | undefined;
     parser.on("data", (item: AttachmentStream | MessageText) => {
@@ -199,8 +256,8 @@ export async function parseMessage(
     parser.on("error", reject);
     parser.once("end", () => {
       const headers = headersObject(parser.headerLines || []);
-      const from = addresses(parser.from);
-      const replyTo = addresses(parser.replyTo);
+      const from = headerAddresses(parser.headerLines || [], "from");
+      const replyTo = headerAddresses(parser.headerLines || [], "reply-to");
       resolve({
         subject: parser.subject ?? "",
         date: headerDate(headers),
@@ -209,17 +266,19 @@ export async function parseMessage(
         references:
           parser.references === undefined ? [] : ([] as string[]).concat(parser.references),
         from,
-        to: addresses(parser.to),
-        cc: addresses(parser.cc),
-        bcc: addresses(parser.bcc),
+        to: headerAddresses(parser.headerLines || [], "to"),
+        cc: headerAddresses(parser.headerLines || [], "cc"),
+        bcc: headerAddresses(parser.headerLines || [], "bcc"),
         // Where a reply goes, as the envelope's reply-to says it (RFC 5322 3.6.2): Reply-To, else From.
         replyTo: replyTo.length > 0 ? replyTo : from,
         headers,
-        text: body?.text ?? null,
+        // An empty text/plain beside an HTML part is an empty text, not a missing one.
+        text: body?.text ?? (body?.html ? "" : null),
         html: body?.html ?? null,
         attachments,
       });
     });
-    Readable.from(slices(source)).pipe(parser);
+    // Raw 8-bit bytes inside encoded words would be read as UTF-8 before the word's charset.
+    Readable.from(slices(escapeRawBytesInMessage(source))).pipe(parser);
   });
 }

@@ -16,11 +16,14 @@
  * - The caller saves the returned state only after the whole poll succeeded, so any failure
  *   leaves the cursor where it was and the same messages are offered again.
  */
-import type { FetchMessageObject } from "imapflow";
+import type { FetchMessageObject, MessageStructureObject } from "imapflow";
+import { ENVELOPE_HEADERS } from "./envelope";
 import { incompleteAnswer } from "./errors";
 import { samePath } from "./mailboxes";
 import type { ParsedAttachment } from "./parseMessage";
 import { parseMessage } from "./parseMessage";
+import type { WithServerPart } from "./partMatch";
+import { withServerParts } from "./partMatch";
 import { replyTextOf } from "./replyText";
 import type { MessageSummary } from "./serialize";
 import { hasFlag, IDENTITY_QUERY, messageSummary } from "./serialize";
@@ -50,7 +53,7 @@ export interface PollLogger {
 
 /** What getMessage says about an attachment, without its bytes and checksum. */
 export type AttachmentMetadata = Pick<
-  ParsedAttachment,
+  WithServerPart<ParsedAttachment>,
   "partId" | "filename" | "contentType" | "size" | "contentId" | "inline"
 >;
 
@@ -262,7 +265,15 @@ async function fetchChosen(
   await session.exec({ doing, mailbox: box.path }, async () => {
     for await (const message of session.client.fetch(
       uidSetOf(chosen),
-      { uid: true, flags: true, ...IDENTITY_QUERY, ...items },
+      {
+        uid: true,
+        flags: true,
+        ...IDENTITY_QUERY,
+        ...items,
+        // the envelope's text decoded as getMessage and searchMailbox decode it
+        headers: ENVELOPE_HEADERS,
+        bodyStructure: options.fetchContent,
+      },
       { uid: true },
     )) {
       if (!wanted.has(message.uid) || !isWhole(message, items)) continue;
@@ -277,14 +288,19 @@ async function fetchChosen(
   for (const row of rows.sort((a, b) => a.uid - b.uid)) {
     const summary: DeliveredMessage = messageSummary(row);
     messages.push(
-      options.fetchContent ? { ...summary, ...(await messageContent(row.source)) } : summary,
+      options.fetchContent
+        ? { ...summary, ...(await messageContent(row.source, row.bodyStructure)) }
+        : summary,
     );
   }
   return { messages, expunged };
 }
 
 /** A message that cannot be parsed is still delivered, with the reason, rather than blocking the trigger. */
-export async function messageContent(source: Buffer | undefined): Promise<MessageContent> {
+export async function messageContent(
+  source: Buffer | undefined,
+  structure?: MessageStructureObject,
+): Promise<MessageContent> {
   const empty = { text: null, replyText: null, html: null, headers: {}, attachments: [] };
   // Not reached for a row without content (isWhole kept it out); kept for the type's sake.
   if (!source)
@@ -292,7 +308,8 @@ export async function messageContent(source: Buffer | undefined): Promise<Messag
   try {
     // The same parsing as getMessage, so both describe a message alike; attachment bytes are dropped as they stream past.
     const parsed = await parseMessage(source, { includeAttachments: false, maxAttachmentSize: 0 });
-    const attachments = parsed.attachments.map(
+    // Numbered as the server numbers them, as getMessage does.
+    const attachments = withServerParts(parsed.attachments, structure).attachments.map(
       ({ partId, filename, contentType, size, contentId, inline }) => ({
         partId,
         filename,

@@ -10,6 +10,7 @@
  */
 import { createHash } from "node:crypto";
 import type { ImapFlow } from "imapflow";
+import { ENVELOPE_HEADERS } from "./envelope";
 import { ImapError, InputError } from "./errors";
 import type { Untagged, UntaggedHandlers } from "./imapExec";
 import { imapCommand } from "./imapExec";
@@ -300,7 +301,7 @@ async function fetchPage(
   const fetched = await session.run({ doing, mailbox: box.path }, () =>
     session.client.fetchAll(
       uidSetOf([...page].reverse()),
-      { uid: true, flags: true, ...IDENTITY_QUERY, ...PAGE_ITEMS },
+      { uid: true, flags: true, ...IDENTITY_QUERY, ...PAGE_ITEMS, headers: ENVELOPE_HEADERS },
       { uid: true },
     ),
   );

@@ -3,6 +3,8 @@
  * unchanged: bigint becomes a decimal string, Set and Map become arrays, Date becomes an ISO 8601
  * string, Buffers become base64 and undefined object members are dropped.
  */
+import { headerEnvelope } from "./envelope";
+
 export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
 
 export function toJson(value: unknown): Json {
@@ -97,6 +99,21 @@ export function envelopeJson(envelope: EnvelopeSource | undefined): Envelope {
   };
 }
 
+const SYSTEM_FLAGS = [
+  "\\Answered",
+  "\\Flagged",
+  "\\Deleted",
+  "\\Seen",
+  "\\Draft",
+  "\\Recent",
+  "\\*",
+];
+
+/** A system flag in the letter case of RFC 9051 (a server may write \SEEN); any other flag as given. */
+export function canonicalFlag(flag: string): string {
+  return SYSTEM_FLAGS.find((system) => hasFlag([flag], system)) ?? flag;
+}
+
 /** Whether `flags` holds `flag`; flags and mailbox attributes compare in any letter case. */
 export function hasFlag(flags: Iterable<string>, flag: string): boolean {
   const wanted = flag.toLowerCase();
@@ -145,6 +162,8 @@ interface FetchedSummary extends FetchedIdentity {
   size?: number;
   internalDate?: Date | string;
   envelope?: EnvelopeSource;
+  /** The ENVELOPE_HEADERS fields, when fetched: the envelope's text is then read from them. */
+  headers?: Buffer;
 }
 
 /** What the FETCH query must ask for to get `messageIdentity`: imapflow adds EMAILID / X-GM-MSGID itself. */
@@ -163,12 +182,19 @@ export function messageIdentity(message: FetchedIdentity): MessageIdentity {
 }
 
 export function messageSummary(message: FetchedSummary): MessageSummary {
+  const envelope = envelopeJson(message.envelope);
   return {
     uid: message.uid,
     flags: flagList(message.flags),
     size: message.size ?? 0,
     internalDate: isoDate(message.internalDate),
-    envelope: envelopeJson(message.envelope),
+    envelope: message.headers ? fromHeaders(envelope, message.headers) : envelope,
     ...messageIdentity(message),
   };
+}
+
+/** The envelope's dates, text and addresses from the message's own header fields, decoded as getMessage does. */
+function fromHeaders(envelope: Envelope, headers: Buffer): Envelope {
+  const read = headerEnvelope(headers);
+  return { ...envelope, ...read, date: read.date ? isoDate(read.date) : envelope.date };
 }

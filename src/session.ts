@@ -21,7 +21,7 @@ import { parseConnection, redactedConnection } from "./connections";
 import type { ErrorScope, Operation } from "./errors";
 import { ImapError, incompleteAnswer, onMailbox, redact, translateError } from "./errors";
 import { isInbox } from "./mailboxes";
-import { hasFlag } from "./serialize";
+import { canonicalFlag, hasFlag } from "./serialize";
 import type { MintedToken } from "./tokens";
 import { accessTokenFor, forgetToken } from "./tokens";
 
@@ -336,6 +336,9 @@ export class Session {
     try {
       const box = this.client.mailbox;
       if (!box) throw this.refused({ doing: "open the mailbox", mailbox: path });
+      // imapflow drops a flag the mailbox cannot keep by comparing PERMANENTFLAGS case-sensitively
+      if (box.permanentFlags)
+        box.permanentFlags = new Set(Array.from(box.permanentFlags, canonicalFlag));
       return await work({ session: this, box, readOnly: options.readOnly });
     } finally {
       lock.release();

@@ -6,7 +6,7 @@
 import type { FetchMessageObject } from "imapflow";
 import type { Operation } from "./errors";
 import { ImapError, incompleteAnswer } from "./errors";
-import { findSpecialUse, samePath } from "./mailboxes";
+import { findSpecialUse, mailboxStatus, samePath } from "./mailboxes";
 import type { ResolvedUids } from "./messages";
 import {
   deleteOne,
@@ -122,10 +122,7 @@ export async function transferMessages(
     mode === "copy" ? `copy messages to "${destination}"` : `move messages to "${destination}"`;
   const uidPlus = session.has("UIDPLUS");
   const byMove = mode === "move" && session.has("MOVE");
-  const dest = await session.run(
-    { doing: "open the destination mailbox", mailbox: destination },
-    () => session.client.status(destination, { uidNext: true, uidValidity: true }),
-  );
+  const dest = await mailboxStatus(session, destination, { uidNext: true, uidValidity: true });
   // Without UIDPLUS the copies are told from earlier messages by UIDNEXT, under the same UIDVALIDITY.
   const missing = [
     ...(dest.uidNext === undefined ? ["UIDNEXT"] : []),

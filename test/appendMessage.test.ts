@@ -15,7 +15,13 @@ const USER = "test06";
 const LEGACY_USER = "test08";
 const NOWHERE = tlsConnection(USER, { port: "1" });
 
-type Appended = { mailbox: string; uid: number; uidValidity: string };
+type Appended = {
+  mailbox: string;
+  uid: number;
+  uidValidity: string;
+  flags: string[];
+  internalDateApplied: boolean | null;
+};
 
 async function newMailbox(user: string, path = uniqueName("append")): Promise<string> {
   await withDirect(user, (client) => client.mailboxCreate(path));
@@ -76,7 +82,13 @@ describe("appendMessage", () => {
       flags: ["\\Seen", "$Sent"],
       internalDate: "2024-05-17T09:30:00Z",
     });
-    expect(out).toEqual({ mailbox, uid: before.uidNext, uidValidity: before.uidValidity });
+    expect(out).toEqual({
+      mailbox,
+      uid: before.uidNext,
+      uidValidity: before.uidValidity,
+      flags: ["\\Seen", "$Sent"],
+      internalDateApplied: true,
+    });
     expect(await stored(USER, mailbox, out.uid)).toEqual({
       source: message,
       flags: ["$Sent", "\\Seen"],
@@ -117,7 +129,13 @@ describe("appendMessage", () => {
       message,
       flags: ["\\Draft"],
     });
-    expect(out).toEqual({ mailbox, uid: before.uidNext, uidValidity: before.uidValidity });
+    expect(out).toEqual({
+      mailbox,
+      uid: before.uidNext,
+      uidValidity: before.uidValidity,
+      flags: ["\\Draft"],
+      internalDateApplied: null,
+    });
     const { source, flags } = await stored(LEGACY_USER, mailbox, out.uid);
     expect({ source, flags }).toEqual({ source: message, flags: ["\\Draft"] });
   });
@@ -135,7 +153,13 @@ describe("appendMessage", () => {
     // With UIDPLUS the same message is fine.
     const before = await status(LEGACY_USER, mailbox);
     const out = await append(tlsConnection(LEGACY_USER), { mailbox, message });
-    expect(out).toEqual({ mailbox, uid: before.uidNext, uidValidity: before.uidValidity });
+    expect(out).toEqual({
+      mailbox,
+      uid: before.uidNext,
+      uidValidity: before.uidValidity,
+      flags: [],
+      internalDateApplied: null,
+    });
     expect((await stored(LEGACY_USER, mailbox, out.uid)).source).toBe(message);
   });
 
@@ -150,7 +174,7 @@ describe("appendMessage", () => {
       mailbox,
       message,
     });
-    expect(out).toEqual({ mailbox, uid: 1, uidValidity });
+    expect(out).toEqual({ mailbox, uid: 1, uidValidity, flags: [], internalDateApplied: null });
     expect((await stored(user, mailbox, 1)).source).toBe(message);
   });
 

@@ -566,7 +566,7 @@ describe("searchMailbox cost and side effects", () => {
       `EXAMINE ${path}`,
       `UID SEARCH RETURN (ALL) UID 1:${uids[11]}`,
       // imapflow adds MODSEQ once CONDSTORE is enabled
-      `UID FETCH ${uids[6]}:${uids[8]} (UID FLAGS ENVELOPE INTERNALDATE RFC822.SIZE MODSEQ)`,
+      `UID FETCH ${uids[6]}:${uids[8]} (UID FLAGS ENVELOPE INTERNALDATE RFC822.SIZE MODSEQ BODY.PEEK[HEADER.FIELDS (date subject from sender reply-to to cc bcc)])`,
     ]);
   });
 

@@ -12,7 +12,7 @@ export { actions, connections, dataSources, triggers };
 export default {
   key: "imap",
   public: false,
-  signature: "ad3025fe30314bad864599c3a0d741d9365f4f50",
+  signature: "32eece131d2e140b17e2c47778bfb90d234f3484",
   actions,
   dataSources,
   connections,

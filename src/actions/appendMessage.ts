@@ -61,5 +61,13 @@ export const appendMessage = action({
     );
     return { data: appended };
   },
-  examplePayload: { data: { mailbox: "Sent", uid: 12, uidValidity: "1764115968" } },
+  examplePayload: {
+    data: {
+      mailbox: "Sent",
+      uid: 12,
+      uidValidity: "1764115968",
+      flags: ["\\Seen"],
+      internalDateApplied: true,
+    },
+  },
 });

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { action, input } from "@prismatic-io/spectral";
-import { downloadPart, parseWantedPart } from "../bodyParts";
+import { downloadPartOnce, parseWantedPart } from "../bodyParts";
 import {
   connectionInput,
   mailboxInput,
@@ -11,7 +11,6 @@ import {
   uidInput,
 } from "../inputs";
 import { integer, mailboxPath, nullable, object, output, text, uid } from "../schemas";
-import { withSession } from "../session";
 
 export const downloadAttachment = action({
   performSafety: "safe",
@@ -77,16 +76,11 @@ export const downloadAttachment = action({
       optionalText(params.filename, "File Name"),
     );
     const returnAs = parseChoice(params.returnAs, "Return As", ["file", "json"] as const);
-    const { part, data, path } = await withSession(params.connection, context, (session) =>
-      session.withMailbox(mailbox, { readOnly: true }, async (selected) => ({
-        ...(await downloadPart(selected, uid, wanted)),
-        path: selected.box.path,
-      })),
-    );
+    const { part, data } = await downloadPartOnce(params.connection, context, mailbox, uid, wanted);
     if (returnAs === "file") return { data, contentType: part.contentType };
     return {
       data: {
-        mailbox: path,
+        mailbox,
         uid,
         partId: part.partId,
         filename: part.filename,

@@ -1,5 +1,5 @@
 import { action, input } from "@prismatic-io/spectral";
-import { contentOf, downloadPart, fetchExisting, parsePartId } from "../bodyParts";
+import { contentOf, downloadPartOnce, fetchExisting, parsePartId } from "../bodyParts";
 import {
   connectionInput,
   mailboxInput,
@@ -39,12 +39,14 @@ export const downloadMessage = action({
     const mailbox = parseMailbox(params.mailbox);
     const uid = parseUid(params.uid);
     const part = parsePartId(optionalText(params.part, "Part ID"), "Part ID");
+    if (part !== undefined) {
+      const found = await downloadPartOnce(params.connection, context, mailbox, uid, {
+        partId: part,
+      });
+      return { data: found.data, contentType: found.part.contentType };
+    }
     return withSession(params.connection, context, (session) =>
       session.withMailbox(mailbox, { readOnly: true }, async (selected) => {
-        if (part !== undefined) {
-          const found = await downloadPart(selected, uid, { partId: part });
-          return { data: found.data, contentType: found.part.contentType };
-        }
         // The whole source in one FETCH: imapflow's download() takes one round trip per 64 KiB.
         const message = await fetchExisting(selected, uid, { source: true });
         return {

@@ -1,5 +1,4 @@
 import { action, input } from "@prismatic-io/spectral";
-import { contentOf, fetchExisting } from "../bodyParts";
 import {
   connectionInput,
   mailboxInput,
@@ -9,7 +8,7 @@ import {
   parseUid,
   uidInput,
 } from "../inputs";
-import { parseMessage } from "../parseMessage";
+import { readMessage } from "../readMessage";
 import { replyTextOf } from "../replyText";
 import {
   addresses,
@@ -26,7 +25,7 @@ import {
   uid,
   uidValidity,
 } from "../schemas";
-import { flagList, IDENTITY_QUERY, isoDate, messageIdentity, toJson } from "../serialize";
+import { flagList, isoDate, messageIdentity, toJson } from "../serialize";
 import { withSession } from "../session";
 
 const DEFAULT_MAX_ATTACHMENT_SIZE = 10 * 1024 * 1024;
@@ -103,23 +102,13 @@ export const getMessage = action({
         fallback: DEFAULT_MAX_ATTACHMENT_SIZE,
       }),
     };
-    // BODY.PEEK[] in one FETCH on a read-only mailbox: \Seen is never set. Parsed after logout.
-    const { message, opened } = await withSession(params.connection, context, (session) =>
+    // BODY.PEEK[] and BODYSTRUCTURE in one FETCH on a read-only mailbox: \Seen is never set.
+    const { message, parsed, opened } = await withSession(params.connection, context, (session) =>
       session.withMailbox(mailbox, { readOnly: true }, async (selected) => ({
-        message: await fetchExisting(selected, uid, {
-          flags: true,
-          size: true,
-          internalDate: true,
-          source: true,
-          ...IDENTITY_QUERY,
-        }),
+        ...(await readMessage(selected, uid, options)),
         opened: { path: selected.box.path, uidValidity: selected.box.uidValidity },
       })),
     );
-    const parsed = await parseMessage(contentOf(message, "", { mailbox, uid }), options, {
-      mailbox,
-      uid,
-    });
     return {
       data: toJson({
         mailbox: opened.path,

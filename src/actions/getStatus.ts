@@ -1,5 +1,6 @@
 import { action } from "@prismatic-io/spectral";
 import { connectionInput, mailboxInput, parseMailbox } from "../inputs";
+import { mailboxStatus } from "../mailboxes";
 import { integer, mailboxPath, object, output, text, uidValidity } from "../schemas";
 import { toJson } from "../serialize";
 import { withSession } from "../session";
@@ -30,16 +31,14 @@ export const getStatus = action({
   perform: async (context, params) => {
     const mailbox = parseMailbox(params.mailbox);
     const status = await withSession(params.connection, context, (session) =>
-      session.run({ doing: "read the status of the mailbox", mailbox }, () =>
-        session.client.status(mailbox, {
-          messages: true,
-          recent: true,
-          uidNext: true,
-          uidValidity: true,
-          unseen: true,
-          highestModseq: session.has("CONDSTORE"),
-        }),
-      ),
+      mailboxStatus(session, mailbox, {
+        messages: true,
+        recent: true,
+        uidNext: true,
+        uidValidity: true,
+        unseen: true,
+        highestModseq: session.has("CONDSTORE"),
+      }),
     );
     return {
       data: toJson({

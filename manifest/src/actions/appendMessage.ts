@@ -84,6 +84,8 @@ export const appendMessage = {
       mailbox: "Sent",
       uid: 12,
       uidValidity: "1764115968",
+      flags: ["\\Seen"],
+      internalDateApplied: true,
     },
   },
   outputSchema: {

@@ -46,7 +46,7 @@ export interface GetMessageValues {
 /**
  * Get Message
  *
- * @description Read one message by UID, parsed: addresses, headers, text, HTML (untrusted, as the message has it) and its attachments, with their content as base64 when asked. Read-only: never sets \Seen; safe to retry.
+ * @description Read one message by UID, parsed: addresses, headers, text, the reply text (what the sender wrote this time, without quoted replies and signature), HTML (untrusted, as the message has it) and its attachments, with their content as base64 when asked. Read-only: never sets \Seen; safe to retry.
  */
 export const getMessage = {
   key: "getMessage",
@@ -137,6 +137,7 @@ export const getMessage = {
           tooLarge: false,
         },
       ],
+      replyText: "See the logo.",
     },
   },
   outputSchema: {

@@ -8,7 +8,9 @@ import { appendMessage } from "./appendMessage";
 import { archiveMessage } from "./archiveMessage";
 import { checkConnection } from "./checkConnection";
 import { copyMessage } from "./copyMessage";
+import { createDraft } from "./createDraft";
 import { createMailbox } from "./createMailbox";
+import { createReplyDraft } from "./createReplyDraft";
 import { deleteMailbox } from "./deleteMailbox";
 import { deleteMessage } from "./deleteMessage";
 import { downloadAttachment } from "./downloadAttachment";
@@ -25,6 +27,7 @@ import { searchMailbox } from "./searchMailbox";
 import { setFlags } from "./setFlags";
 import { subscribeMailbox } from "./subscribeMailbox";
 import { unsubscribeMailbox } from "./unsubscribeMailbox";
+import { waitForEmail } from "./waitForEmail";
 
 export default {
   addFlags,
@@ -33,7 +36,9 @@ export default {
   archiveMessage,
   checkConnection,
   copyMessage,
+  createDraft,
   createMailbox,
+  createReplyDraft,
   deleteMailbox,
   deleteMessage,
   downloadAttachment,
@@ -50,4 +55,5 @@ export default {
   setFlags,
   subscribeMailbox,
   unsubscribeMailbox,
+  waitForEmail,
 };

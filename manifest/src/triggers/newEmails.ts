@@ -33,7 +33,7 @@ export interface NewEmailsValues {
   batchSize?: string;
   /**
    * Fetch Content
-   * Also deliver each message's text, HTML, headers and attachment metadata (not the attachments' bytes).
+   * Also deliver each message's text, reply text (without quoted replies and signature), HTML, headers and attachment metadata (not the attachments' bytes).
    *
    * @default false
    */
