@@ -4,7 +4,7 @@
 // yields the same files (the generator would stamp the current time).
 
 import { execFileSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -20,3 +20,14 @@ const { version } = JSON.parse(readFileSync(path.join(root, "package.json"), "ut
 const file = path.join(root, "manifest", "package.json");
 const manifest = JSON.parse(readFileSync(file, "utf8"));
 writeFileSync(file, `${JSON.stringify({ ...manifest, version }, null, 2)}\n`);
+
+// spectral 10.31's component() keeps each outputSchema's schema as JSON text, and its generator
+// writes that text into the manifest, where ComponentManifest types it as a JSON Schema object:
+// parse it back, so that a code-native integration type-checks against the manifest.
+const actionsDir = path.join(root, "manifest", "src", "actions");
+for (const name of readdirSync(actionsDir)) {
+  const source = path.join(actionsDir, name);
+  const text = readFileSync(source, "utf8");
+  const fixed = text.replace(/(schema:\s*)('(?:[^'\\]|\\.)*')/g, "$1JSON.parse($2)");
+  if (fixed !== text) writeFileSync(source, fixed);
+}

@@ -54,7 +54,7 @@ export const createMailbox = {
   outputSchema: {
     type: "actionOutput",
     schema:
-      '{"type":"object","description":"The mailbox.","properties":{"path":{"type":"string","description":"Full path of the mailbox, as the server normalises it."},"created":{"type":"boolean","description":"False when the mailbox already existed (not an error)."},"subscribed":{"type":"boolean","description":"Whether the account is now subscribed to it."}},"required":["path","created","subscribed"],"additionalProperties":false}',
+      JSON.parse('{"type":"object","description":"The mailbox.","properties":{"path":{"type":"string","description":"Full path of the mailbox, as the server normalises it."},"created":{"type":"boolean","description":"False when the mailbox already existed (not an error)."},"subscribed":{"type":"boolean","description":"Whether the account is now subscribed to it."}},"required":["path","created","subscribed"],"additionalProperties":false}'),
   },
   performSafety: "notAllowed",
 } as const;

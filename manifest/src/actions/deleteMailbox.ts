@@ -53,7 +53,7 @@ export const deleteMailbox = {
   outputSchema: {
     type: "actionOutput",
     schema:
-      '{"type":"object","description":"The deleted mailbox.","properties":{"path":{"type":"string","description":"Full path of the mailbox, as the server normalises it."},"deleted":{"type":"boolean","description":"Always true: a failure is an error."}},"required":["path","deleted"],"additionalProperties":false}',
+      JSON.parse('{"type":"object","description":"The deleted mailbox.","properties":{"path":{"type":"string","description":"Full path of the mailbox, as the server normalises it."},"deleted":{"type":"boolean","description":"Always true: a failure is an error."}},"required":["path","deleted"],"additionalProperties":false}'),
   },
   performSafety: "notAllowed",
 } as const;

@@ -102,7 +102,7 @@ export const deleteMessage = {
   outputSchema: {
     type: "actionOutput",
     schema:
-      '{"type":"boolean","description":"Always true: the message was expunged (a failure is an error)."}',
+      JSON.parse('{"type":"boolean","description":"Always true: the message was expunged (a failure is an error)."}'),
   },
   performSafety: "notAllowed",
 } as const;

@@ -87,7 +87,7 @@ export const downloadMessage = {
   outputSchema: {
     type: "actionOutput",
     schema:
-      '{"description":"The raw message (an .eml) or the decoded part, as a file: its bytes, with the content type beside data."}',
+      JSON.parse('{"description":"The raw message (an .eml) or the decoded part, as a file: its bytes, with the content type beside data."}'),
   },
   performSafety: "safe",
 } as const;

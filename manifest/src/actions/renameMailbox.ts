@@ -65,7 +65,7 @@ export const renameMailbox = {
   outputSchema: {
     type: "actionOutput",
     schema:
-      '{"type":"object","description":"The renamed mailbox.","properties":{"path":{"type":"string","description":"Full path of the mailbox, as the server normalises it."},"newPath":{"type":"string","description":"The mailbox\'s new full path."}},"required":["path","newPath"],"additionalProperties":false}',
+      JSON.parse('{"type":"object","description":"The renamed mailbox.","properties":{"path":{"type":"string","description":"Full path of the mailbox, as the server normalises it."},"newPath":{"type":"string","description":"The mailbox\'s new full path."}},"required":["path","newPath"],"additionalProperties":false}'),
   },
   performSafety: "notAllowed",
 } as const;

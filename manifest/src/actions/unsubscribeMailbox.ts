@@ -55,7 +55,7 @@ export const unsubscribeMailbox = {
   outputSchema: {
     type: "actionOutput",
     schema:
-      '{"type":"object","description":"The mailbox and its subscription.","properties":{"path":{"type":"string","description":"Full path of the mailbox, as the server normalises it."},"subscribed":{"type":"boolean","description":"The subscription after the step."}},"required":["path","subscribed"],"additionalProperties":false}',
+      JSON.parse('{"type":"object","description":"The mailbox and its subscription.","properties":{"path":{"type":"string","description":"Full path of the mailbox, as the server normalises it."},"subscribed":{"type":"boolean","description":"The subscription after the step."}},"required":["path","subscribed"],"additionalProperties":false}'),
   },
   performSafety: "notAllowed",
 } as const;
