@@ -84,6 +84,14 @@ export const envelope = object(
   "The message's envelope as the server parsed it.",
 );
 
+/** Gmail's labels and the ids of Gmail and RFC 8474 servers: present only where the server gives them. */
+export const identity = {
+  labels: list(text("A Gmail label, e.g. \\Inbox or Invoices."), "The message's Gmail labels."),
+  threadId: text("The conversation's id (X-GM-THRID or THREADID)."),
+  emailId: text("The message's id across mailboxes (X-GM-MSGID or EMAILID)."),
+};
+const IDENTITY_KEYS = Object.keys(identity);
+
 export const summary = object(
   {
     uid,
@@ -91,8 +99,10 @@ export const summary = object(
     size: integer("Size of the whole message in bytes."),
     internalDate: nullable(text("When the message arrived in the mailbox (ISO 8601).")),
     envelope,
+    ...identity,
   },
   "One message.",
+  IDENTITY_KEYS,
 );
 
 export const headers = map(
@@ -101,7 +111,11 @@ export const headers = map(
 );
 
 const attachmentFields = {
-  partId: text("The part number to pass to Download Attachment, e.g. 2 or 1.2."),
+  partId: nullable(
+    text(
+      "The server's part number to pass to Download Attachment, e.g. 2 or 1.2; null when the server has no part this attachment matches.",
+    ),
+  ),
   filename: nullable(text("The file name, decoded; null when the part has none.")),
   contentType: text("The part's content type, e.g. application/pdf."),
   size: integer("Decoded size in bytes."),
@@ -128,13 +142,16 @@ export const deliveredMessage = object(
   {
     ...(summary.properties as Record<string, Schema>),
     text: nullable(text("The plain text (converted from the HTML when there is no text part).")),
+    replyText: nullable(
+      text("What the sender wrote, without quoted replies and signature; null without text."),
+    ),
     html: nullable(text("The message's HTML, untrusted: sanitise it before displaying it.")),
     headers,
     attachments: list(attachmentMetadata, "The attachments, without content."),
     contentError: text("Why the message could not be parsed, when it could not."),
   },
-  "One new message; text, html, headers and attachments only with Fetch Content.",
-  ["text", "html", "headers", "attachments", "contentError"],
+  "One new message; text, replyText, html, headers and attachments only with Fetch Content.",
+  [...IDENTITY_KEYS, "text", "replyText", "html", "headers", "attachments", "contentError"],
 );
 
 /** The body New Emails delivers (`body.data` of the trigger's result). */
@@ -150,8 +167,169 @@ export const newEmailsBody = object(
   "The messages that arrived since the last poll.",
 );
 
+/** What the flag actions return: each message's flags afterwards. */
+export const flagChanges = object(
+  {
+    mailbox: mailboxPath,
+    messages: list(
+      object({ uid, flags }, "One message and its flags afterwards, read back from the server."),
+      "The messages, by UID.",
+    ),
+  },
+  "The flags after the change.",
+);
+
+/** What Copy and Move return. */
+export const transfer = object(
+  {
+    path: text("The source mailbox's full path."),
+    destination: text("The destination mailbox's full path."),
+    uidValidity: text("The destination's UIDVALIDITY: the destinationUids belong to it."),
+    sourceUidValidity: text("The source's UIDVALIDITY: the sourceUids belong to it."),
+    uidMap: list(
+      object(
+        {
+          sourceUid: integer("The message's UID in the source."),
+          destinationUid: nullable(
+            integer(
+              "Its UID in the destination; null where the server did not say and it could not be found.",
+            ),
+          ),
+        },
+        "One message.",
+      ),
+      "One entry per message, by source UID.",
+    ),
+  },
+  "Where each message went.",
+);
+
+/** What Add Labels and Remove Labels return. */
+export const labelChanges = object(
+  {
+    mailbox: mailboxPath,
+    messages: list(
+      object(
+        { uid, labels: list(text("A Gmail label."), "The labels afterwards, read back.") },
+        "One message and its labels afterwards.",
+      ),
+      "The messages, by UID.",
+    ),
+  },
+  "The labels after the change.",
+);
+
+/** Where Delete Message (mode trash) and Archive Messages put the messages. */
+export const disposal = object(
+  {
+    mailbox: mailboxPath,
+    uids: list(integer("A UID in the source."), "The messages' UIDs in the source."),
+    destination: nullable(text("The mailbox they went to; null when they were expunged instead.")),
+    destinationUids: list(
+      nullable(integer("The new UID; null where it could not be found.")),
+      "Their new UIDs in destination, in the order of uids.",
+    ),
+    destinationUidValidity: nullable(
+      text("The destination's UIDVALIDITY; null when nothing moved."),
+    ),
+    expunged: boolean("True when they were removed for good (they were in the Trash already)."),
+  },
+  "Where the messages went.",
+);
+
+/** Where a draft was stored. */
+export const storedDraftFields = {
+  mailbox: mailboxPath,
+  uid: integer("The draft's UID."),
+  uidValidity,
+  messageId: text("The draft's Message-ID, with angle brackets."),
+};
+
+/** What Check Connection returns: the diagnosis of a working connection, or of a failing one. */
+export const connectionDiagnosis: Schema = {
+  description: "ok true: what the server is and offers. ok false: where and why it failed.",
+  anyOf: [
+    object(
+      {
+        ok: { const: true, description: "The connection works." },
+        server: object(
+          {
+            host: text("Host."),
+            port: integer("Port."),
+            encryption: text("tls, starttls or none."),
+            greeting: text("The server's greeting text."),
+            id: nullable(map(text("A value."), "The server's ID answer (RFC 2971), or null.")),
+          },
+          "The server.",
+        ),
+        login: object(
+          {
+            user: text("The user logged in as."),
+            mechanism: nullable(text("How the component logged in, e.g. AUTH=PLAIN or LOGIN.")),
+          },
+          "The login.",
+        ),
+        tls: nullable(
+          object(
+            {
+              version: nullable(text("e.g. TLSv1.3.")),
+              cipher: nullable(text("The cipher suite.")),
+              certificate: nullable(
+                object(
+                  {
+                    subject: text("The certificate's subject."),
+                    issuer: text("Its issuer."),
+                    validFrom: text("Start of validity (ISO 8601)."),
+                    validTo: text("End of validity (ISO 8601)."),
+                  },
+                  "The server's certificate.",
+                ),
+              ),
+            },
+            "The encryption; null on an unencrypted connection.",
+          ),
+        ),
+        capabilities: map(
+          boolean("Whether the server offers the extension."),
+          "The extensions that change what the component does, each true or false.",
+        ),
+        authMechanisms: list(text("e.g. AUTH=PLAIN."), "The login mechanisms the server offers."),
+        specialUseMailboxes: map(
+          text("The mailbox's path."),
+          "Special use (\\Sent, ...) to mailbox.",
+        ),
+        roundTripMs: number("The time of one NOOP, in milliseconds."),
+        notes: list(text("One difference."), "What the component does differently on this server."),
+      },
+      "The connection works.",
+    ),
+    object(
+      {
+        ok: { const: false, description: "The connection fails." },
+        stage: text("settings, token, connect, tls, greeting, login or session."),
+        code: text("The error code (see Error codes)."),
+        message: text("The full error message."),
+        fix: text("What to change."),
+      },
+      "The connection fails.",
+    ),
+  ],
+};
+
 /** An action's outputSchema for one shape of `data`. */
 export const output = (schema: Schema) => ({
   type: "actionOutput" as const,
   schema: schema as JsonSchema,
+});
+
+/** A branching action's outputSchema: one shape of `data` per branch. */
+export const branchingOutput = (branchSchemas: Record<string, Schema>) => ({
+  type: "branchingOutput" as const,
+  branchSchemas: branchSchemas as Record<string, JsonSchema>,
+});
+
+/** One of several shapes (e.g. the output of a mode). */
+export const oneOf = (schemas: Schema[], description: string): Schema => ({
+  description,
+  anyOf: schemas,
 });

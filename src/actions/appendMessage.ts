@@ -1,7 +1,17 @@
 import { action, input } from "@prismatic-io/spectral";
 import { appendToMailbox, parseInternalDate, parseRawMessage } from "../append";
 import { connectionInput, mailboxInput, parseFlags, parseMailbox } from "../inputs";
-import { integer, mailboxPath, object, output, uidValidity } from "../schemas";
+import {
+  boolean,
+  integer,
+  list,
+  mailboxPath,
+  nullable,
+  object,
+  output,
+  text,
+  uidValidity,
+} from "../schemas";
 import { withSession } from "../session";
 
 export const appendMessage = action({
@@ -12,6 +22,13 @@ export const appendMessage = action({
         mailbox: mailboxPath,
         uid: integer("The appended message's UID."),
         uidValidity,
+        flags: list(
+          text("A flag or keyword."),
+          "The stored message's flags, read back (\\Recent left out); [] when none were given.",
+        ),
+        internalDateApplied: nullable(
+          boolean("Whether the server recorded the internal date given; null when none was."),
+        ),
       },
       "Where the message was stored.",
     ),

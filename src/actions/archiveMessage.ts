@@ -9,12 +9,14 @@ import {
   uidsInput,
   uidValidityInput,
 } from "../inputs";
+import { disposal, output } from "../schemas";
 import { toJson } from "../serialize";
 import { withSession } from "../session";
 import { archiveMessages } from "../transfer";
 
 export const archiveMessage = action({
   performSafety: "notAllowed",
+  outputSchema: output(disposal),
   display: {
     label: "Archive Messages",
     description:

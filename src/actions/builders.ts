@@ -23,6 +23,7 @@ import { changeLabels } from "../labels";
 import { samePath } from "../mailboxes";
 import type { FlagChange } from "../messages";
 import { changeFlags } from "../messages";
+import { flagChanges, labelChanges, output, transfer } from "../schemas";
 import { toJson } from "../serialize";
 import { withSession } from "../session";
 import { transferMessages } from "../transfer";
@@ -36,6 +37,7 @@ interface Display {
 export function flagAction(change: FlagChange, display: Display) {
   return action({
     performSafety: "notAllowed",
+    outputSchema: output(flagChanges),
     display,
     inputs: {
       connection: connectionInput,
@@ -70,6 +72,7 @@ export function flagAction(change: FlagChange, display: Display) {
 export function transferAction(mode: "copy" | "move", display: Display) {
   return action({
     performSafety: "notAllowed",
+    outputSchema: output(transfer),
     display,
     inputs: {
       connection: connectionInput,
@@ -116,6 +119,7 @@ export function transferAction(mode: "copy" | "move", display: Display) {
 export function labelAction(change: "add" | "remove", display: Display) {
   return action({
     performSafety: "notAllowed",
+    outputSchema: output(labelChanges),
     display,
     inputs: {
       connection: connectionInput,

@@ -1,9 +1,11 @@
 import { action } from "@prismatic-io/spectral";
 import { checkConnection as check } from "../diagnose";
 import { connectionInput } from "../inputs";
+import { connectionDiagnosis, output } from "../schemas";
 
 export const checkConnection = action({
   performSafety: "safe",
+  outputSchema: output(connectionDiagnosis),
   display: {
     label: "Check Connection",
     description:

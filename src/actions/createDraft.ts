@@ -3,6 +3,7 @@ import { composeMessage, parseDraft } from "../compose";
 import { parseConnection } from "../connections";
 import { storeDraft } from "../drafts";
 import { connectionInput, optionalMailbox } from "../inputs";
+import { object, output, storedDraftFields } from "../schemas";
 import { withSession } from "../session";
 
 const text = (label: string, comments: string, example?: string) =>
@@ -50,6 +51,7 @@ export const draftInputs = {
 
 export const createDraft = action({
   performSafety: "notAllowed",
+  outputSchema: output(object(storedDraftFields, "Where the draft was stored.")),
   display: {
     label: "Create Draft",
     description:

@@ -2,6 +2,13 @@ import { action, input } from "@prismatic-io/spectral";
 import { parseConnection } from "../connections";
 import { connectionInput, mailboxInput, uidInput } from "../inputs";
 import { draftReply, parseReplyRequest } from "../reply";
+import {
+  addresses as addressListSchema,
+  object,
+  output,
+  storedDraftFields,
+  text,
+} from "../schemas";
 import { withSession } from "../session";
 import { draftInputs } from "./createDraft";
 
@@ -16,6 +23,17 @@ const addresses = (label: string, comments: string) =>
 
 export const createReplyDraft = action({
   performSafety: "notAllowed",
+  outputSchema: output(
+    object(
+      {
+        ...storedDraftFields,
+        subject: text("The draft's subject, with one Re: or Fwd:."),
+        to: addressListSchema("The draft's To."),
+        cc: addressListSchema("The draft's Cc."),
+      },
+      "Where the draft was stored, and whom it is addressed to.",
+    ),
+  ),
   display: {
     label: "Create Reply Draft",
     description:

@@ -11,14 +11,22 @@ import {
   uidValidityInput,
 } from "../inputs";
 import { deleteOne } from "../messages";
-import { boolean, output } from "../schemas";
+import { boolean, disposal, oneOf, output } from "../schemas";
 import { toJson } from "../serialize";
 import { withSession } from "../session";
 import { trashMessage } from "../transfer";
 
 export const deleteMessage = action({
   performSafety: "notAllowed",
-  outputSchema: output(boolean("Always true: the message was expunged (a failure is an error).")),
+  outputSchema: output(
+    oneOf(
+      [
+        boolean("Mode expunge: always true, the message was expunged (a failure is an error)."),
+        disposal,
+      ],
+      "Mode expunge: true. Mode trash: where the message went.",
+    ),
+  ),
   display: {
     label: "Delete Message",
     description:

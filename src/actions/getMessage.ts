@@ -15,6 +15,7 @@ import {
   attachment,
   flags,
   headers,
+  identity,
   integer,
   list,
   mailboxPath,
@@ -61,8 +62,13 @@ export const getMessage = action({
         ),
         html: nullable(text("The message's HTML, untrusted: sanitise it before displaying it.")),
         attachments: list(attachment, "The attachments, with content when asked for."),
+        replyText: nullable(
+          text("What the sender wrote, without quoted replies and signature; null without text."),
+        ),
+        ...identity,
       },
-      "The parsed message.",
+      "The parsed message; labels, threadId and emailId only where the server offers them.",
+      Object.keys(identity),
     ),
   ),
   display: {

@@ -1,5 +1,6 @@
 import { action, input } from "@prismatic-io/spectral";
 import { connectionInput, mailboxInput, parseBool, parseMailbox } from "../inputs";
+import { branchingOutput, deliveredMessage, mailboxPath, number, object } from "../schemas";
 import { parseSearchKeys } from "../search";
 import { withSession } from "../session";
 import { parseAfter, parseTimeoutSeconds, waitForMessage } from "../wait";
@@ -9,6 +10,16 @@ const { limit: _limit, cursor: _cursor, ...criteriaInputs } = searchInputs;
 
 export const waitForEmail = action({
   performSafety: "safe",
+  outputSchema: branchingOutput({
+    Received: deliveredMessage,
+    "Timed Out": object(
+      {
+        mailbox: mailboxPath,
+        waitedSeconds: number("How long the step waited, in seconds."),
+      },
+      "No matching message arrived in time.",
+    ),
+  }),
   display: {
     label: "Wait For Email",
     description:
