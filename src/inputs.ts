@@ -71,6 +71,34 @@ export const pathInput = input({
   example: "Projects/2024",
 });
 
+/** The options both email triggers share. */
+export const fetchContentInput = input({
+  label: "Fetch Content",
+  type: "boolean",
+  required: false,
+  default: "false",
+  comments:
+    "Also deliver each message's text, HTML, headers and attachment metadata (not the attachments' bytes).",
+});
+
+export const markAsReadInput = input({
+  label: "Mark As Read",
+  type: "boolean",
+  required: false,
+  default: "false",
+  comments:
+    "Add \\Seen to the delivered messages, and only to those. Opens the mailbox read-write.",
+});
+
+export const onlyUnreadInput = input({
+  label: "Only Unread",
+  type: "boolean",
+  required: false,
+  default: "false",
+  comments:
+    "Deliver only new messages without \\Seen at the time of the poll; new messages already read are passed over, never delivered later.",
+});
+
 /** A value as an error message quotes it: text in quotes, anything else as JSON. */
 export function shown(value: unknown): string {
   return typeof value === "string" ? `"${value}"` : (JSON.stringify(value) ?? String(value));

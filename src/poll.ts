@@ -69,6 +69,8 @@ export interface PollResult {
   messages: DeliveredMessage[];
   /** Chosen messages that were expunged before they could be fetched: confirmed gone, passed by. */
   expungedMeanwhile: number;
+  /** More new messages wait above the returned cursor than this poll could take. */
+  more: boolean;
 }
 
 const label = "New Emails";
@@ -128,17 +130,32 @@ export async function pollMailbox(
     logger.info(
       `${label}: first poll of mailbox "${mailbox}": starting after UID ${newest}. Messages already in the mailbox are not delivered; new ones are, from the next poll on.`,
     );
-    return { state: { mailbox, uidValidity, lastUid: newest }, messages: [], expungedMeanwhile: 0 };
+    return {
+      state: { mailbox, uidValidity, lastUid: newest },
+      messages: [],
+      expungedMeanwhile: 0,
+      more: false,
+    };
   }
   if (previous.uidValidity !== uidValidity) {
     rebaseline(logger, mailbox, previous.uidValidity, uidValidity);
-    return { state: { mailbox, uidValidity, lastUid: newest }, messages: [], expungedMeanwhile: 0 };
+    return {
+      state: { mailbox, uidValidity, lastUid: newest },
+      messages: [],
+      expungedMeanwhile: 0,
+      more: false,
+    };
   }
   if (status.uidNext <= previous.lastUid + 1)
-    return { state: previous, messages: [], expungedMeanwhile: 0 };
+    return { state: previous, messages: [], expungedMeanwhile: 0, more: false };
   // New UIDs were assigned, but the mailbox is empty: they were all expunged already.
   if (status.messages === 0)
-    return { state: { ...previous, lastUid: newest }, messages: [], expungedMeanwhile: 0 };
+    return {
+      state: { ...previous, lastUid: newest },
+      messages: [],
+      expungedMeanwhile: 0,
+      more: false,
+    };
 
   return session.withMailbox(mailbox, { readOnly: !options.markAsRead }, (selected) =>
     collect(selected, previous, options, logger, {
@@ -167,6 +184,7 @@ async function collect(
       state: { mailbox, uidValidity: opened.uidValidity, lastUid: opened.newest },
       messages: [],
       expungedMeanwhile: 0,
+      more: false,
     };
   }
   const listed = await listNew(selected, previous, opened.newest);
@@ -175,12 +193,13 @@ async function collect(
   // With more left than the batch, stop right after the last chosen one; otherwise everything
   // listed was handled, and UIDs up to `newest` that were not listed no longer exist.
   const lastChosen = chosen.at(-1);
+  const more = eligible.length > options.batchSize && lastChosen !== undefined;
   const lastUid =
-    eligible.length > options.batchSize && lastChosen !== undefined
+    more && lastChosen !== undefined
       ? lastChosen
       : Math.max(previous.lastUid, opened.newest, listed.at(-1)?.uid ?? 0);
   const state = { ...previous, lastUid };
-  if (chosen.length === 0) return { state, messages: [], expungedMeanwhile: 0 };
+  if (chosen.length === 0) return { state, messages: [], expungedMeanwhile: 0, more: false };
 
   const { messages, expunged } = await fetchChosen(selected, previous, chosen, options);
   if (options.markAsRead && messages.length > 0) {
@@ -192,7 +211,7 @@ async function collect(
       ),
     );
   }
-  return { state, messages, expungedMeanwhile: expunged.length };
+  return { state, messages, expungedMeanwhile: expunged.length, more };
 }
 
 /** The error of a poll that stops before delivering: the cursor stays, nothing is lost. */

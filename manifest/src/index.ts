@@ -12,7 +12,7 @@ export { actions, connections, dataSources, triggers };
 export default {
   key: "imap",
   public: false,
-  signature: "1c48db7737d8dc98cf43aaff574659eb447e0135",
+  signature: "7780718e912d302670addef33034f776ca7b1564",
   actions,
   dataSources,
   connections,

@@ -1,5 +1,14 @@
 import { input, pollingTrigger } from "@prismatic-io/spectral";
-import { connectionInput, mailboxInput, parseBool, parseLimit, parseMailbox } from "../inputs";
+import {
+  connectionInput,
+  fetchContentInput,
+  mailboxInput,
+  markAsReadInput,
+  onlyUnreadInput,
+  parseBool,
+  parseLimit,
+  parseMailbox,
+} from "../inputs";
 import { pollMailbox, readState } from "../poll";
 import { withSession } from "../session";
 
@@ -25,30 +34,9 @@ export const newEmails = pollingTrigger({
         "The most messages delivered by one poll (1 to 500). The rest follow in the next polls, oldest first.",
       example: "50",
     }),
-    fetchContent: input({
-      label: "Fetch Content",
-      type: "boolean",
-      required: false,
-      default: "false",
-      comments:
-        "Also deliver each message's text, HTML, headers and attachment metadata (not the attachments' bytes).",
-    }),
-    markAsRead: input({
-      label: "Mark As Read",
-      type: "boolean",
-      required: false,
-      default: "false",
-      comments:
-        "Add \\Seen to the delivered messages, and only to those. Opens the mailbox read-write.",
-    }),
-    onlyUnread: input({
-      label: "Only Unread",
-      type: "boolean",
-      required: false,
-      default: "false",
-      comments:
-        "Deliver only new messages without \\Seen at the time of the poll; new messages already read are passed over, never delivered later.",
-    }),
+    fetchContent: fetchContentInput,
+    markAsRead: markAsReadInput,
+    onlyUnread: onlyUnreadInput,
   },
   perform: async (context, payload, params) => {
     const options = {

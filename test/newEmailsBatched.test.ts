@@ -1,0 +1,307 @@
+import type { ActionLogger } from "@prismatic-io/spectral";
+import { ImapConnectionError } from "../src/errors";
+import type { Fields } from "./helpers";
+import {
+  failure,
+  flagsByUid,
+  harness,
+  rfc822,
+  seedMailbox,
+  tlsConnection,
+  uniqueName,
+  withDirect,
+} from "./helpers";
+
+type Connection = ReturnType<typeof tlsConnection>;
+type Item = Record<string, unknown> & { uid: number; mailbox: string; uidValidity: string };
+
+interface Page {
+  items: Item[];
+  paginationState: Record<string, unknown> | null;
+  resultType: string;
+}
+
+interface Run {
+  /** What each execution receives as `body.data`: one item at batch size 1, else a list. */
+  executions: (Item | Item[])[];
+  pages: Page[];
+  warnings: string[];
+}
+
+const quiet = (warnings: string[]): ActionLogger => ({
+  metric: () => undefined,
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  log: () => undefined,
+  warn: (...args) => warnings.push(args.map(String).join(" ")),
+  error: () => undefined,
+});
+
+/** One page: the wrapped perform, called as the platform calls it, with the previous page's cursor. */
+async function page(
+  connection: Connection,
+  params: Fields,
+  instanceState: Record<string, unknown>,
+  paginationState: Record<string, unknown> | null,
+  warnings: string[],
+): Promise<Page> {
+  const result = (await harness.trigger(
+    "newEmailsBatched",
+    // the harness types the payload without a cursor; the platform sets it on every later page
+    (paginationState ? { paginationState } : {}) as Parameters<typeof harness.trigger>[1],
+    { connection, ...params },
+    { instanceState, logger: quiet(warnings) },
+  )) as unknown as {
+    payload: { body: { data: Item[] }; paginationState: Record<string, unknown> | null };
+    resultType: string;
+  };
+  return {
+    items: result.payload.body.data,
+    paginationState: result.payload.paginationState,
+    resultType: result.resultType,
+  };
+}
+
+/**
+ * One run as the platform drives a batched trigger: the first page without a cursor, then the
+ * next page with the returned cursor until it is null; each page's items split into executions
+ * of `batchSize`. `connectionFor(n)` picks the connection of page n (1-based), to fail one page.
+ */
+async function run(
+  params: Fields,
+  instanceState: Record<string, unknown>,
+  options: { batchSize?: number; connectionFor: (pageNumber: number) => Connection },
+  pages: Page[] = [],
+  executions: (Item | Item[])[] = [],
+): Promise<Run> {
+  const batchSize = options.batchSize ?? 1;
+  const warnings: string[] = [];
+  let cursor: Record<string, unknown> | null = null;
+  do {
+    const current = await page(
+      options.connectionFor(pages.length + 1),
+      params,
+      instanceState,
+      cursor,
+      warnings,
+    );
+    pages.push(current);
+    for (let i = 0; i < current.items.length; i += batchSize) {
+      const batch = current.items.slice(i, i + batchSize);
+      const first = batch[0];
+      if (batchSize === 1 && first) executions.push(first);
+      else executions.push(batch);
+    }
+    cursor = current.paginationState;
+  } while (cursor !== null);
+  return { executions, pages, warnings };
+}
+
+function watermark(instanceState: Record<string, unknown>): unknown {
+  return (instanceState.__prismaticInternal as { polling?: unknown } | undefined)?.polling;
+}
+
+async function append(user: string, mailbox: string, subjects: string[]): Promise<number[]> {
+  return withDirect(user, async (client) => {
+    const out: number[] = [];
+    for (const subject of subjects) {
+      const result = await client.append(mailbox, rfc822({ subject }), []);
+      if (!result || !result.uid) throw new Error(`append to ${mailbox} failed`);
+      out.push(result.uid);
+    }
+    return out;
+  });
+}
+
+async function uidValidityOf(user: string, mailbox: string): Promise<string> {
+  return withDirect(user, async (client) => {
+    const status = await client.status(mailbox, { uidValidity: true });
+    if (!status || status.uidValidity === undefined) throw new Error(`status of ${mailbox} failed`);
+    return status.uidValidity.toString();
+  });
+}
+
+const itemUids = (executions: (Item | Item[])[]) =>
+  executions
+    .flatMap((execution) => (Array.isArray(execution) ? execution : [execution]))
+    .map((item) => item.uid);
+
+describe("newEmailsBatched: one execution per message", () => {
+  const USER = "test34";
+
+  test("first run records the mailbox; then one execution per new message, each naming its mailbox and UIDVALIDITY", async () => {
+    const { path, uids: old } = await seedMailbox(USER, { prefix: "PerMessage", count: 2 });
+    const state: Record<string, unknown> = {};
+    const connection = tlsConnection(USER);
+    const uidValidity = await uidValidityOf(USER, path);
+
+    const first = await run({ mailbox: path }, state, { connectionFor: () => connection });
+    expect(first.executions).toEqual([]);
+    expect(first.pages.map((p) => [p.items.length, p.paginationState, p.resultType])).toEqual([
+      [0, null, "polled_no_changes"],
+    ]);
+    expect(watermark(state)).toEqual({ mailbox: path, uidValidity, lastUid: old[1] });
+
+    const added = await append(USER, path, ["invoice 1", "invoice 2", "invoice 3"]);
+    const second = await run({ mailbox: path }, state, { connectionFor: () => connection });
+    expect(second.pages).toHaveLength(1);
+    expect(second.pages[0]?.resultType).toBe("completed");
+    expect(second.executions).toHaveLength(3);
+    for (const [i, execution] of second.executions.entries()) {
+      expect(Array.isArray(execution)).toBe(false);
+      expect(execution).toMatchObject({
+        uid: added[i],
+        mailbox: path,
+        uidValidity,
+        flags: [],
+        envelope: expect.objectContaining({ subject: `invoice ${i + 1}` }),
+      });
+    }
+    expect(watermark(state)).toEqual({ mailbox: path, uidValidity, lastUid: added[2] });
+    // read-only by default: nothing got \Seen
+    expect(await flagsByUid(USER, path)).toEqual(
+      Object.fromEntries([...old, ...added].map((uid) => [uid, []])),
+    );
+
+    const third = await run({ mailbox: path }, state, { connectionFor: () => connection });
+    expect(third.executions).toEqual([]);
+    expect(third.pages[0]?.resultType).toBe("polled_no_changes");
+  });
+
+  test("with batch size 2, five new messages make executions of 2, 2 and 1; markAsRead marks exactly those", async () => {
+    const { path, uids: old } = await seedMailbox(USER, { prefix: "Batches", count: 1 });
+    const state: Record<string, unknown> = {};
+    const connection = tlsConnection(USER);
+    const params = { mailbox: path, markAsRead: "true" };
+    await run(params, state, { connectionFor: () => connection });
+    const added = await append(
+      USER,
+      path,
+      Array.from({ length: 5 }, (_, i) => `batch ${i + 1}`),
+    );
+
+    const result = await run(params, state, { batchSize: 2, connectionFor: () => connection });
+    expect(
+      result.executions.map((execution) =>
+        Array.isArray(execution) ? execution.map((item) => item.uid) : execution.uid,
+      ),
+    ).toEqual([added.slice(0, 2), added.slice(2, 4), added.slice(4)]);
+    const flags = await flagsByUid(USER, path);
+    expect(flags).toEqual({
+      ...Object.fromEntries(old.map((uid) => [uid, []])),
+      ...Object.fromEntries(added.map((uid) => [uid, ["\\Seen"]])),
+    });
+  });
+});
+
+describe("newEmailsBatched: backlogs and failures", () => {
+  const USER = "test35";
+
+  test("a backlog of 1,200 is drained in one run, page by page, with no gap and no repeat", async () => {
+    const { path } = await seedMailbox(USER, { prefix: "Backlog", count: 0 });
+    const state: Record<string, unknown> = {};
+    const connection = tlsConnection(USER);
+    const params = { mailbox: path, pageSize: "500" };
+    await run(params, state, { connectionFor: () => connection });
+    const added = await append(
+      USER,
+      path,
+      Array.from({ length: 1200 }, (_, i) => `backlog ${i + 1}`),
+    );
+
+    const result = await run(params, state, { connectionFor: () => connection });
+    expect(result.pages.map((p) => p.items.length)).toEqual([500, 500, 200]);
+    expect(result.pages.map((p) => p.resultType)).toEqual(["completed", "completed", "completed"]);
+    expect(result.pages.map((p) => p.paginationState?.afterUid ?? null)).toEqual([
+      added[499],
+      added[999],
+      null,
+    ]);
+    expect(itemUids(result.executions)).toEqual(added);
+    expect(new Set(itemUids(result.executions)).size).toBe(1200);
+    expect(watermark(state)).toEqual(expect.objectContaining({ lastUid: added[1199] }));
+  }, 120000);
+
+  test("a failure on page 3 leaves pages 1 and 2 delivered; the next run continues with page 3", async () => {
+    const { path } = await seedMailbox(USER, { prefix: "PageFails", count: 0 });
+    const state: Record<string, unknown> = {};
+    const good = tlsConnection(USER);
+    const wrong = tlsConnection(USER, { password: "wrong-password" });
+    const params = { mailbox: path, pageSize: "10" };
+    await run(params, state, { connectionFor: () => good });
+    const added = await append(
+      USER,
+      path,
+      Array.from({ length: 35 }, (_, i) => `page ${i + 1}`),
+    );
+
+    const pages: Page[] = [];
+    const executions: (Item | Item[])[] = [];
+    const err = await failure(() =>
+      run(params, state, { connectionFor: (n) => (n === 3 ? wrong : good) }, pages, executions),
+    );
+    expect(err).toBeInstanceOf(ImapConnectionError);
+    expect(err.code).toBe("AUTHENTICATION_FAILED");
+    expect(pages.map((p) => p.items.length)).toEqual([10, 10]);
+    expect(itemUids(executions)).toEqual(added.slice(0, 20));
+    expect(watermark(state)).toEqual(expect.objectContaining({ lastUid: added[19] }));
+
+    const next = await run(params, state, { connectionFor: () => good });
+    expect(next.pages.map((p) => p.items.length)).toEqual([10, 5]);
+    expect(itemUids(next.executions)).toEqual(added.slice(20));
+  });
+
+  test("a page cursor behind the saved watermark never delivers a message twice", async () => {
+    const { path } = await seedMailbox(USER, { prefix: "StaleCursor", count: 0 });
+    const state: Record<string, unknown> = {};
+    const connection = tlsConnection(USER);
+    const params = { mailbox: path, pageSize: "2" };
+    await run(params, state, { connectionFor: () => connection });
+    const uidValidity = await uidValidityOf(USER, path);
+    const added = await append(USER, path, ["a", "b", "c", "d"]);
+
+    const warnings: string[] = [];
+    const first = await page(connection, params, state, null, warnings);
+    expect(first.items.map((item) => item.uid)).toEqual(added.slice(0, 2));
+    // a cursor from an earlier page, handed back again: the watermark wins
+    const stale = { mailbox: path, uidValidity, afterUid: 0 };
+    const second = await page(connection, params, state, stale, warnings);
+    expect(second.items.map((item) => item.uid)).toEqual(added.slice(2, 4));
+    expect(second.paginationState).toBeNull();
+  });
+});
+
+describe("newEmailsBatched and newEmails: a cursor saved by 0.1.0", () => {
+  const USER = "test34";
+
+  for (const key of ["newEmailsBatched", "newEmails"] as const) {
+    test(`${key} continues a 0.1.0 state after its lastUid: no redelivery, no gap`, async () => {
+      const { path, uids } = await seedMailbox(USER, { prefix: `Upgrade${key}`, count: 3 });
+      const uidValidity = await uidValidityOf(USER, path);
+      // exactly what 0.1.0 wrote under the polling state
+      const state: Record<string, unknown> = {
+        __prismaticInternal: { polling: { mailbox: path, uidValidity, lastUid: uids[1] } },
+      };
+      const added = await append(USER, path, [uniqueName("after upgrade")]);
+      const connection = tlsConnection(USER);
+
+      let delivered: number[];
+      if (key === "newEmailsBatched") {
+        const result = await run({ mailbox: path }, state, { connectionFor: () => connection });
+        expect(result.warnings).toEqual([]);
+        delivered = itemUids(result.executions);
+      } else {
+        const result = (await harness.trigger(
+          "newEmails",
+          {},
+          { connection, mailbox: path },
+          { instanceState: state, logger: quiet([]) },
+        )) as unknown as { payload: { body: { data: { messages: { uid: number }[] } } } };
+        delivered = result.payload.body.data.messages.map((message) => message.uid);
+      }
+      expect(delivered).toEqual([uids[2], ...added]);
+      expect(watermark(state)).toEqual({ mailbox: path, uidValidity, lastUid: added[0] });
+    });
+  }
+});
