@@ -99,6 +99,43 @@ export const onlyUnreadInput = input({
     "Deliver only new messages without \\Seen at the time of the poll; new messages already read are passed over, never delivered later.",
 });
 
+/** The message filter both email triggers share; evaluated by the server on the new messages only. */
+export const messageFilterInputs = {
+  from: input({
+    label: "From Contains",
+    type: "string",
+    required: false,
+    comments:
+      "Optional. Deliver only messages whose From contains this text (name or address, any letter case), e.g. @supplier.example. Others are passed over for good.",
+    example: "invoices@supplier.example",
+  }),
+  subject: input({
+    label: "Subject Contains",
+    type: "string",
+    required: false,
+    comments:
+      "Optional. Deliver only messages whose subject contains this text (any letter case). Others are passed over for good.",
+    example: "Invoice",
+  }),
+  hasAttachments: input({
+    label: "Only With Attachments",
+    type: "boolean",
+    required: false,
+    default: "false",
+    comments:
+      "Deliver only messages sent with attachments (a multipart/mixed message, as mail programs send files). Others are passed over for good.",
+  }),
+  criteria: input({
+    label: "Criteria",
+    type: "code",
+    language: "json",
+    required: false,
+    comments:
+      'Optional. More criteria, as Search / List Mailbox Messages takes them, ANDed with the inputs above, e.g. {"larger": 100000, "not": {"keyword": "$Done"}}. Checked before connecting; unknown keys are refused.',
+    example: '{"not": {"keyword": "$Done"}}',
+  }),
+};
+
 /** A value as an error message quotes it: text in quotes, anything else as JSON. */
 export function shown(value: unknown): string {
   return typeof value === "string" ? `"${value}"` : (JSON.stringify(value) ?? String(value));

@@ -175,7 +175,11 @@ function atomValue(token: unknown): string | undefined {
 }
 
 /** UID SEARCH, as ESEARCH ALL where offered (a compact set instead of one number per message). */
-async function searchUids(session: Session, mailbox: string, tokens: Token[]): Promise<Ranges> {
+export async function searchUids(
+  session: Session,
+  mailbox: string,
+  tokens: Token[],
+): Promise<Ranges> {
   const send = uidSearchCommand(session.client, mailbox);
   const esearch = session.has("ESEARCH");
   const charset: Token[] =

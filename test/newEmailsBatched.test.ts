@@ -1,5 +1,5 @@
 import type { ActionLogger } from "@prismatic-io/spectral";
-import { ImapConnectionError } from "../src/errors";
+import { ImapConnectionError, InputError } from "../src/errors";
 import type { Fields } from "./helpers";
 import {
   failure,
@@ -28,10 +28,17 @@ interface Run {
   warnings: string[];
 }
 
-const quiet = (warnings: string[]): ActionLogger => ({
+const quiet = (warnings: string[], commands: string[] = []): ActionLogger => ({
   metric: () => undefined,
   trace: () => undefined,
-  debug: () => undefined,
+  debug: (...args) => {
+    const line = args.map(String).join(" ");
+    if (!line.startsWith("imap debug: ")) return;
+    const entry = JSON.parse(line.slice("imap debug: ".length)) as { src?: string; msg?: string };
+    if (entry.src !== "c" || typeof entry.msg !== "string" || entry.msg.startsWith("(")) return;
+    const [, name, next] = entry.msg.split(" ");
+    commands.push(name === "UID" ? `UID ${next}` : (name ?? ""));
+  },
   info: () => undefined,
   log: () => undefined,
   warn: (...args) => warnings.push(args.map(String).join(" ")),
@@ -304,4 +311,155 @@ describe("newEmailsBatched and newEmails: a cursor saved by 0.1.0", () => {
       expect(watermark(state)).toEqual({ mailbox: path, uidValidity, lastUid: added[0] });
     });
   }
+});
+
+const MAILBOX_COMMANDS = new Set([
+  "STATUS",
+  "SELECT",
+  "EXAMINE",
+  "UID FETCH",
+  "UID SEARCH",
+  "UID STORE",
+]);
+
+/** One newEmails poll, with the mailbox commands it sent. */
+async function pollOnce(
+  connection: Connection,
+  params: Fields,
+  instanceState: Record<string, unknown>,
+): Promise<{ uids: number[]; commands: string[] }> {
+  const commands: string[] = [];
+  // globalDebug makes the session log imapflow's commands, which `quiet` collects
+  const context = { instanceState, logger: quiet([], commands), globalDebug: true };
+  const result = (await harness.trigger(
+    "newEmails",
+    {},
+    { connection, ...params },
+    context,
+  )) as unknown as { payload: { body: { data: { messages: { uid: number }[] } } } };
+  return {
+    uids: result.payload.body.data.messages.map((message) => message.uid),
+    commands: commands.filter((name) => MAILBOX_COMMANDS.has(name)),
+  };
+}
+
+function withAttachment(subject: string): string {
+  return [
+    "From: Invoices <invoices@supplier.example>",
+    "To: Bob Example <bob@example.com>",
+    `Subject: ${subject}`,
+    "Date: Tue, 24 Nov 2026 10:00:00 +0000",
+    `Message-ID: <${uniqueName("att")}@example.com>`,
+    "MIME-Version: 1.0",
+    'Content-Type: multipart/mixed; boundary="b1"',
+    "",
+    "--b1",
+    "Content-Type: text/plain; charset=utf-8",
+    "",
+    "See attached.",
+    "--b1",
+    'Content-Type: application/pdf; name="invoice.pdf"',
+    "Content-Disposition: attachment; filename=invoice.pdf",
+    "Content-Transfer-Encoding: base64",
+    "",
+    "JVBERi0xLjQK",
+    "--b1--",
+    "",
+  ].join("\r\n");
+}
+
+describe("both triggers: filters evaluated by the server on the new messages", () => {
+  const USER = "test36";
+
+  test("newEmails: From and Subject deliver only the matching mail of a poll; the cursor passes the rest; one SEARCH, no FETCH of everything new", async () => {
+    const { path } = await seedMailbox(USER, { prefix: "Filtered", count: 1 });
+    const state: Record<string, unknown> = {};
+    const connection = tlsConnection(USER);
+    const params = { mailbox: path, from: "@supplier.example", subject: "invoice" };
+    await pollOnce(connection, params, state);
+    const uidValidity = await uidValidityOf(USER, path);
+    const added = await withDirect(USER, async (client) => {
+      const out: number[] = [];
+      for (const [from, subject] of [
+        ["Invoices <invoices@supplier.example>", "Invoice 1"],
+        ["Alice Example <alice@example.com>", "Invoice from Alice"],
+        ["Invoices <invoices@supplier.example>", "Newsletter"],
+        ["Invoices <invoices@supplier.example>", "Your INVOICE 2"],
+        ["Alice Example <alice@example.com>", "Lunch"],
+      ] as const) {
+        const result = await client.append(path, rfc822({ from, subject }), []);
+        if (!result || !result.uid) throw new Error("append failed");
+        out.push(result.uid);
+      }
+      return out;
+    });
+
+    const poll = await pollOnce(connection, params, state);
+    expect(poll.uids).toEqual([added[0], added[3]]);
+    expect(poll.commands).toEqual(["STATUS", "EXAMINE", "UID SEARCH", "UID FETCH"]);
+    expect(watermark(state)).toEqual({ mailbox: path, uidValidity, lastUid: added[4] });
+
+    // only non-matching mail: nothing delivered, and the cursor still moves past it
+    const later = await append(USER, path, ["Lunch again"]);
+    const next = await pollOnce(connection, params, state);
+    expect(next.uids).toEqual([]);
+    expect(next.commands).toEqual(["STATUS", "EXAMINE", "UID SEARCH"]);
+    expect(watermark(state)).toEqual({ mailbox: path, uidValidity, lastUid: later[0] });
+  });
+
+  test("newEmailsBatched: attachments and criteria, with onlyUnread, one execution per matching message", async () => {
+    const { path } = await seedMailbox(USER, { prefix: "FilteredBatch", count: 0 });
+    const state: Record<string, unknown> = {};
+    const connection = tlsConnection(USER);
+    const params = {
+      mailbox: path,
+      hasAttachments: "true",
+      criteria: '{"not": {"keyword": "$Done"}}',
+      onlyUnread: "true",
+      pageSize: "2",
+    };
+    await run(params, state, { connectionFor: () => connection });
+    const added = await withDirect(USER, async (client) => {
+      const out: number[] = [];
+      for (const [raw, flags] of [
+        [withAttachment("with file 1"), []],
+        [rfc822({ subject: "no file" }), []],
+        [withAttachment("with file, done"), ["$Done"]],
+        [withAttachment("with file, read"), ["\\Seen"]],
+        [withAttachment("with file 2"), []],
+        [withAttachment("with file 3"), []],
+      ] as const) {
+        const result = await client.append(path, raw, [...flags]);
+        if (!result || !result.uid) throw new Error("append failed");
+        out.push(result.uid);
+      }
+      return out;
+    });
+
+    const result = await run(params, state, { connectionFor: () => connection });
+    expect(result.pages.map((p) => p.items.map((item) => item.uid))).toEqual([
+      [added[0], added[4]],
+      [added[5]],
+    ]);
+    expect(itemUids(result.executions)).toEqual([added[0], added[4], added[5]]);
+    expect(watermark(state)).toEqual(expect.objectContaining({ lastUid: added[5] }));
+  });
+
+  test("a bad filter is refused before connecting, and the cursor stays", async () => {
+    const state: Record<string, unknown> = {
+      __prismaticInternal: { polling: { mailbox: "INBOX", uidValidity: "1", lastUid: 7 } },
+    };
+    // a refused port: any connection attempt would fail with a connection error instead
+    const connection = tlsConnection(USER, { port: "1" });
+    for (const [params, message] of [
+      [{ criteria: '{"unknownKey": 1}' }, "unknownKey"],
+      [{ criteria: "{not json" }, "Criteria is not valid JSON"],
+      [{ subject: "a\nb" }, "line break"],
+    ] as const) {
+      const err = await failure(() => pollOnce(connection, { mailbox: "INBOX", ...params }, state));
+      expect(err).toBeInstanceOf(InputError);
+      expect(err.message).toContain(message);
+    }
+    expect(watermark(state)).toEqual({ mailbox: "INBOX", uidValidity: "1", lastUid: 7 });
+  });
 });

@@ -12,7 +12,7 @@ export { actions, connections, dataSources, triggers };
 export default {
   key: "imap",
   public: false,
-  signature: "7780718e912d302670addef33034f776ca7b1564",
+  signature: "2fce62080026f4e4e94d20efe03d8171fd3c1e9d",
   actions,
   dataSources,
   connections,

@@ -4,12 +4,10 @@ import {
   fetchContentInput,
   mailboxInput,
   markAsReadInput,
+  messageFilterInputs,
   onlyUnreadInput,
-  parseBool,
-  parseLimit,
-  parseMailbox,
 } from "../inputs";
-import { pollMailbox, readState } from "../poll";
+import { parsePollOptions, pollMailbox, readState } from "../poll";
 import { withSession } from "../session";
 
 export const newEmails = pollingTrigger({
@@ -37,15 +35,10 @@ export const newEmails = pollingTrigger({
     fetchContent: fetchContentInput,
     markAsRead: markAsReadInput,
     onlyUnread: onlyUnreadInput,
+    ...messageFilterInputs,
   },
   perform: async (context, payload, params) => {
-    const options = {
-      mailbox: parseMailbox(params.mailbox),
-      batchSize: parseLimit(params.batchSize, "Batch Size", { min: 1, max: 500, fallback: 50 }),
-      fetchContent: parseBool(params.fetchContent, "Fetch Content", false),
-      markAsRead: parseBool(params.markAsRead, "Mark As Read", false),
-      onlyUnread: parseBool(params.onlyUnread, "Only Unread", false),
-    };
+    const options = parsePollOptions(params, { key: "batchSize", label: "Batch Size" });
     const previous = readState(context.polling.getState(), context.logger);
     const { state, messages, expungedMeanwhile } = await withSession(
       params.connection,

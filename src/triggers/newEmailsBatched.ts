@@ -4,13 +4,11 @@ import {
   fetchContentInput,
   mailboxInput,
   markAsReadInput,
+  messageFilterInputs,
   onlyUnreadInput,
-  parseBool,
-  parseLimit,
-  parseMailbox,
 } from "../inputs";
 import type { DeliveredMessage, PollState } from "../poll";
-import { pollMailbox, readState } from "../poll";
+import { parsePollOptions, pollMailbox, readState } from "../poll";
 import { withSession } from "../session";
 
 /** One execution's message: what New Emails delivers, plus where to act on it by UID. */
@@ -67,17 +65,12 @@ export const newEmailsBatched = batchTrigger({
     fetchContent: fetchContentInput,
     markAsRead: markAsReadInput,
     onlyUnread: onlyUnreadInput,
+    ...messageFilterInputs,
   },
   scheduleSupport: "required",
   batchConfig: { batchSize: 1 },
   perform: async (context, payload, params) => {
-    const options = {
-      mailbox: parseMailbox(params.mailbox),
-      batchSize: parseLimit(params.pageSize, "Page Size", { min: 1, max: 500, fallback: 50 }),
-      fetchContent: parseBool(params.fetchContent, "Fetch Content", false),
-      markAsRead: parseBool(params.markAsRead, "Mark As Read", false),
-      onlyUnread: parseBool(params.onlyUnread, "Only Unread", false),
-    };
+    const options = parsePollOptions(params, { key: "pageSize", label: "Page Size" });
     const saved = readState(context.polling.getState(), context.logger);
     const previous = startingPoint(saved, payload.paginationState);
     const { state, messages, expungedMeanwhile, more } = await withSession(

@@ -52,6 +52,34 @@ export interface NewEmailsValues {
    * @default false
    */
   onlyUnread?: boolean;
+  /**
+   * From Contains
+   * Optional. Deliver only messages whose From contains this text (name or address, any letter case), e.g. @supplier.example. Others are passed over for good.
+   *
+   * @example invoices@supplier.example
+   */
+  from?: string;
+  /**
+   * Subject Contains
+   * Optional. Deliver only messages whose subject contains this text (any letter case). Others are passed over for good.
+   *
+   * @example Invoice
+   */
+  subject?: string;
+  /**
+   * Only With Attachments
+   * Deliver only messages sent with attachments (a multipart\/mixed message, as mail programs send files). Others are passed over for good.
+   *
+   * @default false
+   */
+  hasAttachments?: boolean;
+  /**
+   * Criteria
+   * Optional. More criteria, as Search \/ List Mailbox Messages takes them, ANDed with the inputs above, e.g. {\\"larger\\": 100000, \\"not\\": {\\"keyword\\": \\"\$Done\\"}}. Checked before connecting; unknown keys are refused.
+   *
+   * @example {\\"not\\": {\\"keyword\\": \\"\$Done\\"}}
+   */
+  criteria?: string;
 }
 
 /**
@@ -88,6 +116,22 @@ export const newEmails = {
     onlyUnread: {
       inputType: "boolean",
       default: `false`,
+    },
+    from: {
+      inputType: "string",
+      default: ``,
+    },
+    subject: {
+      inputType: "string",
+      default: ``,
+    },
+    hasAttachments: {
+      inputType: "boolean",
+      default: `false`,
+    },
+    criteria: {
+      inputType: "code",
+      default: ``,
     },
   },
 } as const;
@@ -126,6 +170,26 @@ export const imapNewEmails = (values: {
   onlyUnread?:
     | {
         value: boolean;
+      }
+    | ConfigVarExpression;
+  from?:
+    | {
+        value: string;
+      }
+    | ConfigVarExpression;
+  subject?:
+    | {
+        value: string;
+      }
+    | ConfigVarExpression;
+  hasAttachments?:
+    | {
+        value: boolean;
+      }
+    | ConfigVarExpression;
+  criteria?:
+    | {
+        value: string;
       }
     | ConfigVarExpression;
 }) => {
