@@ -99,6 +99,16 @@ export const onlyUnreadInput = input({
     "Deliver only new messages without \\Seen at the time of the poll; new messages already read are passed over, never delivered later.",
 });
 
+export const mailboxesInput = input({
+  label: "Mailboxes",
+  type: "string",
+  collection: "valuelist",
+  required: false,
+  comments:
+    "Optional. Several mailboxes to watch in one poll, e.g. INBOX and Support/Escalations, each with its own cursor. When given, they are watched instead of Mailbox.",
+  example: "Support/Escalations",
+});
+
 /** The message filter both email triggers share; evaluated by the server on the new messages only. */
 export const messageFilterInputs = {
   from: input({
@@ -262,6 +272,30 @@ export function parseFlag(value: string, name = "Flags"): string {
     );
   }
   return flag;
+}
+
+/** Mailbox paths (a list, or a JSON list as text); empty is none. Each path once. */
+export function parseMailboxList(value: unknown, name = "Mailboxes"): string[] {
+  let items: unknown[];
+  if (Array.isArray(value)) items = value;
+  else if (value === undefined || value === null || value === "") items = [];
+  else if (typeof value === "string")
+    items = value.trim().startsWith("[") ? parseJsonList(value, name) : [value];
+  else throw new InputError(`${name} must be a list of mailbox paths, not ${shown(value)}.`);
+  const paths: string[] = [];
+  for (const item of items) {
+    if (typeof item === "string" && item.trim() === "") continue;
+    const path = parseMailbox(item, name);
+    const key = (p: string) => (p.toUpperCase() === "INBOX" ? "INBOX" : p);
+    if (paths.some((known) => key(known) === key(path)))
+      throw new InputError(`${name} lists ${shown(path)} twice: give each mailbox once.`);
+    paths.push(path);
+  }
+  if (paths.length > 50)
+    throw new InputError(
+      `${name} lists ${paths.length} mailboxes: at most 50 can be watched by one trigger.`,
+    );
+  return paths;
 }
 
 /** A list of flags; `required: false` accepts an empty list. */

@@ -18,7 +18,7 @@
  */
 import type { FetchMessageObject } from "imapflow";
 import { incompleteAnswer } from "./errors";
-import { parseBool, parseLimit, parseMailbox } from "./inputs";
+import { parseBool, parseLimit, parseMailbox, parseMailboxList } from "./inputs";
 import { samePath } from "./mailboxes";
 import type { ParsedAttachment } from "./parseMessage";
 import { parseMessage } from "./parseMessage";
@@ -52,9 +52,13 @@ export interface PollOptions {
 export function parsePollOptions(
   params: Record<string, unknown>,
   size: { key: string; label: string },
-): PollOptions {
+): PollOptions & { watched: string[]; several: boolean } {
+  const mailbox = parseMailbox(params.mailbox);
+  const listed = parseMailboxList(params.mailboxes);
   return {
-    mailbox: parseMailbox(params.mailbox),
+    mailbox,
+    watched: listed.length > 0 ? listed : [mailbox],
+    several: listed.length > 0,
     batchSize: parseLimit(params[size.key], size.label, { min: 1, max: 500, fallback: 50 }),
     fetchContent: parseBool(params.fetchContent, "Fetch Content", false),
     markAsRead: parseBool(params.markAsRead, "Mark As Read", false),
@@ -121,6 +125,92 @@ export function readState(
     `${label}: the saved polling state is not one this trigger wrote (${JSON.stringify(saved)}); starting again from the newest message.`,
   );
   return undefined;
+}
+
+/**
+ * The saved cursors, one per mailbox. A poll of one mailbox saves its cursor flat, as 0.1.0 did
+ * (so an instance deployed with it continues where it was); several are saved as `cursors`.
+ */
+export function readStates(saved: Record<string, unknown>, logger: PollLogger): PollState[] {
+  const { cursors } = saved;
+  if (!Array.isArray(cursors)) {
+    const one = readState(saved, logger);
+    return one ? [one] : [];
+  }
+  return cursors.flatMap((entry: unknown) => {
+    const state =
+      typeof entry === "object" && entry !== null && !Array.isArray(entry)
+        ? readState(entry as Record<string, unknown>, logger)
+        : readState({ entry }, logger);
+    return state ? [state] : [];
+  });
+}
+
+/** What to save: the same forms readStates reads. */
+export function writeStates(states: PollState[]): Record<string, unknown> {
+  const [only] = states;
+  if (states.length === 1 && only) return { ...only };
+  return { cursors: states.map((state) => ({ ...state })) };
+}
+
+export interface MailboxPoll extends PollResult {
+  mailbox: string;
+}
+
+/**
+ * One poll of each mailbox in turn, in one session, each from its own cursor. Any failure (a
+ * mailbox that does not exist, a lost connection) fails the whole poll: the caller saves no
+ * cursor, so none moves.
+ */
+export async function pollMailboxes(
+  session: Session,
+  saved: PollState[],
+  mailboxes: string[],
+  options: Omit<PollOptions, "mailbox">,
+  logger: PollLogger,
+): Promise<MailboxPoll[]> {
+  const polls: MailboxPoll[] = [];
+  for (const mailbox of mailboxes) {
+    const previous = saved.find((state) => samePath(state.mailbox, mailbox));
+    const result = await pollMailbox(session, previous, { ...options, mailbox }, logger);
+    polls.push({ ...result, mailbox });
+  }
+  return polls;
+}
+
+/**
+ * The output of a New Emails poll. One mailbox: as it always was. Several: each message names its
+ * mailbox and UIDVALIDITY, and `mailboxes` lists every mailbox polled.
+ */
+export function pollOutput(polls: MailboxPoll[], several: boolean) {
+  const messages = polls.flatMap((poll) =>
+    several
+      ? poll.messages.map((message) => ({
+          ...message,
+          mailbox: poll.mailbox,
+          uidValidity: poll.state.uidValidity,
+        }))
+      : poll.messages,
+  );
+  const expungedMeanwhile = polls.reduce((sum, poll) => sum + poll.expungedMeanwhile, 0);
+  const [first] = polls;
+  if (!several && first)
+    return {
+      mailbox: first.mailbox,
+      uidValidity: first.state.uidValidity,
+      messages,
+      expungedMeanwhile,
+    };
+  return {
+    mailbox: null,
+    uidValidity: null,
+    mailboxes: polls.map((poll) => ({
+      mailbox: poll.mailbox,
+      uidValidity: poll.state.uidValidity,
+    })),
+    messages,
+    expungedMeanwhile,
+  };
 }
 
 function rebaseline(logger: PollLogger, mailbox: string, previous: string, current: string): void {

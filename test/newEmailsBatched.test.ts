@@ -211,6 +211,7 @@ describe("newEmailsBatched: backlogs and failures", () => {
     const connection = tlsConnection(USER);
     const params = { mailbox: path, pageSize: "500" };
     await run(params, state, { connectionFor: () => connection });
+    const uidValidity = await uidValidityOf(USER, path);
     const added = await append(
       USER,
       path,
@@ -220,9 +221,9 @@ describe("newEmailsBatched: backlogs and failures", () => {
     const result = await run(params, state, { connectionFor: () => connection });
     expect(result.pages.map((p) => p.items.length)).toEqual([500, 500, 200]);
     expect(result.pages.map((p) => p.resultType)).toEqual(["completed", "completed", "completed"]);
-    expect(result.pages.map((p) => p.paginationState?.afterUid ?? null)).toEqual([
-      added[499],
-      added[999],
+    expect(result.pages.map((p) => p.paginationState)).toEqual([
+      { cursors: [{ mailbox: path, uidValidity, afterUid: added[499] }] },
+      { cursors: [{ mailbox: path, uidValidity, afterUid: added[999] }] },
       null,
     ]);
     expect(itemUids(result.executions)).toEqual(added);
@@ -272,7 +273,7 @@ describe("newEmailsBatched: backlogs and failures", () => {
     const first = await page(connection, params, state, null, warnings);
     expect(first.items.map((item) => item.uid)).toEqual(added.slice(0, 2));
     // a cursor from an earlier page, handed back again: the watermark wins
-    const stale = { mailbox: path, uidValidity, afterUid: 0 };
+    const stale = { cursors: [{ mailbox: path, uidValidity, afterUid: 0 }] };
     const second = await page(connection, params, state, stale, warnings);
     expect(second.items.map((item) => item.uid)).toEqual(added.slice(2, 4));
     expect(second.paginationState).toBeNull();
@@ -461,5 +462,110 @@ describe("both triggers: filters evaluated by the server on the new messages", (
       expect(err.message).toContain(message);
     }
     expect(watermark(state)).toEqual({ mailbox: "INBOX", uidValidity: "1", lastUid: 7 });
+  });
+});
+
+describe("both triggers: several mailboxes in one session", () => {
+  const USER = "test40";
+
+  test("newEmailsBatched: mail in two mailboxes, each message naming its mailbox; a deleted one fails the run and moves no cursor", async () => {
+    const user = "test38";
+    const a = await seedMailbox(user, { prefix: "WatchA", count: 1 });
+    const b = await seedMailbox(user, { prefix: "WatchB", count: 1 });
+    const state: Record<string, unknown> = {};
+    const connection = tlsConnection(user);
+    const params = { mailboxes: [a.path, b.path], pageSize: "2" };
+    const first = await run(params, state, { connectionFor: () => connection });
+    expect(first.executions).toEqual([]);
+    const [va, vb] = [await uidValidityOf(user, a.path), await uidValidityOf(user, b.path)];
+    expect(watermark(state)).toEqual({
+      cursors: [
+        { mailbox: a.path, uidValidity: va, lastUid: a.uids[0] },
+        { mailbox: b.path, uidValidity: vb, lastUid: b.uids[0] },
+      ],
+    });
+
+    const inA = await append(user, a.path, ["a1", "a2"]);
+    const inB = await append(user, b.path, ["b1", "b2", "b3"]);
+    const result = await run(params, state, { connectionFor: () => connection });
+    expect(
+      result.pages.map((p) => p.items.map((item) => [item.mailbox, item.uidValidity, item.uid])),
+    ).toEqual([
+      [
+        [a.path, va, inA[0]],
+        [a.path, va, inA[1]],
+        [b.path, vb, inB[0]],
+        [b.path, vb, inB[1]],
+      ],
+      // only the mailbox with more than a page is polled again
+      [[b.path, vb, inB[2]]],
+    ]);
+    const saved = {
+      cursors: [
+        { mailbox: a.path, uidValidity: va, lastUid: inA[1] },
+        { mailbox: b.path, uidValidity: vb, lastUid: inB[2] },
+      ],
+    };
+    expect(watermark(state)).toEqual(saved);
+
+    await append(user, a.path, ["a3"]);
+    await withDirect(user, (client) => client.mailboxDelete(b.path));
+    const err = await failure(() => run(params, state, { connectionFor: () => connection }));
+    expect(err.code).toBe("MAILBOX_NOT_FOUND");
+    expect(err.message).toContain(`The mailbox "${b.path}" does not exist.`);
+    expect(watermark(state)).toEqual(saved);
+  });
+
+  test("newEmails: one poll of two mailboxes delivers both, each message naming its mailbox; a single-mailbox cursor carries over", async () => {
+    const user = "test39";
+    const a = await seedMailbox(user, { prefix: "PollA", count: 1 });
+    const b = await seedMailbox(user, { prefix: "PollB", count: 0 });
+    const state: Record<string, unknown> = {};
+    const connection = tlsConnection(user);
+    await pollOnce(connection, { mailbox: a.path }, state);
+    const inA = await append(user, a.path, ["a1"]);
+    const params = { mailbox: "INBOX", mailboxes: JSON.stringify([a.path, b.path]) };
+    // A keeps its cursor (a1 is delivered); B is new: its first poll only records where it stands
+    const first = await pollOnce(connection, params, state);
+    expect(first.uids).toEqual(inA);
+    const inB = await append(user, b.path, ["b1"]);
+    const inA2 = await append(user, a.path, ["a2"]);
+    const commands: string[] = [];
+    const context = { instanceState: state, logger: quiet([], commands), globalDebug: true };
+    const result = (await harness.trigger(
+      "newEmails",
+      {},
+      { connection, ...params },
+      context,
+    )) as unknown as {
+      payload: { body: { data: Record<string, unknown> & { messages: Item[] } } };
+    };
+    const data = result.payload.body.data;
+    const [va, vb] = [await uidValidityOf(user, a.path), await uidValidityOf(user, b.path)];
+    expect(data.mailbox).toBeNull();
+    expect(data.mailboxes).toEqual([
+      { mailbox: a.path, uidValidity: va },
+      { mailbox: b.path, uidValidity: vb },
+    ]);
+    expect(data.messages.map((m) => [m.mailbox, m.uidValidity, m.uid])).toEqual([
+      [a.path, va, inA2[0]],
+      [b.path, vb, inB[0]],
+    ]);
+    // one session: one login for both mailboxes
+    expect(commands.filter((name) => name === "LOGIN" || name === "AUTHENTICATE")).toHaveLength(1);
+    expect(watermark(state)).toEqual({
+      cursors: [
+        { mailbox: a.path, uidValidity: va, lastUid: inA2[0] },
+        { mailbox: b.path, uidValidity: vb, lastUid: inB[0] },
+      ],
+    });
+  });
+
+  test("a mailbox listed twice is refused before connecting", async () => {
+    const err = await failure(() =>
+      pollOnce(tlsConnection(USER, { port: "1" }), { mailboxes: ["INBOX", "inbox"] }, {}),
+    );
+    expect(err).toBeInstanceOf(InputError);
+    expect(err.message).toBe('Mailboxes lists "inbox" twice: give each mailbox once.');
   });
 });

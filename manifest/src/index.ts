@@ -12,7 +12,7 @@ export { actions, connections, dataSources, triggers };
 export default {
   key: "imap",
   public: false,
-  signature: "2fce62080026f4e4e94d20efe03d8171fd3c1e9d",
+  signature: "168d1a5c649931744c593e70fae02de5e0e3fa58",
   actions,
   dataSources,
   connections,

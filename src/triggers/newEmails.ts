@@ -2,12 +2,13 @@ import { input, pollingTrigger } from "@prismatic-io/spectral";
 import {
   connectionInput,
   fetchContentInput,
+  mailboxesInput,
   mailboxInput,
   markAsReadInput,
   messageFilterInputs,
   onlyUnreadInput,
 } from "../inputs";
-import { parsePollOptions, pollMailbox, readState } from "../poll";
+import { parsePollOptions, pollMailboxes, pollOutput, readStates, writeStates } from "../poll";
 import { withSession } from "../session";
 
 export const newEmails = pollingTrigger({
@@ -23,6 +24,7 @@ export const newEmails = pollingTrigger({
       comments:
         "Full path of the mailbox to watch for new messages, e.g. INBOX or Support/Incoming.",
     },
+    mailboxes: mailboxesInput,
     batchSize: input({
       label: "Batch Size",
       type: "string",
@@ -39,20 +41,14 @@ export const newEmails = pollingTrigger({
   },
   perform: async (context, payload, params) => {
     const options = parsePollOptions(params, { key: "batchSize", label: "Batch Size" });
-    const previous = readState(context.polling.getState(), context.logger);
-    const { state, messages, expungedMeanwhile } = await withSession(
-      params.connection,
-      context,
-      (session) => pollMailbox(session, previous, options, context.logger),
+    const saved = readStates(context.polling.getState(), context.logger);
+    const polls = await withSession(params.connection, context, (session) =>
+      pollMailboxes(session, saved, options.watched, options, context.logger),
     );
-    // Saved only now that the poll succeeded: a failure above leaves the cursor where it was.
-    context.polling.setState({ ...state });
-    const data = {
-      mailbox: options.mailbox,
-      uidValidity: state.uidValidity,
-      messages,
-      expungedMeanwhile,
-    };
+    // Saved only now that every mailbox was polled: a failure above leaves every cursor where it was.
+    context.polling.setState(writeStates(polls.map((poll) => poll.state)));
+    const data = pollOutput(polls, options.several);
+    const { messages } = data;
     return { payload: { ...payload, body: { data } }, polledNoChanges: messages.length === 0 };
   },
   examplePayload: {

@@ -2,42 +2,62 @@ import { batchTrigger, input } from "@prismatic-io/spectral";
 import {
   connectionInput,
   fetchContentInput,
+  mailboxesInput,
   mailboxInput,
   markAsReadInput,
   messageFilterInputs,
   onlyUnreadInput,
 } from "../inputs";
-import type { DeliveredMessage, PollState } from "../poll";
-import { parsePollOptions, pollMailbox, readState } from "../poll";
+import { samePath } from "../mailboxes";
+import type { DeliveredMessage, MailboxPoll, PollState } from "../poll";
+import { parsePollOptions, pollMailboxes, readStates, writeStates } from "../poll";
 import { withSession } from "../session";
 
 /** One execution's message: what New Emails delivers, plus where to act on it by UID. */
 export type BatchedMessage = DeliveredMessage & { mailbox: string; uidValidity: string };
 
-/** The cursor of the next page of this run: where the previous page stopped. */
-function pageCursor(state: PollState): Record<string, unknown> {
-  return { mailbox: state.mailbox, uidValidity: state.uidValidity, afterUid: state.lastUid };
+/** The cursor of the next page of this run: where the previous page stopped, per mailbox with more. */
+function pageCursor(polls: MailboxPoll[]): Record<string, unknown> | null {
+  const more = polls.filter((poll) => poll.more);
+  if (more.length === 0) return null;
+  return {
+    cursors: more.map(({ state }) => ({
+      mailbox: state.mailbox,
+      uidValidity: state.uidValidity,
+      afterUid: state.lastUid,
+    })),
+  };
+}
+
+/** The page cursor's entries, or undefined on the first page of a run. */
+function pageEntries(page: Record<string, unknown> | null | undefined) {
+  if (!page) return undefined;
+  const { cursors } = page;
+  if (!Array.isArray(cursors)) return [];
+  return cursors.flatMap((entry: unknown) => {
+    if (typeof entry !== "object" || entry === null) return [];
+    const { mailbox, uidValidity, afterUid } = entry as Record<string, unknown>;
+    return typeof mailbox === "string" &&
+      typeof uidValidity === "string" &&
+      Number.isSafeInteger(afterUid)
+      ? [{ mailbox, uidValidity, afterUid: Number(afterUid) }]
+      : [];
+  });
 }
 
 /**
- * The cursor a page starts from: the saved watermark, or, when the platform hands back a page
+ * Where a mailbox's page starts: its saved watermark, or, when the platform hands back a page
  * cursor further along for the same mailbox and UIDVALIDITY, that one. Either way the page never
  * starts past a message that was not delivered.
  */
 function startingPoint(
-  saved: PollState | undefined,
-  page: Record<string, unknown> | null | undefined,
-): PollState | undefined {
-  if (!saved || !page) return saved;
-  const { mailbox, uidValidity, afterUid } = page;
-  if (
-    mailbox === saved.mailbox &&
-    uidValidity === saved.uidValidity &&
-    Number.isSafeInteger(afterUid) &&
-    Number(afterUid) > saved.lastUid
-  )
-    return { ...saved, lastUid: Number(afterUid) };
-  return saved;
+  saved: PollState,
+  page: { mailbox: string; uidValidity: string; afterUid: number }[],
+): PollState {
+  const entry = page.find((candidate) => samePath(candidate.mailbox, saved.mailbox));
+  return entry && entry.uidValidity === saved.uidValidity && entry.afterUid > saved.lastUid
+    ? { ...saved, lastUid: entry.afterUid }
+    : saved;
 }
 
 export const newEmailsBatched = batchTrigger({
@@ -53,6 +73,7 @@ export const newEmailsBatched = batchTrigger({
       comments:
         "Full path of the mailbox to watch for new messages, e.g. INBOX or Support/Incoming.",
     },
+    mailboxes: mailboxesInput,
     pageSize: input({
       label: "Page Size",
       type: "string",
@@ -71,29 +92,43 @@ export const newEmailsBatched = batchTrigger({
   batchConfig: { batchSize: 1 },
   perform: async (context, payload, params) => {
     const options = parsePollOptions(params, { key: "pageSize", label: "Page Size" });
-    const saved = readState(context.polling.getState(), context.logger);
-    const previous = startingPoint(saved, payload.paginationState);
-    const { state, messages, expungedMeanwhile, more } = await withSession(
-      params.connection,
-      context,
-      (session) => pollMailbox(session, previous, options, context.logger),
+    const saved = readStates(context.polling.getState(), context.logger);
+    const page = pageEntries(payload.paginationState);
+    // Later pages poll only the mailboxes that had more than a page.
+    const mailboxes = page
+      ? options.watched.filter((mailbox) => page.some((entry) => samePath(entry.mailbox, mailbox)))
+      : options.watched;
+    if (mailboxes.length === 0) return { items: [], paginationState: null };
+    const starts = page ? saved.map((state) => startingPoint(state, page)) : saved;
+    const polls = await withSession(params.connection, context, (session) =>
+      pollMailboxes(session, starts, mailboxes, options, context.logger),
     );
-    if (expungedMeanwhile > 0)
-      context.logger.info(
-        `New Emails: ${expungedMeanwhile} new message(s) of mailbox "${options.mailbox}" were expunged before they could be fetched and were passed by.`,
-      );
+    for (const poll of polls)
+      if (poll.expungedMeanwhile > 0)
+        context.logger.info(
+          `New Emails: ${poll.expungedMeanwhile} new message(s) of mailbox "${poll.mailbox}" were expunged before they could be fetched and were passed by.`,
+        );
     // Saved page by page: the platform runs the batches of a page it has found even when a
     // later page fails, so the watermark may move past them now.
-    context.polling.setState({ ...state });
-    const items: BatchedMessage[] = messages.map((message) => ({
-      ...message,
-      mailbox: options.mailbox,
-      uidValidity: state.uidValidity,
-    }));
+    const states = options.watched.flatMap((mailbox) => {
+      const state =
+        polls.find((poll) => samePath(poll.mailbox, mailbox))?.state ??
+        saved.find((known) => samePath(known.mailbox, mailbox));
+      return state ? [state] : [];
+    });
+    context.polling.setState(writeStates(states));
+    const items: BatchedMessage[] = polls.flatMap((poll) =>
+      poll.messages.map((message) => ({
+        ...message,
+        mailbox: poll.mailbox,
+        uidValidity: poll.state.uidValidity,
+      })),
+    );
+    const paginationState = pageCursor(polls);
     return {
       items,
-      paginationState: more ? pageCursor(state) : null,
-      polledNoChanges: items.length === 0 && !more,
+      paginationState,
+      polledNoChanges: items.length === 0 && paginationState === null,
     };
   },
   examplePayload: {

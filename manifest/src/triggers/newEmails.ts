@@ -24,6 +24,13 @@ export interface NewEmailsValues {
    */
   mailbox?: string;
   /**
+   * Mailboxes
+   * Optional. Several mailboxes to watch in one poll, e.g. INBOX and Support\/Escalations, each with its own cursor. When given, they are watched instead of Mailbox.
+   *
+   * @example Support\/Escalations
+   */
+  mailboxes?: Array<string>;
+  /**
    * Batch Size
    * The most messages delivered by one poll (1 to 500). The rest follow in the next polls, oldest first.
    *
@@ -101,6 +108,11 @@ export const newEmails = {
       inputType: "string",
       default: `INBOX`,
     },
+    mailboxes: {
+      inputType: "string",
+      collection: "valuelist",
+      default: [],
+    },
     batchSize: {
       inputType: "string",
       default: `50`,
@@ -150,6 +162,11 @@ export const imapNewEmails = (values: {
   mailbox?:
     | {
         value: string;
+      }
+    | ConfigVarExpression;
+  mailboxes?:
+    | {
+        value: Array<string>;
       }
     | ConfigVarExpression;
   batchSize?:

@@ -24,6 +24,13 @@ export interface NewEmailsBatchedValues {
    */
   mailbox?: string;
   /**
+   * Mailboxes
+   * Optional. Several mailboxes to watch in one poll, e.g. INBOX and Support\/Escalations, each with its own cursor. When given, they are watched instead of Mailbox.
+   *
+   * @example Support\/Escalations
+   */
+  mailboxes?: Array<string>;
+  /**
    * Page Size
    * How many messages are fetched per page (1 to 500). A larger backlog is fetched in further pages of the same run, without waiting for the next poll.
    *
@@ -101,6 +108,11 @@ export const newEmailsBatched = {
       inputType: "string",
       default: `INBOX`,
     },
+    mailboxes: {
+      inputType: "string",
+      collection: "valuelist",
+      default: [],
+    },
     pageSize: {
       inputType: "string",
       default: `50`,
@@ -150,6 +162,11 @@ export const imapNewEmailsBatched = (values: {
   mailbox?:
     | {
         value: string;
+      }
+    | ConfigVarExpression;
+  mailboxes?:
+    | {
+        value: Array<string>;
       }
     | ConfigVarExpression;
   pageSize?:
