@@ -18,7 +18,7 @@
  */
 import type { FetchMessageObject } from "imapflow";
 import { incompleteAnswer } from "./errors";
-import { parseBool, parseLimit, parseMailbox, parseMailboxList } from "./inputs";
+import { MONTH_NAMES, parseBool, parseLimit, parseMailbox, parseMailboxList } from "./inputs";
 import { samePath } from "./mailboxes";
 import type { ParsedAttachment } from "./parseMessage";
 import { parseMessage } from "./parseMessage";
@@ -36,7 +36,17 @@ export interface PollState {
   /** Decimal string: UIDVALIDITY is a 32-bit unsigned number, imapflow gives a bigint. */
   uidValidity: string;
   lastUid: number;
+  /** When the last poll that left no backlog started (ISO): the mail to recover after a UIDVALIDITY change. */
+  lastPollAt?: string;
+  /** Message-IDs of the last 1,000 delivered messages, oldest first: not delivered again by a recovery. */
+  deliveredIds?: string[];
+  /** While mail is recovered after a UIDVALIDITY change: messages that arrived before this are passed by. */
+  recoverSince?: string;
 }
+
+/** How many Message-IDs the state keeps, and the allowance for the server's and our clocks. */
+const KEPT_MESSAGE_IDS = 1000;
+const CLOCK_MARGIN_MS = 10 * 60 * 1000;
 
 export interface PollOptions {
   mailbox: string;
@@ -92,7 +102,13 @@ export interface MessageContent {
   contentError?: string;
 }
 
-export type DeliveredMessage = MessageSummary & Partial<MessageContent>;
+export type DeliveredMessage = MessageSummary &
+  Partial<MessageContent> & {
+    /** Delivered by the recovery after a UIDVALIDITY change. */
+    recovered?: true;
+    /** Recovered without a Message-ID to compare: it may have been delivered before. */
+    possibleRepeat?: true;
+  };
 
 export interface PollResult {
   state: PollState;
@@ -104,6 +120,20 @@ export interface PollResult {
 }
 
 const label = "New Emails";
+
+/** The optional recovery fields of a saved state; a damaged one is left out, not fatal. */
+function recoveryFields(saved: Record<string, unknown>): Partial<PollState> {
+  const { lastPollAt, deliveredIds, recoverSince } = saved;
+  const isTime = (value: unknown): value is string =>
+    typeof value === "string" && !Number.isNaN(Date.parse(value));
+  return {
+    ...(isTime(lastPollAt) ? { lastPollAt } : {}),
+    ...(Array.isArray(deliveredIds)
+      ? { deliveredIds: deliveredIds.filter((id): id is string => typeof id === "string") }
+      : {}),
+    ...(isTime(recoverSince) ? { recoverSince } : {}),
+  };
+}
 
 /** The saved state, or undefined when there is none (first poll) or it is not ours. */
 export function readState(
@@ -119,7 +149,7 @@ export function readState(
     Number.isSafeInteger(lastUid) &&
     Number(lastUid) >= 0
   ) {
-    return { mailbox, uidValidity, lastUid: Number(lastUid) };
+    return { mailbox, uidValidity, lastUid: Number(lastUid), ...recoveryFields(saved) };
   }
   logger.warn(
     `${label}: the saved polling state is not one this trigger wrote (${JSON.stringify(saved)}); starting again from the newest message.`,
@@ -221,13 +251,74 @@ function rebaseline(logger: PollLogger, mailbox: string, previous: string, curre
   );
 }
 
-/** One poll. Returns the messages to deliver and the state to save once they are delivered. */
+/**
+ * One poll. Returns the messages to deliver and the state to save once they are delivered, with
+ * the time of this poll and the delivered Message-IDs kept for a recovery.
+ */
 export async function pollMailbox(
   session: Session,
   previous: PollState | undefined,
   options: PollOptions,
   logger: PollLogger,
 ): Promise<PollResult> {
+  const startedAt = new Date().toISOString();
+  const result = await pollCursor(session, previous, options, logger);
+  const delivered = result.messages
+    .map((message) => message.envelope.messageId)
+    .filter((id) => id !== "");
+  const { recoverSince, ...rest } = result.state;
+  const state: PollState = {
+    ...rest,
+    // With a backlog left, mail older than this poll still waits: the time stays where it was.
+    ...(result.more
+      ? { lastPollAt: result.state.lastPollAt, recoverSince }
+      : { lastPollAt: startedAt }),
+    deliveredIds: [
+      ...(result.state.deliveredIds ?? previous?.deliveredIds ?? []),
+      ...delivered,
+    ].slice(-KEPT_MESSAGE_IDS),
+  };
+  if (state.lastPollAt === undefined) delete state.lastPollAt;
+  if (state.recoverSince === undefined) delete state.recoverSince;
+  return { ...result, state };
+}
+
+/**
+ * After a UIDVALIDITY change: the cursor from which the mail that arrived since the last poll is
+ * delivered, or undefined when the state has no time of a last poll (saved by 0.1.0).
+ */
+function recovery(
+  logger: PollLogger,
+  previous: PollState,
+  uidValidity: string,
+): PollState | undefined {
+  const { mailbox } = previous;
+  if (previous.lastPollAt === undefined) {
+    rebaseline(logger, mailbox, previous.uidValidity, uidValidity);
+    return undefined;
+  }
+  const since = new Date(Date.parse(previous.lastPollAt) - CLOCK_MARGIN_MS).toISOString();
+  logger.warn(
+    `${label}: the UIDVALIDITY of mailbox "${mailbox}" changed from ${previous.uidValidity} to ${uidValidity} (the mailbox was deleted and recreated, or the server rebuilt its index). ` +
+      `The saved cursor no longer applies, so the messages that arrived since ${since} (the last poll, less ${CLOCK_MARGIN_MS / 60000} minutes for clock differences) are delivered, except those whose Message-ID was delivered before; then polling continues on the new UIDVALIDITY.`,
+  );
+  return {
+    mailbox,
+    uidValidity,
+    lastUid: 0,
+    lastPollAt: previous.lastPollAt,
+    deliveredIds: previous.deliveredIds ?? [],
+    recoverSince: since,
+  };
+}
+
+async function pollCursor(
+  session: Session,
+  saved: PollState | undefined,
+  options: PollOptions,
+  logger: PollLogger,
+): Promise<PollResult> {
+  let previous = saved;
   const { mailbox } = options;
   const status = await session.run({ doing: "read the status of the mailbox", mailbox }, () =>
     session.client.status(mailbox, { messages: true, uidNext: true, uidValidity: true }),
@@ -254,27 +345,29 @@ export async function pollMailbox(
     };
   }
   if (previous.uidValidity !== uidValidity) {
-    rebaseline(logger, mailbox, previous.uidValidity, uidValidity);
-    return {
-      state: { mailbox, uidValidity, lastUid: newest },
-      messages: [],
-      expungedMeanwhile: 0,
-      more: false,
-    };
+    previous = recovery(logger, { ...previous, mailbox }, uidValidity);
+    if (previous === undefined)
+      return {
+        state: { mailbox, uidValidity, lastUid: newest },
+        messages: [],
+        expungedMeanwhile: 0,
+        more: false,
+      };
   }
-  if (status.uidNext <= previous.lastUid + 1)
-    return { state: previous, messages: [], expungedMeanwhile: 0, more: false };
+  const current = previous;
+  if (status.uidNext <= current.lastUid + 1)
+    return { state: current, messages: [], expungedMeanwhile: 0, more: false };
   // New UIDs were assigned, but the mailbox is empty: they were all expunged already.
   if (status.messages === 0)
     return {
-      state: { ...previous, lastUid: newest },
+      state: { ...current, lastUid: newest },
       messages: [],
       expungedMeanwhile: 0,
       more: false,
     };
 
   return session.withMailbox(mailbox, { readOnly: !options.markAsRead }, (selected) =>
-    collect(selected, previous, options, logger, {
+    collect(selected, current, options, logger, {
       // A server that leaves them out of SELECT gets the STATUS values, read moments before.
       uidValidity:
         typeof selected.box.uidValidity === "bigint"
@@ -287,21 +380,31 @@ export async function pollMailbox(
 
 async function collect(
   selected: Selected,
-  previous: PollState,
+  saved: PollState,
   options: PollOptions,
   logger: PollLogger,
   // Read right after SELECT: every UID up to `newest` that still exists is in the FETCH below.
   opened: { uidValidity: string; newest: number },
 ): Promise<PollResult> {
   const { mailbox } = options;
+  let previous = saved;
   if (opened.uidValidity !== previous.uidValidity) {
-    rebaseline(logger, mailbox, previous.uidValidity, opened.uidValidity);
-    return {
-      state: { mailbox, uidValidity: opened.uidValidity, lastUid: opened.newest },
-      messages: [],
-      expungedMeanwhile: 0,
-      more: false,
-    };
+    const recovering = recovery(logger, previous, opened.uidValidity);
+    if (recovering === undefined)
+      return {
+        state: { mailbox, uidValidity: opened.uidValidity, lastUid: opened.newest },
+        messages: [],
+        expungedMeanwhile: 0,
+        more: false,
+      };
+    previous = recovering;
+  }
+  if (previous.recoverSince !== undefined && previous.lastUid === 0) {
+    // A recovery starts just below the first message of the day it looks back to.
+    const first = await firstArrivedSince(selected, previous.recoverSince);
+    previous = { ...previous, lastUid: first === undefined ? opened.newest : first - 1 };
+    if (first === undefined)
+      return { state: previous, messages: [], expungedMeanwhile: 0, more: false };
   }
   const listed =
     options.filter.length > 0
@@ -320,7 +423,10 @@ async function collect(
   const state = { ...previous, lastUid };
   if (chosen.length === 0) return { state, messages: [], expungedMeanwhile: 0, more: false };
 
-  const { messages, expunged } = await fetchChosen(selected, previous, chosen, options);
+  const fetched = await fetchChosen(selected, previous, chosen, options);
+  const { expunged } = fetched;
+  const messages =
+    previous.recoverSince === undefined ? fetched.messages : recovered(fetched.messages, previous);
   if (options.markAsRead && messages.length > 0) {
     await selected.session.run({ doing: "mark the delivered messages as read", mailbox }, () =>
       selected.session.client.messageFlagsAdd(
@@ -331,6 +437,43 @@ async function collect(
     );
   }
   return { state, messages, expungedMeanwhile: expunged.length, more };
+}
+
+/**
+ * The lowest UID that arrived on or after the day before `since` (IMAP's SINCE compares days, in
+ * the server's time zone), or undefined when none did.
+ */
+async function firstArrivedSince(selected: Selected, since: string): Promise<number | undefined> {
+  const { session, box } = selected;
+  const day = new Date(Date.parse(since) - 24 * 60 * 60 * 1000);
+  const date = `${day.getUTCDate()}-${MONTH_NAMES[day.getUTCMonth()]}-${day.getUTCFullYear()}`;
+  const tokens = renderKeys([{ op: "date", atom: "SINCE", date }], {
+    has: (capability) => session.has(capability),
+    host: session.scope.host,
+    mailbox: box.path,
+  });
+  const ranges = await searchUids(session, box.path, tokens);
+  return ranges[0]?.[0];
+}
+
+/**
+ * The messages a recovery delivers: those that arrived at or after `recoverSince` and whose
+ * Message-ID was not delivered before. One without a Message-ID is delivered, marked as a possible
+ * repeat: a repeat is better than a loss.
+ */
+function recovered(messages: DeliveredMessage[], previous: PollState): DeliveredMessage[] {
+  const since = Date.parse(previous.recoverSince ?? "");
+  const known = new Set(previous.deliveredIds ?? []);
+  return messages.flatMap((message): DeliveredMessage[] => {
+    const arrived = Date.parse(message.internalDate ?? "");
+    // No arrival date: it cannot be told apart, so it is delivered rather than lost.
+    if (!Number.isNaN(arrived) && arrived < since) return [];
+    const id = message.envelope.messageId;
+    if (id !== "" && known.has(id)) return [];
+    return [
+      { ...message, recovered: true, ...(id === "" ? { possibleRepeat: true as const } : {}) },
+    ];
+  });
 }
 
 /** The error of a poll that stops before delivering: the cursor stays, nothing is lost. */

@@ -105,8 +105,22 @@ async function run(
   return { executions, pages, warnings };
 }
 
+function savedState(instanceState: Record<string, unknown>): Record<string, unknown> | undefined {
+  return (instanceState.__prismaticInternal as { polling?: Record<string, unknown> } | undefined)
+    ?.polling;
+}
+
+/** The cursors of the saved state: the time of the poll and the delivered Message-IDs left out. */
 function watermark(instanceState: Record<string, unknown>): unknown {
-  return (instanceState.__prismaticInternal as { polling?: unknown } | undefined)?.polling;
+  const saved = savedState(instanceState);
+  const strip = (entry: Record<string, unknown>) => {
+    const { lastPollAt: _time, deliveredIds: _ids, ...rest } = entry;
+    return rest;
+  };
+  if (!saved) return saved;
+  return Array.isArray(saved.cursors)
+    ? { cursors: (saved.cursors as Record<string, unknown>[]).map(strip) }
+    : strip(saved);
 }
 
 async function append(user: string, mailbox: string, subjects: string[]): Promise<number[]> {
@@ -567,5 +581,93 @@ describe("both triggers: several mailboxes in one session", () => {
     );
     expect(err).toBeInstanceOf(InputError);
     expect(err.message).toBe('Mailboxes lists "inbox" twice: give each mailbox once.');
+  });
+});
+
+describe("both triggers: a changed UIDVALIDITY loses nothing", () => {
+  const USER = "test31";
+
+  /** Deletes and recreates the mailbox (a new UIDVALIDITY), then appends `raws` with their arrival dates. */
+  async function recreate(path: string, raws: { raw: string; date?: Date }[]): Promise<number[]> {
+    return withDirect(USER, async (client) => {
+      await client.mailboxDelete(path);
+      await client.mailboxCreate(path);
+      const out: number[] = [];
+      for (const { raw, date } of raws) {
+        const result = await client.append(path, raw, [], date);
+        if (!result || !result.uid) throw new Error(`append to ${path} failed`);
+        out.push(result.uid);
+      }
+      return out;
+    });
+  }
+
+  test("newEmailsBatched: after the mailbox is rebuilt, the mail since the last run is delivered once; old and already delivered mail is not", async () => {
+    const { path } = await seedMailbox(USER, { prefix: "Rebuilt", count: 0 });
+    const state: Record<string, unknown> = {};
+    const connection = tlsConnection(USER);
+    const params = { mailbox: path, pageSize: "2" };
+    await run(params, state, { connectionFor: () => connection });
+    const oldValidity = await uidValidityOf(USER, path);
+    const deliveredRaw = rfc822({ subject: "delivered", messageId: "<delivered-1@example.com>" });
+    await withDirect(USER, (client) => client.append(path, deliveredRaw, []));
+    const before = await run(params, state, { connectionFor: () => connection });
+    expect(itemUids(before.executions)).toHaveLength(1);
+    expect(savedState(state)?.deliveredIds).toEqual(["<delivered-1@example.com>"]);
+
+    const lastPollAt = Date.parse(String(savedState(state)?.lastPollAt));
+    const longAgo = new Date(lastPollAt - 3 * 24 * 60 * 60 * 1000);
+    const newUids = await recreate(path, [
+      // the index rebuilt: an old message and the one delivered come back with new UIDs
+      { raw: rfc822({ subject: "old", messageId: "<old-1@example.com>" }), date: longAgo },
+      { raw: deliveredRaw },
+      // arrived between the two runs
+      { raw: rfc822({ subject: "new 1", messageId: "<new-1@example.com>" }) },
+      { raw: rfc822({ subject: "new 2", messageId: "<new-2@example.com>" }) },
+      { raw: rfc822({ subject: "no id", messageId: "" }).replace("Message-ID: \r\n", "") },
+    ]);
+    const newValidity = await uidValidityOf(USER, path);
+    expect(newValidity).not.toBe(oldValidity);
+
+    const after = await run(params, state, { connectionFor: () => connection });
+    const delivered = after.executions as Item[];
+    expect(
+      delivered.map((item) => [item.uid, item.uidValidity, item.recovered, item.possibleRepeat]),
+    ).toEqual([
+      [newUids[2], newValidity, true, undefined],
+      [newUids[3], newValidity, true, undefined],
+      [newUids[4], newValidity, true, true],
+    ]);
+    expect(after.warnings).toEqual([
+      expect.stringContaining(`"${path}" changed from ${oldValidity} to ${newValidity}`),
+    ]);
+    expect(watermark(state)).toEqual({
+      mailbox: path,
+      uidValidity: newValidity,
+      lastUid: newUids[4],
+    });
+
+    const again = await run(params, state, { connectionFor: () => connection });
+    expect(again.executions).toEqual([]);
+    expect(again.warnings).toEqual([]);
+  });
+
+  test("a cursor saved by 0.1.0 (no time of the last poll) starts again from the newest message, with the warning", async () => {
+    const { path, uids } = await seedMailbox(USER, { prefix: "RebuiltOld", count: 1 });
+    const state: Record<string, unknown> = {
+      __prismaticInternal: { polling: { mailbox: path, uidValidity: "1", lastUid: uids[0] } },
+    };
+    const uidValidity = await uidValidityOf(USER, path);
+    const result = await run({ mailbox: path }, state, {
+      connectionFor: () => tlsConnection(USER),
+    });
+    expect(result.executions).toEqual([]);
+    expect(result.warnings).toEqual([
+      expect.stringContaining(`"${path}" changed from 1 to ${uidValidity}`),
+    ]);
+    expect(result.warnings[0]).toContain(
+      "Messages that arrived since the last poll were not delivered",
+    );
+    expect(watermark(state)).toEqual({ mailbox: path, uidValidity, lastUid: uids[0] });
   });
 });
