@@ -28,6 +28,7 @@ import { parseMessageFilter, renderKeys } from "./searchCriteria";
 import type { MessageSummary } from "./serialize";
 import { hasFlag, messageSummary } from "./serialize";
 import type { Selected, Session } from "./session";
+import { uidValidityOf } from "./session";
 import { uidSetOf } from "./uidSet";
 import { confirmExpunged, damagedAnswer, existingUids, isWhole } from "./wholeRows";
 
@@ -241,6 +242,55 @@ export function pollOutput(polls: MailboxPoll[], several: boolean) {
     messages,
     expungedMeanwhile,
   };
+}
+
+/** Where an initial sync starts: nothing old, the last N messages, or those that arrived since a day. */
+export type StartFrom =
+  | { from: "now" }
+  | { from: "lastN"; count: number }
+  | { from: "since"; date: string };
+
+/**
+ * The cursor an initial sync starts from, so that the regular polls continue after it without a
+ * gap or a repeat: just below the first message to deliver, or after the newest with "now".
+ */
+export async function startingCursor(
+  session: Session,
+  mailbox: string,
+  start: StartFrom,
+): Promise<PollState> {
+  return session.withMailbox(mailbox, { readOnly: true }, async (selected) => {
+    const uidValidity = (await uidValidityOf(selected, "start the initial sync")).toString();
+    const newest = Number.isSafeInteger(selected.box.uidNext) ? selected.box.uidNext - 1 : 0;
+    if (start.from === "now") return { mailbox, uidValidity, lastUid: newest };
+    const keys: SearchKey[] =
+      start.from === "since"
+        ? [{ op: "date", atom: "SINCE", date: start.date }]
+        : [{ op: "atom", atom: "ALL" }];
+    const tokens = renderKeys(keys, {
+      has: (capability) => session.has(capability),
+      host: session.scope.host,
+      mailbox,
+    });
+    const ranges = await searchUids(session, mailbox, tokens);
+    let first: number | undefined;
+    if (start.from === "since") first = ranges[0]?.[0];
+    else {
+      // The count-th UID from the top, walking the ranges down.
+      let left = start.count;
+      for (const [low, high] of [...ranges].reverse()) {
+        const size = high - low + 1;
+        if (left <= size) {
+          first = high - left + 1;
+          left = 0;
+          break;
+        }
+        left -= size;
+        first = low;
+      }
+    }
+    return { mailbox, uidValidity, lastUid: first === undefined ? newest : first - 1 };
+  });
 }
 
 function rebaseline(logger: PollLogger, mailbox: string, previous: string, current: string): void {

@@ -671,3 +671,122 @@ describe("both triggers: a changed UIDVALIDITY loses nothing", () => {
     expect(watermark(state)).toEqual({ mailbox: path, uidValidity, lastUid: uids[0] });
   });
 });
+
+/**
+ * One initial sync as the platform runs it on deploy: the trigger's onDeployPerform (with its own
+ * inputs and their defaults), paged like a run until the cursor is null.
+ */
+async function deploy(params: Fields, instanceState: Record<string, unknown>): Promise<Run> {
+  const trigger = harness.component.triggers.newEmailsBatched as unknown as {
+    inputs: { key: string; default?: string }[];
+    onDeployPerform: (
+      context: Record<string, unknown>,
+      payload: Record<string, unknown>,
+      params: Record<string, unknown>,
+    ) => Promise<{
+      payload: { body: { data: Item[] }; paginationState: Record<string, unknown> | null };
+      resultType: string;
+    }>;
+  };
+  const defaults = Object.fromEntries(
+    trigger.inputs.map(({ key, default: d }) => [key, `${d ?? ""}`]),
+  );
+  const warnings: string[] = [];
+  const pages: Page[] = [];
+  const executions: (Item | Item[])[] = [];
+  let cursor: Record<string, unknown> | null = null;
+  do {
+    const result = await trigger.onDeployPerform(
+      { instanceState, logger: quiet(warnings) },
+      cursor ? { paginationState: cursor } : {},
+      { ...defaults, ...params },
+    );
+    const current = {
+      items: result.payload.body.data,
+      paginationState: result.payload.paginationState,
+      resultType: result.resultType,
+    };
+    pages.push(current);
+    executions.push(...current.items);
+    cursor = current.paginationState;
+  } while (cursor !== null);
+  return { executions, pages, warnings };
+}
+
+describe("newEmailsBatched: the initial sync on deploy", () => {
+  const USER = "test26";
+
+  async function dated(path: string, days: string[]): Promise<number[]> {
+    return withDirect(USER, async (client) => {
+      const out: number[] = [];
+      for (const day of days) {
+        const result = await client.append(
+          path,
+          rfc822({ subject: `from ${day}` }),
+          [],
+          new Date(`${day}T12:00:00Z`),
+        );
+        if (!result || !result.uid) throw new Error(`append to ${path} failed`);
+        out.push(result.uid);
+      }
+      return out;
+    });
+  }
+
+  test("startFrom since: the mail that arrived on or after the day, oldest first; the regular runs continue with no gap or repeat", async () => {
+    const { path } = await seedMailbox(USER, { prefix: "DeploySince", count: 0 });
+    const uids = await dated(path, [
+      "2026-10-20",
+      "2026-10-31",
+      "2026-11-01",
+      "2026-11-15",
+      "2026-10-25",
+    ]);
+    const state: Record<string, unknown> = {};
+    const connection = tlsConnection(USER);
+    const params = { connection, mailbox: path, pageSize: "1" };
+    const synced = await deploy({ ...params, startFrom: "since", sinceDate: "2026-11-01" }, state);
+    // from the first UID that arrived since that day: the later one dated before it comes too, by UID order
+    expect(itemUids(synced.executions)).toEqual([uids[2], uids[3], uids[4]]);
+    expect(synced.pages.map((p) => p.items.length)).toEqual([1, 1, 1]);
+    const later = await append(USER, path, ["after deploy"]);
+    const next = await run(params, state, { connectionFor: () => connection });
+    expect(itemUids(next.executions)).toEqual(later);
+  });
+
+  test("startFrom lastN: the newest Last Count messages, in pages; startFrom now: nothing old", async () => {
+    const { path, uids } = await seedMailbox(USER, { prefix: "DeployLast", count: 5 });
+    const connection = tlsConnection(USER);
+    const params = { connection, mailbox: path, pageSize: "2" };
+    const state: Record<string, unknown> = {};
+    const synced = await deploy({ ...params, startFrom: "lastN", lastCount: "3" }, state);
+    expect(synced.pages.map((p) => p.items.map((item) => item.uid))).toEqual([
+      [uids[2], uids[3]],
+      [uids[4]],
+    ]);
+    const again = await run(params, state, { connectionFor: () => connection });
+    expect(again.executions).toEqual([]);
+
+    const fromNow: Record<string, unknown> = {};
+    const none = await deploy({ ...params }, fromNow);
+    expect(none.executions).toEqual([]);
+    expect(none.pages[0]?.resultType).toBe("polled_no_changes");
+    expect(watermark(fromNow)).toEqual(expect.objectContaining({ lastUid: uids[4] }));
+    const more = await deploy({ ...params, startFrom: "lastN", lastCount: "50" }, {});
+    expect(itemUids(more.executions)).toEqual(uids);
+  });
+
+  test("a bad Since Date is refused before connecting", async () => {
+    const connection = tlsConnection(USER, { port: "1" });
+    for (const [sinceDate, message] of [
+      ["", "Since Date is empty"],
+      ["2026-02-30", 'Since Date "2026-02-30" is not a date'],
+    ] as const) {
+      const err = await failure(() =>
+        deploy({ connection, mailbox: "INBOX", startFrom: "since", sinceDate }, {}),
+      );
+      expect(err).toBeInstanceOf(InputError);
+      expect(err.message).toContain(message);
+    }
+  });
+});

@@ -12,7 +12,7 @@ export { actions, connections, dataSources, triggers };
 export default {
   key: "imap",
   public: false,
-  signature: "168d1a5c649931744c593e70fae02de5e0e3fa58",
+  signature: "7c4eee82c20f5c6236fffa64989eae69487213e6",
   actions,
   dataSources,
   connections,

@@ -87,6 +87,28 @@ export interface NewEmailsBatchedValues {
    * @example {\\"not\\": {\\"keyword\\": \\"\$Done\\"}}
    */
   criteria?: string;
+  /**
+   * Start From
+   * Where the initial sync on deploy starts. Now delivers nothing old. The last messages: the newest Last Count messages of each mailbox. Since a date: every message that arrived (INTERNALDATE) on or after Since Date. They are delivered oldest first, then the regular polls continue after them with no gap and no repeat.
+   *
+   * @default now
+   */
+  startFrom?: `now` | `lastN` | `since`;
+  /**
+   * Last Count
+   * With Start From = the last messages: how many of the newest messages of each mailbox (1 to 10000).
+   *
+   * @default 20
+   * @example 20
+   */
+  lastCount?: string;
+  /**
+   * Since Date
+   * With Start From = since a date: the first day, as YYYY-MM-DD, e.g. 2026-11-01 (the server's calendar day).
+   *
+   * @example 2026-11-01
+   */
+  sinceDate?: string;
 }
 
 /**
@@ -143,6 +165,18 @@ export const newEmailsBatched = {
     },
     criteria: {
       inputType: "code",
+      default: ``,
+    },
+    startFrom: {
+      inputType: "string",
+      default: `now`,
+    },
+    lastCount: {
+      inputType: "string",
+      default: `20`,
+    },
+    sinceDate: {
+      inputType: "string",
       default: ``,
     },
   },
@@ -205,6 +239,21 @@ export const imapNewEmailsBatched = (values: {
       }
     | ConfigVarExpression;
   criteria?:
+    | {
+        value: string;
+      }
+    | ConfigVarExpression;
+  startFrom?:
+    | {
+        value: `now` | `lastN` | `since`;
+      }
+    | ConfigVarExpression;
+  lastCount?:
+    | {
+        value: string;
+      }
+    | ConfigVarExpression;
+  sinceDate?:
     | {
         value: string;
       }
