@@ -50,8 +50,8 @@ describe("npm run invoke", () => {
     expect(run.code).toBe(2);
     expect(run.stdout).toBe("");
     expect(run.stderr).toMatch(/^There is no action "getMessages"\. actions: addFlags, /);
-    expect(run.stderr).toContain("getMessage, getStatus");
-    expect(run.stderr).toContain("Triggers: trigger:newEmails.");
+    expect(run.stderr).toContain("getMessage, getQuota, getStatus");
+    expect(run.stderr).toContain("Triggers: trigger:newEmails, trigger:newEmailsBatched.");
   });
 
   test("a misspelled input is refused, naming the inputs there are", async () => {
