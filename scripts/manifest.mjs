@@ -21,13 +21,22 @@ const file = path.join(root, "manifest", "package.json");
 const manifest = JSON.parse(readFileSync(file, "utf8"));
 writeFileSync(file, `${JSON.stringify({ ...manifest, version }, null, 2)}\n`);
 
-// spectral 10.31's component() keeps each outputSchema's schema as JSON text, and its generator
-// writes that text into the manifest, where ComponentManifest types it as a JSON Schema object:
-// parse it back, so that a code-native integration type-checks against the manifest.
+// spectral 10.31's component() keeps each outputSchema in the platform's form (the schema as JSON
+// text, a branching action's schemas as a list), and its generator writes that form into the
+// manifest, where ComponentManifest types them as JSON Schema objects by branch name: turn them
+// back, so that a code-native integration type-checks against the manifest.
 const actionsDir = path.join(root, "manifest", "src", "actions");
 for (const name of readdirSync(actionsDir)) {
   const source = path.join(actionsDir, name);
   const text = readFileSync(source, "utf8");
-  const fixed = text.replace(/(schema:\s*)('(?:[^'\\]|\\.)*')/g, "$1JSON.parse($2)");
+  const fixed = text
+    .replace(/(schema:\s*)('(?:[^'\\]|\\.)*')/g, "$1JSON.parse($2)")
+    // and a branching action's schemas as a record by branch name, not a list of { name, schema }
+    .replace(/branchSchemas: \[([\s\S]*?)\n {4}\],/g, (_all, list) => {
+      const entries = [
+        ...list.matchAll(/name: ("[^"]*"),\s*schema:\s*(JSON\.parse\('(?:[^'\\]|\\.)*'\))/g),
+      ];
+      return `branchSchemas: {\n${entries.map(([, name, schema]) => `      ${name}: ${schema},`).join("\n")}\n    },`;
+    });
   if (fixed !== text) writeFileSync(source, fixed);
 }

@@ -90,6 +90,81 @@ export const pathInput = input({
   example: "Projects/2024",
 });
 
+/** The options both email triggers share. */
+export const fetchContentInput = input({
+  label: "Fetch Content",
+  type: "boolean",
+  required: false,
+  default: "false",
+  comments:
+    "Also deliver each message's text, reply text (without quoted replies and signature), HTML, headers and attachment metadata (not the attachments' bytes).",
+});
+
+export const markAsReadInput = input({
+  label: "Mark As Read",
+  type: "boolean",
+  required: false,
+  default: "false",
+  comments:
+    "Add \\Seen to the delivered messages, and only to those. Opens the mailbox read-write.",
+});
+
+export const onlyUnreadInput = input({
+  label: "Only Unread",
+  type: "boolean",
+  required: false,
+  default: "false",
+  comments:
+    "Deliver only new messages without \\Seen at the time of the poll; new messages already read are passed over, never delivered later.",
+});
+
+export const mailboxesInput = input({
+  label: "Mailboxes",
+  type: "string",
+  collection: "valuelist",
+  required: false,
+  comments:
+    "Optional. Several mailboxes to watch in one poll, e.g. INBOX and Support/Escalations, each with its own cursor. When given, they are watched instead of Mailbox.",
+  example: "Support/Escalations",
+});
+
+/** The message filter both email triggers share; evaluated by the server on the new messages only. */
+export const messageFilterInputs = {
+  from: input({
+    label: "From Contains",
+    type: "string",
+    required: false,
+    comments:
+      "Optional. Deliver only messages whose From contains this text (name or address, any letter case), e.g. @supplier.example. Others are passed over for good.",
+    example: "invoices@supplier.example",
+  }),
+  subject: input({
+    label: "Subject Contains",
+    type: "string",
+    required: false,
+    comments:
+      "Optional. Deliver only messages whose subject contains this text (any letter case). Others are passed over for good.",
+    example: "Invoice",
+  }),
+  hasAttachments: input({
+    label: "Only With Attachments",
+    type: "boolean",
+    required: false,
+    default: "false",
+    comments:
+      "Deliver only messages sent with attachments (a multipart/mixed message, as mail programs send files). Others are passed over for good.",
+  }),
+  criteria: input({
+    label: "Criteria",
+    type: "code",
+    language: "json",
+    required: false,
+    comments:
+      'Optional. More criteria, as Search / List Mailbox Messages takes them, ANDed with the inputs above, e.g. {"larger": 100000, "not": {"keyword": "$Done"}}. Checked before connecting; unknown keys are refused.',
+    example: '{"not": {"keyword": "$Done"}}',
+  }),
+};
+
 /** A value as an error message quotes it: text in quotes, anything else as JSON. */
 export function shown(value: unknown): string {
   return typeof value === "string" ? `"${value}"` : (JSON.stringify(value) ?? String(value));
@@ -232,6 +307,30 @@ export function parseFlag(value: string, name = "Flags"): string {
     );
   }
   return flag;
+}
+
+/** Mailbox paths (a list, or a JSON list as text); empty is none. Each path once. */
+export function parseMailboxList(value: unknown, name = "Mailboxes"): string[] {
+  let items: unknown[];
+  if (Array.isArray(value)) items = value;
+  else if (value === undefined || value === null || value === "") items = [];
+  else if (typeof value === "string")
+    items = value.trim().startsWith("[") ? parseJsonList(value, name) : [value];
+  else throw new InputError(`${name} must be a list of mailbox paths, not ${shown(value)}.`);
+  const paths: string[] = [];
+  for (const item of items) {
+    if (typeof item === "string" && item.trim() === "") continue;
+    const path = parseMailbox(item, name);
+    const key = (p: string) => (p.toUpperCase() === "INBOX" ? "INBOX" : p);
+    if (paths.some((known) => key(known) === key(path)))
+      throw new InputError(`${name} lists ${shown(path)} twice: give each mailbox once.`);
+    paths.push(path);
+  }
+  if (paths.length > 50)
+    throw new InputError(
+      `${name} lists ${paths.length} mailboxes: at most 50 can be watched by one trigger.`,
+    );
+  return paths;
 }
 
 /** A list of flags; `required: false` accepts an empty list. */

@@ -19,15 +19,20 @@
 import type { FetchMessageObject, MessageStructureObject } from "imapflow";
 import { ENVELOPE_HEADERS } from "./envelope";
 import { incompleteAnswer } from "./errors";
+import { MONTH_NAMES, parseBool, parseLimit, parseMailbox, parseMailboxList } from "./inputs";
 import { samePath } from "./mailboxes";
 import type { ParsedAttachment } from "./parseMessage";
 import { parseMessage } from "./parseMessage";
 import type { WithServerPart } from "./partMatch";
 import { withServerParts } from "./partMatch";
 import { replyTextOf } from "./replyText";
+import { searchUids } from "./search";
+import type { SearchKey } from "./searchCriteria";
+import { parseMessageFilter, renderKeys } from "./searchCriteria";
 import type { MessageSummary } from "./serialize";
 import { hasFlag, IDENTITY_QUERY, messageSummary } from "./serialize";
 import type { Selected, Session } from "./session";
+import { uidValidityOf } from "./session";
 import { uidSetOf } from "./uidSet";
 import { confirmExpunged, damagedAnswer, existingUids, isWhole } from "./wholeRows";
 
@@ -36,7 +41,17 @@ export interface PollState {
   /** Decimal string: UIDVALIDITY is a 32-bit unsigned number, imapflow gives a bigint. */
   uidValidity: string;
   lastUid: number;
+  /** When the last poll that left no backlog started (ISO): the mail to recover after a UIDVALIDITY change. */
+  lastPollAt?: string;
+  /** Message-IDs of the last 1,000 delivered messages, oldest first: not delivered again by a recovery. */
+  deliveredIds?: string[];
+  /** While mail is recovered after a UIDVALIDITY change: messages that arrived before this are passed by. */
+  recoverSince?: string;
 }
+
+/** How many Message-IDs the state keeps, and the allowance for the server's and our clocks. */
+const KEPT_MESSAGE_IDS = 1000;
+const CLOCK_MARGIN_MS = 10 * 60 * 1000;
 
 export interface PollOptions {
   mailbox: string;
@@ -44,6 +59,32 @@ export interface PollOptions {
   fetchContent: boolean;
   markAsRead: boolean;
   onlyUnread: boolean;
+  /** Search keys a message must match to be delivered; empty delivers every new message. */
+  filter: SearchKey[];
+}
+
+/** The inputs both email triggers share, validated before any network traffic. */
+export function parsePollOptions(
+  params: Record<string, unknown>,
+  size: { key: string; label: string },
+): PollOptions & { watched: string[]; several: boolean } {
+  const mailbox = parseMailbox(params.mailbox);
+  const listed = parseMailboxList(params.mailboxes);
+  return {
+    mailbox,
+    watched: listed.length > 0 ? listed : [mailbox],
+    several: listed.length > 0,
+    batchSize: parseLimit(params[size.key], size.label, { min: 1, max: 500, fallback: 50 }),
+    fetchContent: parseBool(params.fetchContent, "Fetch Content", false),
+    markAsRead: parseBool(params.markAsRead, "Mark As Read", false),
+    onlyUnread: parseBool(params.onlyUnread, "Only Unread", false),
+    filter: parseMessageFilter({
+      from: params.from,
+      subject: params.subject,
+      hasAttachments: parseBool(params.hasAttachments, "Only With Attachments", false),
+      criteria: params.criteria,
+    }),
+  };
 }
 
 export interface PollLogger {
@@ -68,16 +109,38 @@ export interface MessageContent {
   contentError?: string;
 }
 
-export type DeliveredMessage = MessageSummary & Partial<MessageContent>;
+export type DeliveredMessage = MessageSummary &
+  Partial<MessageContent> & {
+    /** Delivered by the recovery after a UIDVALIDITY change. */
+    recovered?: true;
+    /** Recovered without a Message-ID to compare: it may have been delivered before. */
+    possibleRepeat?: true;
+  };
 
 export interface PollResult {
   state: PollState;
   messages: DeliveredMessage[];
   /** Chosen messages that were expunged before they could be fetched: confirmed gone, passed by. */
   expungedMeanwhile: number;
+  /** More new messages wait above the returned cursor than this poll could take. */
+  more: boolean;
 }
 
 const label = "New Emails";
+
+/** The optional recovery fields of a saved state; a damaged one is left out, not fatal. */
+function recoveryFields(saved: Record<string, unknown>): Partial<PollState> {
+  const { lastPollAt, deliveredIds, recoverSince } = saved;
+  const isTime = (value: unknown): value is string =>
+    typeof value === "string" && !Number.isNaN(Date.parse(value));
+  return {
+    ...(isTime(lastPollAt) ? { lastPollAt } : {}),
+    ...(Array.isArray(deliveredIds)
+      ? { deliveredIds: deliveredIds.filter((id): id is string => typeof id === "string") }
+      : {}),
+    ...(isTime(recoverSince) ? { recoverSince } : {}),
+  };
+}
 
 /** The saved state, or undefined when there is none (first poll) or it is not ours. */
 export function readState(
@@ -93,12 +156,147 @@ export function readState(
     Number.isSafeInteger(lastUid) &&
     Number(lastUid) >= 0
   ) {
-    return { mailbox, uidValidity, lastUid: Number(lastUid) };
+    return { mailbox, uidValidity, lastUid: Number(lastUid), ...recoveryFields(saved) };
   }
   logger.warn(
     `${label}: the saved polling state is not one this trigger wrote (${JSON.stringify(saved)}); starting again from the newest message.`,
   );
   return undefined;
+}
+
+/**
+ * The saved cursors, one per mailbox. A poll of one mailbox saves its cursor flat, as 0.1.0 did
+ * (so an instance deployed with it continues where it was); several are saved as `cursors`.
+ */
+export function readStates(saved: Record<string, unknown>, logger: PollLogger): PollState[] {
+  const { cursors } = saved;
+  if (!Array.isArray(cursors)) {
+    const one = readState(saved, logger);
+    return one ? [one] : [];
+  }
+  return cursors.flatMap((entry: unknown) => {
+    const state =
+      typeof entry === "object" && entry !== null && !Array.isArray(entry)
+        ? readState(entry as Record<string, unknown>, logger)
+        : readState({ entry }, logger);
+    return state ? [state] : [];
+  });
+}
+
+/** What to save: the same forms readStates reads. */
+export function writeStates(states: PollState[]): Record<string, unknown> {
+  const [only] = states;
+  if (states.length === 1 && only) return { ...only };
+  return { cursors: states.map((state) => ({ ...state })) };
+}
+
+export interface MailboxPoll extends PollResult {
+  mailbox: string;
+}
+
+/**
+ * One poll of each mailbox in turn, in one session, each from its own cursor. Any failure (a
+ * mailbox that does not exist, a lost connection) fails the whole poll: the caller saves no
+ * cursor, so none moves.
+ */
+export async function pollMailboxes(
+  session: Session,
+  saved: PollState[],
+  mailboxes: string[],
+  options: Omit<PollOptions, "mailbox">,
+  logger: PollLogger,
+): Promise<MailboxPoll[]> {
+  const polls: MailboxPoll[] = [];
+  for (const mailbox of mailboxes) {
+    const previous = saved.find((state) => samePath(state.mailbox, mailbox));
+    const result = await pollMailbox(session, previous, { ...options, mailbox }, logger);
+    polls.push({ ...result, mailbox });
+  }
+  return polls;
+}
+
+/**
+ * The output of a New Emails poll. One mailbox: as it always was. Several: each message names its
+ * mailbox and UIDVALIDITY, and `mailboxes` lists every mailbox polled.
+ */
+export function pollOutput(polls: MailboxPoll[], several: boolean) {
+  const messages = polls.flatMap((poll) =>
+    several
+      ? poll.messages.map((message) => ({
+          ...message,
+          mailbox: poll.mailbox,
+          uidValidity: poll.state.uidValidity,
+        }))
+      : poll.messages,
+  );
+  const expungedMeanwhile = polls.reduce((sum, poll) => sum + poll.expungedMeanwhile, 0);
+  const [first] = polls;
+  if (!several && first)
+    return {
+      mailbox: first.mailbox,
+      uidValidity: first.state.uidValidity,
+      messages,
+      expungedMeanwhile,
+    };
+  return {
+    mailbox: null,
+    uidValidity: null,
+    mailboxes: polls.map((poll) => ({
+      mailbox: poll.mailbox,
+      uidValidity: poll.state.uidValidity,
+    })),
+    messages,
+    expungedMeanwhile,
+  };
+}
+
+/** Where an initial sync starts: nothing old, the last N messages, or those that arrived since a day. */
+export type StartFrom =
+  | { from: "now" }
+  | { from: "lastN"; count: number }
+  | { from: "since"; date: string };
+
+/**
+ * The cursor an initial sync starts from, so that the regular polls continue after it without a
+ * gap or a repeat: just below the first message to deliver, or after the newest with "now".
+ */
+export async function startingCursor(
+  session: Session,
+  mailbox: string,
+  start: StartFrom,
+): Promise<PollState> {
+  return session.withMailbox(mailbox, { readOnly: true }, async (selected) => {
+    const uidValidity = (await uidValidityOf(selected, "start the initial sync")).toString();
+    const newest = Number.isSafeInteger(selected.box.uidNext) ? selected.box.uidNext - 1 : 0;
+    if (start.from === "now") return { mailbox, uidValidity, lastUid: newest };
+    const keys: SearchKey[] =
+      start.from === "since"
+        ? [{ op: "date", atom: "SINCE", date: start.date }]
+        : [{ op: "atom", atom: "ALL" }];
+    const tokens = renderKeys(keys, {
+      has: (capability) => session.has(capability),
+      host: session.scope.host,
+      mailbox,
+    });
+    const ranges = await searchUids(session, mailbox, tokens);
+    let first: number | undefined;
+    if (start.from === "since") first = ranges[0]?.[0];
+    else {
+      // The count-th UID from the top, walking the ranges down.
+      let left = start.count;
+      for (const [low, high] of [...ranges].reverse()) {
+        const size = high - low + 1;
+        if (left <= size) {
+          first = high - left + 1;
+          left = 0;
+          break;
+        }
+        left -= size;
+        first = low;
+      }
+    }
+    return { mailbox, uidValidity, lastUid: first === undefined ? newest : first - 1 };
+  });
 }
 
 function rebaseline(logger: PollLogger, mailbox: string, previous: string, current: string): void {
@@ -109,13 +307,74 @@ function rebaseline(logger: PollLogger, mailbox: string, previous: string, curre
   );
 }
 
-/** One poll. Returns the messages to deliver and the state to save once they are delivered. */
+/**
+ * One poll. Returns the messages to deliver and the state to save once they are delivered, with
+ * the time of this poll and the delivered Message-IDs kept for a recovery.
+ */
 export async function pollMailbox(
   session: Session,
   previous: PollState | undefined,
   options: PollOptions,
   logger: PollLogger,
 ): Promise<PollResult> {
+  const startedAt = new Date().toISOString();
+  const result = await pollCursor(session, previous, options, logger);
+  const delivered = result.messages
+    .map((message) => message.envelope.messageId)
+    .filter((id) => id !== "");
+  const { recoverSince, ...rest } = result.state;
+  const state: PollState = {
+    ...rest,
+    // With a backlog left, mail older than this poll still waits: the time stays where it was.
+    ...(result.more
+      ? { lastPollAt: result.state.lastPollAt, recoverSince }
+      : { lastPollAt: startedAt }),
+    deliveredIds: [
+      ...(result.state.deliveredIds ?? previous?.deliveredIds ?? []),
+      ...delivered,
+    ].slice(-KEPT_MESSAGE_IDS),
+  };
+  if (state.lastPollAt === undefined) delete state.lastPollAt;
+  if (state.recoverSince === undefined) delete state.recoverSince;
+  return { ...result, state };
+}
+
+/**
+ * After a UIDVALIDITY change: the cursor from which the mail that arrived since the last poll is
+ * delivered, or undefined when the state has no time of a last poll (saved by 0.1.0).
+ */
+function recovery(
+  logger: PollLogger,
+  previous: PollState,
+  uidValidity: string,
+): PollState | undefined {
+  const { mailbox } = previous;
+  if (previous.lastPollAt === undefined) {
+    rebaseline(logger, mailbox, previous.uidValidity, uidValidity);
+    return undefined;
+  }
+  const since = new Date(Date.parse(previous.lastPollAt) - CLOCK_MARGIN_MS).toISOString();
+  logger.warn(
+    `${label}: the UIDVALIDITY of mailbox "${mailbox}" changed from ${previous.uidValidity} to ${uidValidity} (the mailbox was deleted and recreated, or the server rebuilt its index). ` +
+      `The saved cursor no longer applies, so the messages that arrived since ${since} (the last poll, less ${CLOCK_MARGIN_MS / 60000} minutes for clock differences) are delivered, except those whose Message-ID was delivered before; then polling continues on the new UIDVALIDITY.`,
+  );
+  return {
+    mailbox,
+    uidValidity,
+    lastUid: 0,
+    lastPollAt: previous.lastPollAt,
+    deliveredIds: previous.deliveredIds ?? [],
+    recoverSince: since,
+  };
+}
+
+async function pollCursor(
+  session: Session,
+  saved: PollState | undefined,
+  options: PollOptions,
+  logger: PollLogger,
+): Promise<PollResult> {
+  let previous = saved;
   const { mailbox } = options;
   const status = await session.run({ doing: "read the status of the mailbox", mailbox }, () =>
     session.client.status(mailbox, { messages: true, uidNext: true, uidValidity: true }),
@@ -134,20 +393,37 @@ export async function pollMailbox(
     logger.info(
       `${label}: first poll of mailbox "${mailbox}": starting after UID ${newest}. Messages already in the mailbox are not delivered; new ones are, from the next poll on.`,
     );
-    return { state: { mailbox, uidValidity, lastUid: newest }, messages: [], expungedMeanwhile: 0 };
+    return {
+      state: { mailbox, uidValidity, lastUid: newest },
+      messages: [],
+      expungedMeanwhile: 0,
+      more: false,
+    };
   }
   if (previous.uidValidity !== uidValidity) {
-    rebaseline(logger, mailbox, previous.uidValidity, uidValidity);
-    return { state: { mailbox, uidValidity, lastUid: newest }, messages: [], expungedMeanwhile: 0 };
+    previous = recovery(logger, { ...previous, mailbox }, uidValidity);
+    if (previous === undefined)
+      return {
+        state: { mailbox, uidValidity, lastUid: newest },
+        messages: [],
+        expungedMeanwhile: 0,
+        more: false,
+      };
   }
-  if (status.uidNext <= previous.lastUid + 1)
-    return { state: previous, messages: [], expungedMeanwhile: 0 };
+  const current = previous;
+  if (status.uidNext <= current.lastUid + 1)
+    return { state: current, messages: [], expungedMeanwhile: 0, more: false };
   // New UIDs were assigned, but the mailbox is empty: they were all expunged already.
   if (status.messages === 0)
-    return { state: { ...previous, lastUid: newest }, messages: [], expungedMeanwhile: 0 };
+    return {
+      state: { ...current, lastUid: newest },
+      messages: [],
+      expungedMeanwhile: 0,
+      more: false,
+    };
 
   return session.withMailbox(mailbox, { readOnly: !options.markAsRead }, (selected) =>
-    collect(selected, previous, options, logger, {
+    collect(selected, current, options, logger, {
       // A server that leaves them out of SELECT gets the STATUS values, read moments before.
       uidValidity:
         typeof selected.box.uidValidity === "bigint"
@@ -160,35 +436,53 @@ export async function pollMailbox(
 
 async function collect(
   selected: Selected,
-  previous: PollState,
+  saved: PollState,
   options: PollOptions,
   logger: PollLogger,
   // Read right after SELECT: every UID up to `newest` that still exists is in the FETCH below.
   opened: { uidValidity: string; newest: number },
 ): Promise<PollResult> {
   const { mailbox } = options;
+  let previous = saved;
   if (opened.uidValidity !== previous.uidValidity) {
-    rebaseline(logger, mailbox, previous.uidValidity, opened.uidValidity);
-    return {
-      state: { mailbox, uidValidity: opened.uidValidity, lastUid: opened.newest },
-      messages: [],
-      expungedMeanwhile: 0,
-    };
+    const recovering = recovery(logger, previous, opened.uidValidity);
+    if (recovering === undefined)
+      return {
+        state: { mailbox, uidValidity: opened.uidValidity, lastUid: opened.newest },
+        messages: [],
+        expungedMeanwhile: 0,
+        more: false,
+      };
+    previous = recovering;
   }
-  const listed = await listNew(selected, previous, opened.newest);
+  if (previous.recoverSince !== undefined && previous.lastUid === 0) {
+    // A recovery starts just below the first message of the day it looks back to.
+    const first = await firstArrivedSince(selected, previous.recoverSince);
+    previous = { ...previous, lastUid: first === undefined ? opened.newest : first - 1 };
+    if (first === undefined)
+      return { state: previous, messages: [], expungedMeanwhile: 0, more: false };
+  }
+  const listed =
+    options.filter.length > 0
+      ? await listMatching(selected, previous, options)
+      : await listNew(selected, previous, opened.newest);
   const eligible = options.onlyUnread ? listed.filter((message) => !message.seen) : listed;
   const chosen = eligible.slice(0, options.batchSize).map((message) => message.uid);
   // With more left than the batch, stop right after the last chosen one; otherwise everything
   // listed was handled, and UIDs up to `newest` that were not listed no longer exist.
   const lastChosen = chosen.at(-1);
+  const more = eligible.length > options.batchSize && lastChosen !== undefined;
   const lastUid =
-    eligible.length > options.batchSize && lastChosen !== undefined
+    more && lastChosen !== undefined
       ? lastChosen
       : Math.max(previous.lastUid, opened.newest, listed.at(-1)?.uid ?? 0);
   const state = { ...previous, lastUid };
-  if (chosen.length === 0) return { state, messages: [], expungedMeanwhile: 0 };
+  if (chosen.length === 0) return { state, messages: [], expungedMeanwhile: 0, more: false };
 
-  const { messages, expunged } = await fetchChosen(selected, previous, chosen, options);
+  const fetched = await fetchChosen(selected, previous, chosen, options);
+  const { expunged } = fetched;
+  const messages =
+    previous.recoverSince === undefined ? fetched.messages : recovered(fetched.messages, previous);
   if (options.markAsRead && messages.length > 0) {
     await selected.session.run({ doing: "mark the delivered messages as read", mailbox }, () =>
       selected.session.client.messageFlagsAdd(
@@ -198,7 +492,44 @@ async function collect(
       ),
     );
   }
-  return { state, messages, expungedMeanwhile: expunged.length };
+  return { state, messages, expungedMeanwhile: expunged.length, more };
+}
+
+/**
+ * The lowest UID that arrived on or after the day before `since` (IMAP's SINCE compares days, in
+ * the server's time zone), or undefined when none did.
+ */
+async function firstArrivedSince(selected: Selected, since: string): Promise<number | undefined> {
+  const { session, box } = selected;
+  const day = new Date(Date.parse(since) - 24 * 60 * 60 * 1000);
+  const date = `${day.getUTCDate()}-${MONTH_NAMES[day.getUTCMonth()]}-${day.getUTCFullYear()}`;
+  const tokens = renderKeys([{ op: "date", atom: "SINCE", date }], {
+    has: (capability) => session.has(capability),
+    host: session.scope.host,
+    mailbox: box.path,
+  });
+  const ranges = await searchUids(session, box.path, tokens);
+  return ranges[0]?.[0];
+}
+
+/**
+ * The messages a recovery delivers: those that arrived at or after `recoverSince` and whose
+ * Message-ID was not delivered before. One without a Message-ID is delivered, marked as a possible
+ * repeat: a repeat is better than a loss.
+ */
+function recovered(messages: DeliveredMessage[], previous: PollState): DeliveredMessage[] {
+  const since = Date.parse(previous.recoverSince ?? "");
+  const known = new Set(previous.deliveredIds ?? []);
+  return messages.flatMap((message): DeliveredMessage[] => {
+    const arrived = Date.parse(message.internalDate ?? "");
+    // No arrival date: it cannot be told apart, so it is delivered rather than lost.
+    if (!Number.isNaN(arrived) && arrived < since) return [];
+    const id = message.envelope.messageId;
+    if (id !== "" && known.has(id)) return [];
+    return [
+      { ...message, recovered: true, ...(id === "" ? { possibleRepeat: true as const } : {}) },
+    ];
+  });
 }
 
 /** The error of a poll that stops before delivering: the cursor stays, nothing is lost. */
@@ -243,6 +574,35 @@ async function listNew(
   const found = await existingUids(selected, range, doing, () => damaged([], false));
   const existing = found.filter((uid) => uid > previous.lastUid && uid <= top && !seen.has(uid));
   if (existing.length > 0) throw damaged(existing, true);
+  return listed;
+}
+
+/**
+ * The new messages that match the filter, ascending, found by one UID SEARCH of the new range:
+ * the server does the matching, so a filter never costs a FETCH of every new message. Those that
+ * do not match are passed by: the cursor moves past them.
+ */
+async function listMatching(
+  selected: Selected,
+  previous: PollState,
+  options: PollOptions,
+): Promise<{ uid: number; seen: boolean }[]> {
+  const { session, box } = selected;
+  const keys: SearchKey[] = [
+    { op: "uid", set: `${previous.lastUid + 1}:*` },
+    ...(options.onlyUnread ? [{ op: "atom", atom: "UNSEEN" } as const] : []),
+    ...options.filter,
+  ];
+  const tokens = renderKeys(keys, {
+    has: (capability) => session.has(capability),
+    host: session.scope.host,
+    mailbox: box.path,
+  });
+  const listed: { uid: number; seen: boolean }[] = [];
+  // `n:*` includes the newest message even below n; some servers match UID ranges loosely.
+  for (const [low, high] of await searchUids(session, box.path, tokens))
+    for (let uid = Math.max(low, previous.lastUid + 1); uid <= high; uid += 1)
+      listed.push({ uid, seen: false });
   return listed;
 }
 

@@ -9,7 +9,7 @@
  * anything that cannot be sent as asked is an InputError naming the key.
  */
 import { ImapError, InputError } from "./errors";
-import { isCalendarDay, MONTH_NAMES, parseFlag, parseUidSet, shown } from "./inputs";
+import { isCalendarDay, MONTH_NAMES, optionalText, parseFlag, parseUidSet, shown } from "./inputs";
 import { MAX_UID } from "./uidSet";
 
 /** One search key, validated; rendered to wire tokens once the server's extensions are known. */
@@ -406,4 +406,30 @@ export function hasLiteral(tokens: Token[]): boolean {
   return tokens.some((token) =>
     Array.isArray(token) ? hasLiteral(token) : token.type === "LITERAL",
   );
+}
+
+/**
+ * The message filter of the email triggers: From and Subject contain, with attachments, and
+ * criteria as Search Mailbox takes them, ANDed. Empty when nothing is asked: no search is sent.
+ * "With attachments" is what the server can tell without fetching: a top-level Content-Type of
+ * multipart/mixed, the way mail programs send files.
+ */
+export function parseMessageFilter(params: {
+  from: unknown;
+  subject: unknown;
+  hasAttachments: boolean;
+  criteria: unknown;
+}): SearchKey[] {
+  const keys: SearchKey[] = [];
+  for (const [value, label, atom] of [
+    [params.from, "From", "FROM"],
+    [params.subject, "Subject", "SUBJECT"],
+  ] as const) {
+    const text = optionalText(value, label);
+    if (text !== undefined) keys.push({ op: "text", atom, value: parseText(text, label) });
+  }
+  if (params.hasAttachments)
+    keys.push({ op: "header", field: "Content-Type", value: "multipart/mixed" });
+  keys.push(...parseCriteria(params.criteria, "Criteria"));
+  return keys;
 }

@@ -8,6 +8,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { actions } from "../src/actions";
+import { triggers } from "../src/triggers";
 import { rfc822, seedMailbox, server, stateDir, withDirect } from "./helpers";
 
 const USER = "test29";
@@ -53,7 +54,11 @@ describe("npm run invoke", () => {
     expect(run.stderr.split("\n")[0]).toContain(
       `There is no action "getMessages". actions: ${Object.keys(actions).join(", ")}.`,
     );
-    expect(run.stderr).toContain("Triggers: trigger:newEmails.");
+    expect(run.stderr).toContain(
+      `Triggers: ${Object.keys(triggers)
+        .map((key) => `trigger:${key}`)
+        .join(", ")}.`,
+    );
   });
 
   test("a misspelled input is refused, naming the inputs there are", async () => {

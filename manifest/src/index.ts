@@ -12,7 +12,7 @@ export { actions, connections, dataSources, triggers };
 export default {
   key: "imap",
   public: false,
-  signature: "32eece131d2e140b17e2c47778bfb90d234f3484",
+  signature: "1c1268bd5bb82b0bca7166f6e4fb72739ca971f9",
   actions,
   dataSources,
   connections,

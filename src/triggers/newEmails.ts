@@ -1,6 +1,14 @@
 import { input, pollingTrigger } from "@prismatic-io/spectral";
-import { connectionInput, mailboxInput, parseBool, parseLimit, parseMailbox } from "../inputs";
-import { pollMailbox, readState } from "../poll";
+import {
+  connectionInput,
+  fetchContentInput,
+  mailboxesInput,
+  mailboxInput,
+  markAsReadInput,
+  messageFilterInputs,
+  onlyUnreadInput,
+} from "../inputs";
+import { parsePollOptions, pollMailboxes, pollOutput, readStates, writeStates } from "../poll";
 import { withSession } from "../session";
 
 export const newEmails = pollingTrigger({
@@ -16,6 +24,7 @@ export const newEmails = pollingTrigger({
       comments:
         "Full path of the mailbox to watch for new messages, e.g. INBOX or Support/Incoming.",
     },
+    mailboxes: mailboxesInput,
     batchSize: input({
       label: "Batch Size",
       type: "string",
@@ -25,53 +34,21 @@ export const newEmails = pollingTrigger({
         "The most messages delivered by one poll (1 to 500). The rest follow in the next polls, oldest first.",
       example: "50",
     }),
-    fetchContent: input({
-      label: "Fetch Content",
-      type: "boolean",
-      required: false,
-      default: "false",
-      comments:
-        "Also deliver each message's text, reply text (without quoted replies and signature), HTML, headers and attachment metadata (not the attachments' bytes).",
-    }),
-    markAsRead: input({
-      label: "Mark As Read",
-      type: "boolean",
-      required: false,
-      default: "false",
-      comments:
-        "Add \\Seen to the delivered messages, and only to those. Opens the mailbox read-write.",
-    }),
-    onlyUnread: input({
-      label: "Only Unread",
-      type: "boolean",
-      required: false,
-      default: "false",
-      comments:
-        "Deliver only new messages without \\Seen at the time of the poll; new messages already read are passed over, never delivered later.",
-    }),
+    fetchContent: fetchContentInput,
+    markAsRead: markAsReadInput,
+    onlyUnread: onlyUnreadInput,
+    ...messageFilterInputs,
   },
   perform: async (context, payload, params) => {
-    const options = {
-      mailbox: parseMailbox(params.mailbox),
-      batchSize: parseLimit(params.batchSize, "Batch Size", { min: 1, max: 500, fallback: 50 }),
-      fetchContent: parseBool(params.fetchContent, "Fetch Content", false),
-      markAsRead: parseBool(params.markAsRead, "Mark As Read", false),
-      onlyUnread: parseBool(params.onlyUnread, "Only Unread", false),
-    };
-    const previous = readState(context.polling.getState(), context.logger);
-    const { state, messages, expungedMeanwhile } = await withSession(
-      params.connection,
-      context,
-      (session) => pollMailbox(session, previous, options, context.logger),
+    const options = parsePollOptions(params, { key: "batchSize", label: "Batch Size" });
+    const saved = readStates(context.polling.getState(), context.logger);
+    const polls = await withSession(params.connection, context, (session) =>
+      pollMailboxes(session, saved, options.watched, options, context.logger),
     );
-    // Saved only now that the poll succeeded: a failure above leaves the cursor where it was.
-    context.polling.setState({ ...state });
-    const data = {
-      mailbox: options.mailbox,
-      uidValidity: state.uidValidity,
-      messages,
-      expungedMeanwhile,
-    };
+    // Saved only now that every mailbox was polled: a failure above leaves every cursor where it was.
+    context.polling.setState(writeStates(polls.map((poll) => poll.state)));
+    const data = pollOutput(polls, options.several);
+    const { messages } = data;
     return { payload: { ...payload, body: { data } }, polledNoChanges: messages.length === 0 };
   },
   examplePayload: {

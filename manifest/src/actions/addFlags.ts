@@ -93,5 +93,10 @@ export const addFlags = {
       ],
     },
   },
+  outputSchema: {
+    type: "actionOutput",
+    schema:
+      JSON.parse('{"type":"object","description":"The flags after the change.","properties":{"mailbox":{"type":"string","description":"Full path of the mailbox, as the server normalises it."},"messages":{"type":"array","items":{"type":"object","description":"One message and its flags afterwards, read back from the server.","properties":{"uid":{"type":"integer","description":"The message\'s UID in its mailbox (1 to 4294967295)."},"flags":{"type":"array","items":{"type":"string","description":"A flag such as \\\\Seen or a keyword such as $Label1."},"description":"The message\'s flags, \\\\Recent left out."}},"required":["uid","flags"],"additionalProperties":false},"description":"The messages, by UID."}},"required":["mailbox","messages"],"additionalProperties":false}'),
+  },
   performSafety: "notAllowed",
 } as const;

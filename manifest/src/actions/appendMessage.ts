@@ -91,7 +91,7 @@ export const appendMessage = {
   outputSchema: {
     type: "actionOutput",
     schema:
-      JSON.parse('{"type":"object","description":"Where the message was stored.","properties":{"mailbox":{"type":"string","description":"Full path of the mailbox, as the server normalises it."},"uid":{"type":"integer","description":"The appended message\'s UID."},"uidValidity":{"type":"string","description":"The mailbox\'s UIDVALIDITY, a decimal string: UIDs are only valid together with it."}},"required":["mailbox","uid","uidValidity"],"additionalProperties":false}'),
+      JSON.parse('{"type":"object","description":"Where the message was stored.","properties":{"mailbox":{"type":"string","description":"Full path of the mailbox, as the server normalises it."},"uid":{"type":"integer","description":"The appended message\'s UID."},"uidValidity":{"type":"string","description":"The mailbox\'s UIDVALIDITY, a decimal string: UIDs are only valid together with it."},"flags":{"type":"array","items":{"type":"string","description":"A flag or keyword."},"description":"The stored message\'s flags, read back (\\\\Recent left out); [] when none were given."},"internalDateApplied":{"type":["boolean","null"],"description":"Whether the server recorded the internal date given; null when none was."}},"required":["mailbox","uid","uidValidity","flags","internalDateApplied"],"additionalProperties":false}'),
   },
   performSafety: "notAllowed",
 } as const;

@@ -183,5 +183,10 @@ export const createDraft = {
       messageId: "<4f8c1e2a-7d3b-4c9e-9a51-2b6f0e8d7c14@example.com>",
     },
   },
+  outputSchema: {
+    type: "actionOutput",
+    schema:
+      JSON.parse('{"type":"object","description":"Where the draft was stored.","properties":{"mailbox":{"type":"string","description":"Full path of the mailbox, as the server normalises it."},"uid":{"type":"integer","description":"The draft\'s UID."},"uidValidity":{"type":"string","description":"The mailbox\'s UIDVALIDITY, a decimal string: UIDs are only valid together with it."},"messageId":{"type":"string","description":"The draft\'s Message-ID, with angle brackets."}},"required":["mailbox","uid","uidValidity","messageId"],"additionalProperties":false}'),
+  },
   performSafety: "notAllowed",
 } as const;

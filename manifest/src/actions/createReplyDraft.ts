@@ -190,5 +190,10 @@ export const createReplyDraft = {
       ],
     },
   },
+  outputSchema: {
+    type: "actionOutput",
+    schema:
+      JSON.parse('{"type":"object","description":"Where the draft was stored, and whom it is addressed to.","properties":{"mailbox":{"type":"string","description":"Full path of the mailbox, as the server normalises it."},"uid":{"type":"integer","description":"The draft\'s UID."},"uidValidity":{"type":"string","description":"The mailbox\'s UIDVALIDITY, a decimal string: UIDs are only valid together with it."},"messageId":{"type":"string","description":"The draft\'s Message-ID, with angle brackets."},"subject":{"type":"string","description":"The draft\'s subject, with one Re: or Fwd:."},"to":{"type":"array","items":{"type":"object","description":"One address.","properties":{"name":{"type":"string","description":"Display name, \\"\\" when there is none."},"address":{"type":"string","description":"The email address."}},"required":["name","address"],"additionalProperties":false},"description":"The draft\'s To."},"cc":{"type":"array","items":{"type":"object","description":"One address.","properties":{"name":{"type":"string","description":"Display name, \\"\\" when there is none."},"address":{"type":"string","description":"The email address."}},"required":["name","address"],"additionalProperties":false},"description":"The draft\'s Cc."}},"required":["mailbox","uid","uidValidity","messageId","subject","to","cc"],"additionalProperties":false}'),
+  },
   performSafety: "notAllowed",
 } as const;

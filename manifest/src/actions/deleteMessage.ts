@@ -102,7 +102,7 @@ export const deleteMessage = {
   outputSchema: {
     type: "actionOutput",
     schema:
-      JSON.parse('{"type":"boolean","description":"Always true: the message was expunged (a failure is an error)."}'),
+      JSON.parse('{"description":"Mode expunge: true. Mode trash: where the message went.","anyOf":[{"type":"boolean","description":"Mode expunge: always true, the message was expunged (a failure is an error)."},{"type":"object","description":"Where the messages went.","properties":{"mailbox":{"type":"string","description":"Full path of the mailbox, as the server normalises it."},"uids":{"type":"array","items":{"type":"integer","description":"A UID in the source."},"description":"The messages\' UIDs in the source."},"destination":{"type":["string","null"],"description":"The mailbox they went to; null when they were expunged instead."},"destinationUids":{"type":"array","items":{"type":["integer","null"],"description":"The new UID; null where it could not be found."},"description":"Their new UIDs in destination, in the order of uids."},"destinationUidValidity":{"type":["string","null"],"description":"The destination\'s UIDVALIDITY; null when nothing moved."},"expunged":{"type":"boolean","description":"True when they were removed for good (they were in the Trash already)."}},"required":["mailbox","uids","destination","destinationUids","destinationUidValidity","expunged"],"additionalProperties":false}]}'),
   },
   performSafety: "notAllowed",
 } as const;

@@ -97,5 +97,10 @@ export const moveMessage = {
       ],
     },
   },
+  outputSchema: {
+    type: "actionOutput",
+    schema:
+      JSON.parse('{"type":"object","description":"Where each message went.","properties":{"path":{"type":"string","description":"The source mailbox\'s full path."},"destination":{"type":"string","description":"The destination mailbox\'s full path."},"uidValidity":{"type":"string","description":"The destination\'s UIDVALIDITY: the destinationUids belong to it."},"sourceUidValidity":{"type":"string","description":"The source\'s UIDVALIDITY: the sourceUids belong to it."},"uidMap":{"type":"array","items":{"type":"object","description":"One message.","properties":{"sourceUid":{"type":"integer","description":"The message\'s UID in the source."},"destinationUid":{"type":["integer","null"],"description":"Its UID in the destination; null where the server did not say and it could not be found."}},"required":["sourceUid","destinationUid"],"additionalProperties":false},"description":"One entry per message, by source UID."}},"required":["path","destination","uidValidity","sourceUidValidity","uidMap"],"additionalProperties":false}'),
+  },
   performSafety: "notAllowed",
 } as const;

@@ -91,5 +91,10 @@ export const removeLabels = {
       ],
     },
   },
+  outputSchema: {
+    type: "actionOutput",
+    schema:
+      JSON.parse('{"type":"object","description":"The labels after the change.","properties":{"mailbox":{"type":"string","description":"Full path of the mailbox, as the server normalises it."},"messages":{"type":"array","items":{"type":"object","description":"One message and its labels afterwards.","properties":{"uid":{"type":"integer","description":"The message\'s UID in its mailbox (1 to 4294967295)."},"labels":{"type":"array","items":{"type":"string","description":"A Gmail label."},"description":"The labels afterwards, read back."}},"required":["uid","labels"],"additionalProperties":false},"description":"The messages, by UID."}},"required":["mailbox","messages"],"additionalProperties":false}'),
+  },
   performSafety: "notAllowed",
 } as const;

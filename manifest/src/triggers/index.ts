@@ -3,7 +3,9 @@
  * Any changes made will be overwritten.
  */
 import { newEmails } from "./newEmails";
+import { newEmailsBatched } from "./newEmailsBatched";
 
 export default {
   newEmails,
+  newEmailsBatched,
 };

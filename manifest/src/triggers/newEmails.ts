@@ -24,6 +24,13 @@ export interface NewEmailsValues {
    */
   mailbox?: string;
   /**
+   * Mailboxes
+   * Optional. Several mailboxes to watch in one poll, e.g. INBOX and Support\/Escalations, each with its own cursor. When given, they are watched instead of Mailbox.
+   *
+   * @example Support\/Escalations
+   */
+  mailboxes?: Array<string>;
+  /**
    * Batch Size
    * The most messages delivered by one poll (1 to 500). The rest follow in the next polls, oldest first.
    *
@@ -52,6 +59,34 @@ export interface NewEmailsValues {
    * @default false
    */
   onlyUnread?: boolean;
+  /**
+   * From Contains
+   * Optional. Deliver only messages whose From contains this text (name or address, any letter case), e.g. @supplier.example. Others are passed over for good.
+   *
+   * @example invoices@supplier.example
+   */
+  from?: string;
+  /**
+   * Subject Contains
+   * Optional. Deliver only messages whose subject contains this text (any letter case). Others are passed over for good.
+   *
+   * @example Invoice
+   */
+  subject?: string;
+  /**
+   * Only With Attachments
+   * Deliver only messages sent with attachments (a multipart\/mixed message, as mail programs send files). Others are passed over for good.
+   *
+   * @default false
+   */
+  hasAttachments?: boolean;
+  /**
+   * Criteria
+   * Optional. More criteria, as Search \/ List Mailbox Messages takes them, ANDed with the inputs above, e.g. {\\"larger\\": 100000, \\"not\\": {\\"keyword\\": \\"\$Done\\"}}. Checked before connecting; unknown keys are refused.
+   *
+   * @example {\\"not\\": {\\"keyword\\": \\"\$Done\\"}}
+   */
+  criteria?: string;
 }
 
 /**
@@ -73,6 +108,11 @@ export const newEmails = {
       inputType: "string",
       default: `INBOX`,
     },
+    mailboxes: {
+      inputType: "string",
+      collection: "valuelist",
+      default: [],
+    },
     batchSize: {
       inputType: "string",
       default: `50`,
@@ -88,6 +128,22 @@ export const newEmails = {
     onlyUnread: {
       inputType: "boolean",
       default: `false`,
+    },
+    from: {
+      inputType: "string",
+      default: ``,
+    },
+    subject: {
+      inputType: "string",
+      default: ``,
+    },
+    hasAttachments: {
+      inputType: "boolean",
+      default: `false`,
+    },
+    criteria: {
+      inputType: "code",
+      default: ``,
     },
   },
 } as const;
@@ -108,6 +164,11 @@ export const imapNewEmails = (values: {
         value: string;
       }
     | ConfigVarExpression;
+  mailboxes?:
+    | {
+        value: Array<string>;
+      }
+    | ConfigVarExpression;
   batchSize?:
     | {
         value: string;
@@ -126,6 +187,26 @@ export const imapNewEmails = (values: {
   onlyUnread?:
     | {
         value: boolean;
+      }
+    | ConfigVarExpression;
+  from?:
+    | {
+        value: string;
+      }
+    | ConfigVarExpression;
+  subject?:
+    | {
+        value: string;
+      }
+    | ConfigVarExpression;
+  hasAttachments?:
+    | {
+        value: boolean;
+      }
+    | ConfigVarExpression;
+  criteria?:
+    | {
+        value: string;
       }
     | ConfigVarExpression;
 }) => {
