@@ -149,23 +149,75 @@ export const deliveredMessage = object(
     headers,
     attachments: list(attachmentMetadata, "The attachments, without content."),
     contentError: text("Why the message could not be parsed, when it could not."),
+    recovered: {
+      const: true,
+      description: "Delivered by the recovery after the mailbox's UIDVALIDITY changed.",
+    },
+    possibleRepeat: {
+      const: true,
+      description: "Recovered without a Message-ID to compare: it may have been delivered before.",
+    },
   },
   "One new message; text, replyText, html, headers and attachments only with Fetch Content.",
-  [...IDENTITY_KEYS, "text", "replyText", "html", "headers", "attachments", "contentError"],
+  [
+    ...IDENTITY_KEYS,
+    "text",
+    "replyText",
+    "html",
+    "headers",
+    "attachments",
+    "contentError",
+    "recovered",
+    "possibleRepeat",
+  ],
+);
+
+const deliveredFields = deliveredMessage.properties as Record<string, Schema>;
+const deliveredOptional = deliveredMessage.required
+  ? Object.keys(deliveredFields).filter(
+      (key) => !(deliveredMessage.required as string[]).includes(key),
+    )
+  : [];
+
+/** One message as the batched trigger delivers it, and New Emails with several mailboxes. */
+export const deliveredInMailbox = object(
+  { ...deliveredFields, mailbox: mailboxPath, uidValidity },
+  "One new message, with the mailbox it is in.",
+  deliveredOptional,
 );
 
 /** The body New Emails delivers (`body.data` of the trigger's result). */
-export const newEmailsBody = object(
-  {
-    mailbox: mailboxPath,
-    uidValidity,
-    messages: list(deliveredMessage, "The new messages in UID order, oldest first."),
-    expungedMeanwhile: integer(
-      "How many chosen messages another client expunged before they could be fetched.",
+export const newEmailsBody: Schema = {
+  description: "The messages that arrived since the last poll.",
+  anyOf: [
+    object(
+      {
+        mailbox: mailboxPath,
+        uidValidity,
+        messages: list(deliveredMessage, "The new messages in UID order, oldest first."),
+        expungedMeanwhile: integer(
+          "How many chosen messages another client expunged before they could be fetched.",
+        ),
+      },
+      "One watched mailbox.",
     ),
-  },
-  "The messages that arrived since the last poll.",
-);
+    object(
+      {
+        mailbox: { type: "null", description: "null: several mailboxes are watched." },
+        uidValidity: { type: "null", description: "null: see mailboxes." },
+        mailboxes: list(
+          object({ mailbox: mailboxPath, uidValidity }, "One watched mailbox."),
+          "The watched mailboxes with their UIDVALIDITY.",
+        ),
+        messages: list(deliveredInMailbox, "The new messages, each naming its mailbox."),
+        expungedMeanwhile: integer(
+          "How many chosen messages another client expunged before they could be fetched.",
+        ),
+      },
+      "Several watched mailboxes (the Mailboxes input).",
+    ),
+  ],
+};
 
 /** What the flag actions return: each message's flags afterwards. */
 export const flagChanges = object(

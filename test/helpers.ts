@@ -9,6 +9,7 @@ import { createConnection, createHarness } from "@prismatic-io/spectral/dist/tes
 import { ImapFlow } from "imapflow";
 import component from "../src";
 import { imapConnection, imapOAuth2Connection } from "../src/connections";
+import { checkActionResult, checkTriggerResult } from "./schemaCheck";
 
 /** Where scripts/test-server.sh keeps the local server (configuration, CA, mail store). */
 export const stateDir = process.env.IMAP_TEST_STATE_DIR ?? "/tmp/imap-component-dovecot";
@@ -28,7 +29,23 @@ export const server = {
   ),
 };
 
+/**
+ * spectral's test harness, with every action and trigger result checked against the schema the
+ * component declares for it (test/schemaCheck.ts).
+ */
 export const harness = createHarness(component);
+const runAction = harness.action.bind(harness);
+const runTrigger = harness.trigger.bind(harness);
+harness.action = (async (...args: Parameters<typeof runAction>) => {
+  const result = await runAction(...args);
+  checkActionResult(args[0], result);
+  return result;
+}) as typeof harness.action;
+harness.trigger = (async (...args: Parameters<typeof runTrigger>) => {
+  const result = await runTrigger(...args);
+  checkTriggerResult(args[0], result);
+  return result;
+}) as typeof harness.trigger;
 
 export type Fields = Record<string, unknown>;
 
