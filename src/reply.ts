@@ -12,7 +12,8 @@ import { composeMessage, ownAddress, parseAddressList, parseBody } from "./compo
 import type { StoredDraft } from "./drafts";
 import { storeDraft } from "./drafts";
 import { InputError } from "./errors";
-import { optionalMailbox, parseBool, parseMailbox, parseUid } from "./inputs";
+import { optionalMailbox, parseBool, parseMailbox, parseUid, parseUidValidity } from "./inputs";
+import { requireUidValidity } from "./messages";
 import { parseMessage } from "./parseMessage";
 import type { Address } from "./serialize";
 import type { Selected, Session } from "./session";
@@ -36,6 +37,8 @@ export interface ReplySource {
   /** Where the draft goes; undefined: the account's drafts mailbox. */
   drafts: string | undefined;
   withAttachments: boolean;
+  /** The original's mailbox must still have this UIDVALIDITY (the optional guard); undefined: no check. */
+  uidValidity: string | undefined;
 }
 
 /** Create Reply Draft's inputs, checked before connecting; `user` is the connection's username. */
@@ -51,6 +54,7 @@ export function parseReplyRequest(
     source: {
       mailbox: parseMailbox(params.mailbox),
       uid: parseUid(params.uid),
+      uidValidity: parseUidValidity(params.uidValidity),
       drafts: optionalMailbox(params.draftsMailbox, "Drafts Mailbox"),
       withAttachments:
         mode === "forward" && parseBool(params.includeAttachments, "Include Attachments", true),
@@ -379,7 +383,10 @@ export async function draftReply(
   const { original, attachments } = await session.withMailbox(
     source.mailbox,
     { readOnly: true },
-    (selected) => readOriginal(selected, source.uid, { withAttachments: source.withAttachments }),
+    (selected) => {
+      requireUidValidity(selected, source.uidValidity, "draft a reply to the message");
+      return readOriginal(selected, source.uid, { withAttachments: source.withAttachments });
+    },
   );
   const draft = replyDraft(original, options, attachments);
   const stored = await storeDraft(session, source.drafts, await composeMessage(draft));

@@ -115,6 +115,24 @@ describe("the uidValidity guard", () => {
     },
   );
 
+  test("createReplyDraft with the old uidValidity fails with UIDVALIDITY_CHANGED and stores no draft", async () => {
+    const err = await failure(() =>
+      harness.action("createReplyDraft", {
+        connection: tlsConnection(USER),
+        mailbox: box.path,
+        uid: String(box.uids[0]),
+        mode: "reply",
+        text: "Thanks!",
+        draftsMailbox: destination,
+        uidValidity: box.searched,
+      }),
+    );
+    expect([err.code, err.mailbox]).toEqual(["UIDVALIDITY_CHANGED", box.path]);
+    expect(err.message).toMatch(/^Could not draft a reply to the message: the mailbox /);
+    expect(await subjects(destination)).toEqual([]);
+    expect(await flagsByUid(USER, box.path)).toEqual({ [box.uids[0]]: [], [box.uids[1]]: [] });
+  });
+
   test("with the current uidValidity the write goes ahead", async () => {
     const { data } = (await harness.action("addFlags", {
       connection: tlsConnection(USER),

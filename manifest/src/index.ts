@@ -12,7 +12,7 @@ export { actions, connections, dataSources, triggers };
 export default {
   key: "imap",
   public: false,
-  signature: "1c1268bd5bb82b0bca7166f6e4fb72739ca971f9",
+  signature: "52aedd57c9654679ef8579feab4ab4aa966541ff",
   actions,
   dataSources,
   connections,

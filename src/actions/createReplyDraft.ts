@@ -1,6 +1,6 @@
 import { action, input } from "@prismatic-io/spectral";
 import { parseConnection } from "../connections";
-import { connectionInput, mailboxInput, uidInput } from "../inputs";
+import { connectionInput, mailboxInput, uidInput, uidValidityInput } from "../inputs";
 import { draftReply, parseReplyRequest } from "../reply";
 import {
   addresses as addressListSchema,
@@ -46,6 +46,7 @@ export const createReplyDraft = action({
       comments: "Full path of the mailbox the original is in, e.g. INBOX.",
     },
     uid: { ...uidInput, comments: "The UID of the message to answer or forward." },
+    uidValidity: uidValidityInput,
     mode: input({
       label: "Mode",
       type: "string",

@@ -27,6 +27,13 @@ export interface CreateReplyDraftValues {
    */
   uid: string;
   /**
+   * UIDVALIDITY
+   * Optional, recommended: the uidValidity the UIDs came with (from Search \/ List Mailbox Messages, Get Message or the New Emails trigger). When the mailbox's UIDVALIDITY is now different (it was deleted and recreated, or the server rebuilt it), its UIDs may name other messages: the step then fails and changes nothing.
+   *
+   * @example 1764115968
+   */
+  uidValidity?: string;
+  /**
    * Mode
    * Reply: to the sender (its Reply-To when set). Reply all: also to its To and Cc. Forward: to To and Cc below.
    *
@@ -126,6 +133,10 @@ export const createReplyDraft = {
       inputType: "string",
       default: ``,
       required: true,
+    },
+    uidValidity: {
+      inputType: "string",
+      default: ``,
     },
     mode: {
       inputType: "string",
