@@ -289,6 +289,12 @@ export const disposal = object(
   "Where the messages went.",
 );
 
+/** What Subscribe and Unsubscribe return. */
+export const subscription = object(
+  { path: mailboxPath, subscribed: boolean("The subscription after the step.") },
+  "The mailbox and its subscription.",
+);
+
 /** Where a draft was stored. */
 export const storedDraftFields = {
   mailbox: mailboxPath,

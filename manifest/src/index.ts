@@ -12,7 +12,7 @@ export { actions, connections, dataSources, triggers };
 export default {
   key: "imap",
   public: false,
-  signature: "52aedd57c9654679ef8579feab4ab4aa966541ff",
+  signature: "9323cfe1e50e78e99e17833af221328a2a0103ef",
   actions,
   dataSources,
   connections,

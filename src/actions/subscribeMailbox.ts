@@ -1,17 +1,12 @@
 import { action } from "@prismatic-io/spectral";
 import { connectionInput, parseMailbox, pathInput } from "../inputs";
 import { setSubscription } from "../mailboxes";
-import { boolean, mailboxPath, object, output } from "../schemas";
+import { output, subscription } from "../schemas";
 import { withSession } from "../session";
 
 export const subscribeMailbox = action({
   performSafety: "notAllowed",
-  outputSchema: output(
-    object(
-      { path: mailboxPath, subscribed: boolean("The subscription after the step.") },
-      "The mailbox and its subscription.",
-    ),
-  ),
+  outputSchema: output(subscription),
   display: {
     label: "Subscribe to Mailbox",
     description:
