@@ -221,6 +221,34 @@ describe("addLabels and removeLabels", () => {
     });
   });
 
+  test("a label beyond ASCII travels in modified UTF-7 and comes back as typed", async () => {
+    const uid = box.uids[2] as number;
+    const labels = ["Überweisung", "Q&A", "請求書"];
+    const added = (await harness.action("addLabels", {
+      connection: gmail(),
+      mailbox: box.path,
+      uids: String(uid),
+      labels,
+    })) as { data: unknown };
+    // RFC 3501 5.1.3: Ü (U+00DC) is &ANw-, a literal & is &-, 請求書 (U+8ACB U+6C42 U+66F8) one base64 run.
+    expect(sentWith(/X-GM-LABELS \(/)).toEqual([
+      expect.stringMatching(
+        new RegExp(`UID STORE ${uid} \\+X-GM-LABELS \\(&ANw-berweisung Q&-A &istsQmb4-\\)$`),
+      ),
+    ]);
+    expect(account.labels.get(uid)).toEqual(labels);
+    expect(added.data).toEqual({ mailbox: box.path, messages: [{ uid, labels }] });
+
+    const removed = (await harness.action("removeLabels", {
+      connection: gmail(),
+      mailbox: box.path,
+      uids: String(uid),
+      labels,
+    })) as { data: unknown };
+    expect(removed.data).toEqual({ mailbox: box.path, messages: [{ uid, labels: [] }] });
+    expect(account.labels.get(uid)).toEqual([]);
+  });
+
   test("with a uidValidity the mailbox no longer has, no label changes", async () => {
     const err = await failure(() =>
       harness.action("addLabels", {

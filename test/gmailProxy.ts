@@ -8,7 +8,8 @@
  * - FETCH X-GM-MSGID / X-GM-THRID: a 64-bit decimal number per message
  *   (`* 1 FETCH (X-GM-THRID 1266894439832287888)`).
  * - FETCH X-GM-LABELS: a parenthesised list of astrings, system labels with a backslash
- *   (`* 1 FETCH (X-GM-LABELS (\Inbox \Sent Important "Muy Importante"))`).
+ *   (`* 1 FETCH (X-GM-LABELS (\Inbox \Sent Important "Muy Importante"))`), each label in
+ *   IMAP's modified UTF-7 where it is not plain ASCII (labels are mailbox names).
  * - STORE +X-GM-LABELS / -X-GM-LABELS (labels): answered with the message's labels afterwards
  *   (`* 1 FETCH (X-GM-LABELS (\Inbox \Sent Important "Muy Importante" foo))`).
  * - SEARCH X-GM-RAW "query" and SEARCH X-GM-THRID id, answered like any SEARCH.
@@ -21,6 +22,7 @@
  * extensions), in that RFC's syntax: `* 1 FETCH (EMAILID (M6d99ac3275bb4e) THREADID
  * (T64b478a75b7ea9))`, THREADID NIL for a message without a thread, and SEARCH THREADID id.
  */
+import iconv from "iconv-lite";
 import { server } from "./helpers";
 import type { Proxy as ProxyHandle } from "./rewriteProxy";
 import { rewriteProxy } from "./rewriteProxy";
@@ -57,10 +59,18 @@ const ITEMS: Record<Flavor, RegExp> = {
 const CAPABILITY: Record<Flavor, string> = { gmail: "X-GM-EXT-1", objectid: "OBJECTID" };
 
 /** A label as an astring: an atom when it can be one (a system label keeps its backslash), else quoted. */
-function astring(label: string): string {
+function astring(unicode: string): string {
+  const label = wireLabel(unicode);
   return /^\\?[A-Za-z0-9_.$/-]+$/.test(label)
     ? label
     : `"${label.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
+}
+
+/** A label as it travels: modified UTF-7 (RFC 3501 5.1.3) unless it is plain ASCII without "&". */
+export function wireLabel(label: string): string {
+  return /^[\x20-\x25\x27-\x7e]*$/.test(label)
+    ? label
+    : iconv.encode(label, "utf-7-imap").toString("latin1");
 }
 
 /** The astrings of a parenthesised list such as (foo "Muy Importante" \Important). */
@@ -134,7 +144,9 @@ function extensionProxy(account: GmailAccount, flavor: Flavor): Promise<ProxyHan
         );
         if (store) {
           const [, tag = "", set = "", sign, list = ""] = store;
-          const labels = parseAstrings(list);
+          const labels = parseAstrings(list).map((label) =>
+            iconv.decode(Buffer.from(label, "latin1"), "utf-7-imap"),
+          );
           const uids = uidsOf(set, [...seqOf.keys(), ...account.labels.keys()]);
           for (const uid of uids) {
             const now = account.labels.get(uid) ?? [];
