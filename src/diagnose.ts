@@ -184,47 +184,53 @@ export function notesFor(has: (capability: string) => boolean): string[] {
 }
 
 async function healthy(connection: Connection, context: SessionContext): Promise<Healthy> {
-  return withSession(connection, context, async (session) => {
-    const client = session.client;
-    const started = process.hrtime.bigint();
-    await session.exec({ doing: "measure the round trip" }, () => client.noop());
-    const roundTripMs = Number(process.hrtime.bigint() - started) / 1e6;
-    const list = await session.run({ doing: "list the mailboxes" }, () =>
-      client.list({ listOnly: true }),
-    );
-    const specialUseMailboxes: Record<string, string> = {};
-    for (const entry of list) {
-      if (hasFlag(entry.flags, "\\Noselect")) continue;
-      for (const use of SPECIAL_USES)
-        if (hasFlag(entry.flags, use) || entry.specialUse === use)
-          specialUseMailboxes[use] ??= entry.path;
-    }
-    const has = (capability: string) => session.has(capability);
-    const id = client.serverInfo as Record<string, unknown> | null;
-    return {
-      ok: true as const,
-      server: {
-        host: session.scope.host,
-        port: session.scope.port,
-        encryption: session.scope.encryption,
-        greeting: typeof client.greeting === "string" ? client.greeting : "",
-        id: id
-          ? Object.fromEntries(Object.entries(id).map(([key, value]) => [key, String(value)]))
-          : null,
-      },
-      login: { user: session.scope.user, mechanism: mechanismOf(client) },
-      tls: tlsOf(client),
-      capabilities: Object.fromEntries(
-        EXTENSIONS.map((name) => [name, has(name)]),
-      ) as Healthy["capabilities"],
-      authMechanisms: Array.from(authMechanisms(client).keys())
-        .filter((name) => name !== "LOGIN")
-        .sort(),
-      specialUseMailboxes,
-      roundTripMs: Math.round(roundTripMs * 10) / 10,
-      notes: notesFor(has),
-    };
-  });
+  return withSession(
+    connection,
+    context,
+    async (session) => {
+      const client = session.client;
+      const started = process.hrtime.bigint();
+      await session.exec({ doing: "measure the round trip" }, () => client.noop());
+      const roundTripMs = Number(process.hrtime.bigint() - started) / 1e6;
+      const list = await session.run({ doing: "list the mailboxes" }, () =>
+        client.list({ listOnly: true }),
+      );
+      const specialUseMailboxes: Record<string, string> = {};
+      for (const entry of list) {
+        if (hasFlag(entry.flags, "\\Noselect")) continue;
+        for (const use of SPECIAL_USES)
+          if (hasFlag(entry.flags, use) || entry.specialUse === use)
+            specialUseMailboxes[use] ??= entry.path;
+      }
+      const has = (capability: string) => session.has(capability);
+      const id = client.serverInfo as Record<string, unknown> | null;
+      return {
+        ok: true as const,
+        server: {
+          host: session.scope.host,
+          port: session.scope.port,
+          encryption: session.scope.encryption,
+          greeting: typeof client.greeting === "string" ? client.greeting : "",
+          id: id
+            ? Object.fromEntries(Object.entries(id).map(([key, value]) => [key, String(value)]))
+            : null,
+        },
+        login: { user: session.scope.user, mechanism: mechanismOf(client) },
+        tls: tlsOf(client),
+        capabilities: Object.fromEntries(
+          EXTENSIONS.map((name) => [name, has(name)]),
+        ) as Healthy["capabilities"],
+        authMechanisms: Array.from(authMechanisms(client).keys())
+          .filter((name) => name !== "LOGIN")
+          .sort(),
+        specialUseMailboxes,
+        roundTripMs: Math.round(roundTripMs * 10) / 10,
+        notes: notesFor(has),
+      };
+      // Check Connection reports the server's ID and the mechanism a default login picks
+    },
+    "full",
+  );
 }
 
 /** Never throws for a failing server: the failure is the answer. */

@@ -161,6 +161,8 @@ export interface Created {
 /** Creates and subscribes `path`; an existing mailbox is `created: false` and is subscribed too. */
 export async function ensureMailbox(session: Session, path: string): Promise<Created> {
   const op = { doing: "create the mailbox", mailbox: path };
+  // a new mailbox goes under the personal namespace's prefix (INBOX. on some servers)
+  await session.loadNamespace(path);
   let result: { path: string; created: boolean };
   try {
     result = await session.run(op, () => session.client.mailboxCreate(path));
@@ -183,6 +185,7 @@ export async function renameExisting(
   newPath: string,
 ): Promise<{ path: string; newPath: string }> {
   const doing = `rename the mailbox "${path}" to "${newPath}"`;
+  await session.loadNamespace(newPath);
   await session.requireMailbox({ doing, mailbox: path });
   if (await session.mailboxExists(newPath)) {
     throw new ImapError(

@@ -5,6 +5,7 @@
  */
 
 import { isIP } from "node:net";
+import { Writable } from "node:stream";
 import type { SecureContext } from "node:tls";
 import { createSecureContext, rootCertificates } from "node:tls";
 import type { Connection } from "@prismatic-io/spectral";
@@ -129,7 +130,21 @@ function trustingContext(pem: string): SecureContext {
   return context;
 }
 
-export function clientOptions(settings: ImapSettings, logger: Logger | false): ImapFlowOptions {
+/**
+ * What a session sets up before its work. A step's session (`lean`) sends only what the step
+ * needs: no COMPRESS (it costs a round trip and, on fast links, more time than it saves), no
+ * ENABLE (no step reads CONDSTORE's per-message MODSEQ, and STATUS HIGHESTMODSEQ and SEARCH MODSEQ
+ * work without it), LOGIN in one round trip, ID and NAMESPACE only where the server needs them
+ * (see `trimSetup`). Check Connection (`full`) sets the session up as imapflow does by itself, as
+ * it reports what the server offers (its ID, the mechanism a default login picks).
+ */
+export type SessionSetup = "lean" | "full";
+
+export function clientOptions(
+  settings: ImapSettings,
+  logger: Logger | false,
+  setup: SessionSetup = "full",
+): ImapFlowOptions {
   const tls: NonNullable<ImapFlowOptions["tls"]> = {
     rejectUnauthorized: settings.verifyCertificate,
     // A private CA is trusted in addition to the public ones, never instead of verification.
@@ -156,7 +171,52 @@ export function clientOptions(settings: ImapSettings, logger: Logger | false): I
       : sessionLimits.greetingMs,
     socketTimeout: sessionLimits.socketMs,
     clientInfo: { name: "Prismatic IMAP component" },
+    ...(setup === "lean" ? { disableCompression: true, disableAutoEnable: true } : {}),
   };
+}
+
+/** Greetings of servers that refuse to open a mailbox before the client sent ID (Coremail: 163.com, 126.com, ...). */
+const ID_FIRST_GREETINGS = /coremail/i;
+
+/**
+ * Trims imapflow's setup of a lean session, in the session core because imapflow has no option
+ * for it: the ID before login is dropped (the server's answer to it is short, and imapflow asks
+ * again after login anyway); the ID after login is sent only to servers known to require it
+ * (others get it only when they refuse a command, see `Session.recover`); NAMESPACE is left to
+ * the first path that needs it (`Session.loadNamespace`). A password logs in with LOGIN, one
+ * round trip, unless the server announces LOGINDISABLED: then with AUTHENTICATE PLAIN. The
+ * wrapper is removed once connected.
+ */
+function trimSetup(client: ImapFlow, options: ImapFlowOptions, state: SetupState): void {
+  const auth = options.auth;
+  if (auth && auth.accessToken === undefined) {
+    // read by imapflow when it logs in, after the greeting (and STARTTLS) told the capabilities
+    Object.defineProperty(auth, "loginMethod", {
+      enumerable: true,
+      get: () => (client.capabilities.has("LOGINDISABLED") ? undefined : "LOGIN"),
+    });
+  }
+  const run: unknown = Reflect.get(client, "run");
+  if (typeof run !== "function") return;
+  Reflect.set(client, "run", (command: string, ...args: unknown[]) => {
+    const name = command.toUpperCase();
+    const greeting = typeof client.greeting === "string" ? client.greeting : "";
+    if (name === "NAMESPACE") return Promise.resolve(undefined);
+    if (name === "ID") {
+      if (state.idSent || !client.authenticated || !ID_FIRST_GREETINGS.test(greeting))
+        return Promise.resolve(undefined);
+      state.idSent = true;
+    }
+    return Reflect.apply(run, client, [command, ...args]);
+  });
+}
+
+/** What a lean session's setup left out and may still send. */
+interface SetupState {
+  /** ID was sent (or the session is full: imapflow sent it as it always does). */
+  idSent: boolean;
+  /** NAMESPACE was asked (or the session is full). */
+  namespaceLoaded: boolean;
 }
 
 /**
@@ -180,6 +240,7 @@ export class Session {
     readonly client: ImapFlow,
     readonly scope: ErrorScope,
     private readonly monitor: AnswerMonitor = { unparsed: 0 },
+    private readonly setup: SetupState = { idSent: true, namespaceLoaded: true },
   ) {
     client.on("error", (err: unknown) => {
       this.lostWith = err;
@@ -214,14 +275,18 @@ export class Session {
    * failure, never a success.
    */
   async run<T>(op: Operation, call: () => Promise<T | false | undefined>): Promise<T> {
-    let result: T | false | undefined;
-    try {
-      result = await call();
-    } catch (err) {
-      throw await this.explained(this.fail(err, op), op);
+    for (let attempt = 0; ; attempt += 1) {
+      let result: T | false | undefined;
+      try {
+        result = await call();
+      } catch (err) {
+        if (attempt === 0 && (await this.recover(err, op, false))) continue;
+        throw await this.explained(this.fail(err, op), op);
+      }
+      if (result !== false && result !== undefined) return result;
+      if (attempt === 0 && (await this.recover(undefined, op, false))) continue;
+      throw await this.refusal(op);
     }
-    if (result === false || result === undefined) throw await this.refusal(op);
-    return result;
   }
 
   /** Like `run`, for calls whose result is not needed (and may legitimately be empty). */
@@ -232,6 +297,59 @@ export class Session {
       throw await this.explained(this.fail(err, op), op);
     }
     if (!this.client.usable) throw await this.refusal(op);
+  }
+
+  /**
+   * What a lean session left out of its setup and a refused command may have needed, sent now;
+   * true when it was, so that the command is worth sending once more. A command that was refused
+   * changed nothing, so sending it again is safe.
+   * - NAMESPACE, when the mailbox is missing: on a server whose personal mailboxes live under a
+   *   prefix (`INBOX.`), a path given without it is then sent with it, as imapflow does.
+   * - ID, when the server announces it and refused to open a mailbox (`opening`) without a
+   *   response code: some servers (Coremail's) refuse to open any until the client identified itself.
+   * `err` is the command's error, undefined when imapflow reported the refusal as `false`.
+   */
+  private async recover(err: unknown, op: Operation, opening: boolean): Promise<boolean> {
+    if (!this.client.usable || op.mailbox === undefined) return false;
+    const fields = typeof err === "object" && err !== null ? err : {};
+    const code: unknown = Reflect.get(fields, "serverResponseCode");
+    // a refusal without an error (imapflow's false) may be a missing mailbox too
+    const missing =
+      err === undefined ||
+      Reflect.get(fields, "mailboxMissing") === true ||
+      code === "NONEXISTENT" ||
+      code === "TRYCREATE";
+    if (missing) return this.loadNamespace(op.mailbox);
+    const plainNo = Reflect.get(fields, "responseStatus") === "NO" && !code;
+    const run: unknown = Reflect.get(this.client, "run");
+    if (!opening || !plainNo || this.setup.idSent || !this.has("ID") || typeof run !== "function")
+      return false;
+    this.setup.idSent = true;
+    try {
+      await Reflect.apply(run, this.client, ["ID", Reflect.get(this.client, "clientInfo")]);
+    } catch {
+      return false;
+    }
+    return this.client.usable;
+  }
+
+  /**
+   * Asks the server's NAMESPACE, once per session, where a lean session left it out; true when
+   * its personal prefix changes how `path` is sent (imapflow prepends it to a path without it).
+   * Run before creating or renaming a mailbox, and when a mailbox is missing.
+   */
+  async loadNamespace(path: string): Promise<boolean> {
+    if (this.setup.namespaceLoaded || !this.client.usable) return false;
+    this.setup.namespaceLoaded = true;
+    const run: unknown = Reflect.get(this.client, "run");
+    if (typeof run !== "function") return false;
+    try {
+      await Reflect.apply(run, this.client, ["NAMESPACE"]);
+    } catch (err) {
+      throw this.fail(err, { doing: "read the namespaces" });
+    }
+    const prefix = personalPrefix(this.client);
+    return prefix !== "" && !isInbox(path) && !path.startsWith(prefix);
   }
 
   /** The reason for a command that failed without an error: lost connection, missing mailbox, or a plain refusal. */
@@ -326,12 +444,16 @@ export class Session {
     options: { readOnly: boolean },
     work: (selected: Selected) => Promise<T>,
   ): Promise<T> {
-    let lock: MailboxLockObject;
-    try {
-      lock = await this.client.getMailboxLock(path, { readOnly: options.readOnly });
-    } catch (err) {
-      const op = { doing: "open the mailbox", mailbox: path };
-      throw await this.explained(this.fail(err, op), op);
+    let lock: MailboxLockObject | undefined;
+    const op = { doing: "open the mailbox", mailbox: path };
+    for (let attempt = 0; lock === undefined; attempt += 1) {
+      knownMailbox(this.client, path);
+      try {
+        lock = await this.client.getMailboxLock(path, { readOnly: options.readOnly });
+      } catch (err) {
+        if (attempt === 0 && (await this.recover(err, op, true))) continue;
+        throw await this.explained(this.fail(err, op), op);
+      }
     }
     try {
       const box = this.client.mailbox;
@@ -344,6 +466,34 @@ export class Session {
       lock.release();
     }
   }
+}
+
+/** The prefix of the personal namespace imapflow knows ("" when none or not asked). */
+function personalPrefix(client: ImapFlow): string {
+  const namespace: unknown = Reflect.get(client, "namespace");
+  const prefix: unknown =
+    typeof namespace === "object" && namespace !== null
+      ? Reflect.get(namespace, "prefix")
+      : undefined;
+  return typeof prefix === "string" ? prefix : "";
+}
+
+/**
+ * Before SELECT or EXAMINE imapflow LISTs the mailbox unless its mailbox cache knows it, only to
+ * copy the delimiter and special use into the opened mailbox, which the component never reads.
+ * An entry for the path saves that round trip; a missing mailbox is still told by SELECT's NO
+ * (imapflow checks it with a LIST then). The path is the one imapflow will send.
+ */
+function knownMailbox(client: ImapFlow, path: string): void {
+  const folders: unknown = Reflect.get(client, "folders");
+  if (!(folders instanceof Map)) return;
+  const prefix = personalPrefix(client);
+  const sent = isInbox(path)
+    ? "INBOX"
+    : prefix !== "" && !path.startsWith(prefix)
+      ? prefix + path
+      : path;
+  if (!folders.has(sent)) folders.set(sent, { path: sent });
 }
 
 /**
@@ -411,17 +561,49 @@ function tcpConnected(client: ImapFlow): boolean {
 /** What imapflow can log in with when given an access token (the first one offered wins). */
 const OAUTH_MECHANISMS = ["AUTH=OAUTHBEARER", "AUTH=XOAUTH2", "AUTH=XOAUTH"];
 
-async function closeQuietly(client: ImapFlow): Promise<void> {
+/**
+ * Sends LOGOUT and closes the socket once LOGOUT is on the wire, without waiting for the answer:
+ * by then every command of the step has been answered, so nothing is left for the server to
+ * confirm. A full session waits for the answer, as Check Connection reports the whole exchange.
+ */
+async function closeQuietly(client: ImapFlow, setup: SessionSetup): Promise<void> {
   if (client.usable) {
     let timer: NodeJS.Timeout | undefined;
     const bounded = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, sessionLimits.logoutMs);
     });
+    const loggedOut = client.logout().catch(() => undefined);
     // A stalled server would hold LOGOUT until the inactivity timer: bound it, then close.
-    await Promise.race([client.logout().catch(() => undefined), bounded]);
+    await Promise.race([setup === "lean" ? logoutSent(client) : loggedOut, bounded]);
     clearTimeout(timer);
+    client.close();
+    await loggedOut;
+    return;
   }
   client.close();
+}
+
+/** Settles once imapflow has written LOGOUT and the socket has handed it to the system. */
+async function logoutSent(client: ImapFlow): Promise<void> {
+  const written = () => {
+    const request: unknown = Reflect.get(client, "currentRequest");
+    return (
+      typeof request === "object" &&
+      request !== null &&
+      String(Reflect.get(request, "command")).toUpperCase() === "LOGOUT" &&
+      Reflect.get(request, "sent") === true
+    );
+  };
+  while (!written() && !Reflect.get(client, "isClosed"))
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  for (const name of ["writeSocket", "socket"]) {
+    const socket: unknown = Reflect.get(client, name);
+    if (!(socket instanceof Writable) || socket.destroyed || socket.writableLength === 0) continue;
+    await new Promise<void>((resolve) => {
+      socket.once("drain", resolve);
+      socket.once("close", resolve);
+    });
+  }
 }
 
 /**
@@ -453,16 +635,21 @@ export async function withSession<T>(
   connection: Connection,
   context: SessionContext,
   work: (session: Session) => Promise<T>,
+  setup: SessionSetup = "lean",
 ): Promise<T> {
   const parsed = parseConnection(connection);
   const scope = scopeFor(connection, parsed);
   const settings = await mintedSettings(parsed, scope);
   const monitor: AnswerMonitor = { unparsed: 0 };
-  const client = new ImapFlow(clientOptions(settings, stepLogger(context, scope.secrets, monitor)));
-  const session = new Session(client, scope, monitor);
+  const options = clientOptions(settings, stepLogger(context, scope.secrets, monitor), setup);
+  const client = new ImapFlow(options);
+  const state: SetupState = { idSent: setup === "full", namespaceLoaded: setup === "full" };
+  if (setup === "lean") trimSetup(client, options, state);
+  const session = new Session(client, scope, monitor, state);
   try {
     try {
       await client.connect();
+      Reflect.deleteProperty(client, "run");
     } catch (err) {
       scope.loginDisabled = client.capabilities.has("LOGINDISABLED");
       scope.tcpConnected = tcpConnected(client);
@@ -482,6 +669,7 @@ export async function withSession<T>(
     }
     return await work(session);
   } finally {
-    await closeQuietly(client);
+    Reflect.deleteProperty(client, "run");
+    await closeQuietly(client, setup);
   }
 }
