@@ -277,7 +277,7 @@ describe("logging", () => {
     // The login and the command were logged, and the password in no form (plain, URL-encoded, base64).
     expect(sent).toEqual(
       expect.arrayContaining([
-        "AUTHENTICATE PLAIN",
+        `LOGIN "${USER}" "(* value hidden *)"`,
         "STATUS INBOX (MESSAGES RECENT UIDNEXT UIDVALIDITY UNSEEN HIGHESTMODSEQ)",
         "LOGOUT",
       ]),
