@@ -95,10 +95,10 @@ describe("downloadAttachment", () => {
     });
     const fetches = commands.filter((command) => /FETCH/i.test(command));
     const uid = uidOf("nested-multipart.eml");
-    // imapflow adds MODSEQ once CONDSTORE is enabled
+    // no MODSEQ: the session does not ENABLE CONDSTORE, and nothing reads it
     expect(fetches).toEqual([
-      `UID FETCH ${uid} (UID BODYSTRUCTURE MODSEQ)`,
-      `UID FETCH ${uid} (UID MODSEQ BINARY.PEEK[3])`,
+      `UID FETCH ${uid} (UID BODYSTRUCTURE)`,
+      `UID FETCH ${uid} (UID BINARY.PEEK[3])`,
     ]);
     expect(commands.some((command) => command.startsWith("EXAMINE "))).toBe(true);
   });
