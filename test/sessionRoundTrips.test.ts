@@ -1,0 +1,259 @@
+/**
+ * What a step's session sends: the command list of typical steps (a change that adds a round
+ * trip fails here), and for each command a session leaves out, that what it was there for still
+ * holds: a missing mailbox is still told by name, LOGINDISABLED still logs in, a personal
+ * namespace `INBOX.`-style prefix still reaches the mailbox, a server that wants ID still gets it.
+ * Servers we cannot run are the real Dovecot behind a rewriting proxy.
+ */
+import { actionCommands, triggerCommands } from "./commandLog";
+import type { Fields } from "./helpers";
+import {
+  failure,
+  legacyConnection,
+  rfc822,
+  seedMailbox,
+  server,
+  tlsConnection,
+  uniqueName,
+  withDirect,
+  withDirectMailbox,
+} from "./helpers";
+import type { Rewrites } from "./rewriteProxy";
+import { rewriteProxy } from "./rewriteProxy";
+
+const USER = "test16";
+
+const missingMessage = (mailbox: string) =>
+  `The mailbox "${mailbox}" does not exist. Check the path (the List Mailboxes action shows every path) or create it first.`;
+
+async function throughProxy<T>(
+  rewrites: Rewrites,
+  work: (connection: ReturnType<typeof legacyConnection>) => Promise<T>,
+): Promise<T> {
+  const proxy = await rewriteProxy({ host: server.host, port: server.legacyPort }, rewrites);
+  try {
+    return await work(legacyConnection(USER, { port: String(proxy.port) }));
+  } finally {
+    await proxy.close();
+  }
+}
+
+async function mailboxPaths(): Promise<string[]> {
+  return withDirect(USER, async (client) => (await client.list()).map((entry) => entry.path));
+}
+
+describe("the commands of a step's session", () => {
+  test.each([
+    ["main (TLS)", () => tlsConnection(USER)],
+    ["legacy", () => legacyConnection(USER)],
+  ])("on %s: login, the step's own commands, logout; nothing else", async (_name, connection) => {
+    const { path, uids } = await seedMailbox(USER, { prefix: "Trips", count: 3 });
+    const run = async (key: string, params: Fields) =>
+      (await actionCommands(key, { connection: connection(), ...params })).log;
+    expect(await run("getStatus", { mailbox: path })).toEqual({
+      commands: ["LOGIN", "STATUS", "LOGOUT"],
+      continuations: 0,
+    });
+    expect((await run("getMessage", { mailbox: path, uid: String(uids[0]) })).commands).toEqual([
+      "LOGIN",
+      "EXAMINE",
+      "UID FETCH",
+      "LOGOUT",
+    ]);
+    expect(
+      (await run("downloadMessage", { mailbox: path, uid: String(uids[0]) })).commands,
+    ).toEqual(["LOGIN", "EXAMINE", "UID FETCH", "LOGOUT"]);
+    expect(
+      (await run("addFlags", { mailbox: path, uids: String(uids[1]), flags: "\\Flagged" }))
+        .commands,
+    ).toEqual(["LOGIN", "SELECT", "UID FETCH", "UID STORE", "UID FETCH", "LOGOUT"]);
+    const state: Record<string, unknown> = {};
+    const poll = async () =>
+      (await triggerCommands("newEmails", { connection: connection(), mailbox: path }, state)).log
+        .commands;
+    expect(await poll()).toEqual(["LOGIN", "STATUS", "LOGOUT"]);
+    expect(await poll()).toEqual(["LOGIN", "STATUS", "LOGOUT"]);
+    // the effects are the same as ever: the flag is on the server
+    const flags = await withDirectMailbox(USER, path, { readOnly: true }, async (client) => {
+      const message = await client.fetchOne(String(uids[1]), { flags: true }, { uid: true });
+      return [...(message ? (message.flags ?? []) : [])];
+    });
+    expect(flags).toContain("\\Flagged");
+  });
+
+  test("a step on the main server deletes exactly one message in six commands", async () => {
+    const { path, uids } = await seedMailbox(USER, { prefix: "TripsDelete", count: 2 });
+    const { log } = await actionCommands("deleteMessage", {
+      connection: tlsConnection(USER),
+      mailbox: path,
+      uid: String(uids[0]),
+      mode: "expunge",
+    });
+    expect(log.commands).toEqual([
+      "LOGIN",
+      "SELECT",
+      "UID FETCH",
+      "UID STORE",
+      "UID EXPUNGE",
+      "LOGOUT",
+    ]);
+    const left = await withDirectMailbox(USER, path, { readOnly: true }, (client) =>
+      client.search({ all: true }, { uid: true }),
+    );
+    expect(left).toEqual([uids[1]]);
+  });
+
+  test("Check Connection still sets the session up in full: ID and the server's namespaces", async () => {
+    const { log } = await actionCommands("checkConnection", { connection: tlsConnection(USER) });
+    expect(log.commands.slice(0, 3)).toEqual(["ID", "AUTHENTICATE", "ID"]);
+    expect(log.commands).toContain("NAMESPACE");
+  });
+});
+
+describe("a missing mailbox, told without a LIST first", () => {
+  test.each([
+    ["main (TLS)", () => tlsConnection(USER)],
+    ["legacy (no NONEXISTENT code)", () => legacyConnection(USER)],
+  ])("on %s: opening, STATUS, APPEND and COPY name the mailbox", async (_name, connection) => {
+    const missing = uniqueName("Missing");
+    const { path, uids } = await seedMailbox(USER, { prefix: "TripsSource", count: 1 });
+    const cases: [string, Fields, string][] = [
+      ["getMessage", { mailbox: missing, uid: "1" }, missing],
+      ["getStatus", { mailbox: missing }, missing],
+      ["appendMessage", { mailbox: missing, message: rfc822({ subject: "to nowhere" }) }, missing],
+      ["copyMessage", { mailbox: path, uids: String(uids[0]), destination: missing }, missing],
+    ];
+    for (const [key, params, named] of cases) {
+      const err = await failure(() => actionCommands(key, { connection: connection(), ...params }));
+      expect({
+        key,
+        code: err.code,
+        start: err.message.slice(0, missingMessage(named).length),
+      }).toEqual({
+        key,
+        code: "MAILBOX_NOT_FOUND",
+        start: missingMessage(named),
+      });
+    }
+    // nothing was created on the way
+    expect(await mailboxPaths()).not.toContain(missing);
+  });
+
+  test("APPEND answered NO [TRYCREATE] is the missing-mailbox error, and nothing is appended", async () => {
+    const missing = uniqueName("TryCreate");
+    // STATUS is let through to a mailbox that exists, so that APPEND itself meets the NO
+    const err = await throughProxy(
+      {
+        toServer: (line) =>
+          /^\S+ STATUS /.test(line)
+            ? line.replace(`"${missing}"`, "INBOX").replace(` ${missing} `, " INBOX ")
+            : line,
+      },
+      (connection) =>
+        failure(() =>
+          actionCommands("appendMessage", {
+            connection,
+            mailbox: missing,
+            message: rfc822({ subject: "trycreate" }),
+          }),
+        ),
+    );
+    expect(err.code).toBe("MAILBOX_NOT_FOUND");
+    expect(err.message.startsWith(missingMessage(missing))).toBe(true);
+    expect(await mailboxPaths()).not.toContain(missing);
+  });
+});
+
+describe("logging in", () => {
+  test("a server announcing LOGINDISABLED is logged in with AUTHENTICATE PLAIN", async () => {
+    const greeting = (line: string) =>
+      line.startsWith("* OK [CAPABILITY ")
+        ? line.replace("IMAP4rev1 ", "IMAP4rev1 LOGINDISABLED ")
+        : line;
+    const { result, log } = await throughProxy({ toClient: greeting }, (connection) =>
+      actionCommands("getStatus", { connection, mailbox: "INBOX" }),
+    );
+    expect(log.commands).toEqual(["AUTHENTICATE", "STATUS", "LOGOUT"]);
+    expect(log.continuations).toBe(1);
+    expect((result as { data: { path: string } }).data.path).toBe("INBOX");
+  });
+});
+
+describe("a server whose personal mailboxes live under a prefix", () => {
+  test("NAMESPACE is asked only when a path is missing or a mailbox is created, and the prefix is used", async () => {
+    const prefix = uniqueName("Personal");
+    const child = uniqueName("Child");
+    await withDirect(USER, async (client) => {
+      await client.mailboxCreate(`${prefix}/${child}`);
+    });
+    const namespace = (line: string) =>
+      line.startsWith("* NAMESPACE ") ? `* NAMESPACE (("${prefix}/" "/")) NIL NIL\r\n` : line;
+    await throughProxy({ toClient: namespace }, async (connection) => {
+      const status = await actionCommands("getStatus", { connection, mailbox: child });
+      expect((status.result as { data: { path: string } }).data.path).toBe(`${prefix}/${child}`);
+      expect(status.log.commands).toEqual(["LOGIN", "STATUS", "NAMESPACE", "STATUS", "LOGOUT"]);
+      const opened = await actionCommands("searchMailbox", { connection, mailbox: child });
+      expect(opened.log.commands.slice(0, 3)).toEqual(["LOGIN", "EXAMINE", "NAMESPACE"]);
+      const fresh = uniqueName("Fresh");
+      const created = await actionCommands("createMailbox", { connection, path: fresh });
+      expect(created.log.commands.slice(0, 2)).toEqual(["LOGIN", "NAMESPACE"]);
+      expect(await mailboxPaths()).toContain(`${prefix}/${fresh}`);
+      // a path that is missing under the prefix too is the same error as ever, naming the path given
+      const missing = uniqueName("Nowhere");
+      const err = await failure(() =>
+        actionCommands("getStatus", { connection, mailbox: missing }),
+      );
+      expect(err.message.startsWith(missingMessage(missing))).toBe(true);
+    });
+  });
+});
+
+describe("a server that wants ID", () => {
+  test("one that refuses to open a mailbox before ID gets ID, and the mailbox opens", async () => {
+    const { path, uids } = await seedMailbox(USER, { prefix: "TripsId", count: 1 });
+    let identified = false;
+    let refusedTag: string | undefined;
+    let refusals = 0;
+    const { result, log } = await throughProxy(
+      {
+        toServer: (line) => {
+          if (/^\S+ ID /.test(line)) identified = true;
+          const opening = /^(\S+) (?:SELECT|EXAMINE) /.exec(line);
+          if (opening && !identified) refusedTag = opening[1];
+          return line;
+        },
+        // the mailbox's own answer turned into the refusal such servers send
+        toClient: (line) => {
+          if (refusedTag === undefined || !line.startsWith(`${refusedTag} OK`)) return line;
+          refusedTag = undefined;
+          refusals += 1;
+          return `${line.split(" ")[0]} NO SELECT Unsafe Login. Please contact the administrator\r\n`;
+        },
+      },
+      (connection) =>
+        actionCommands("getMessage", { connection, mailbox: path, uid: String(uids[0]) }),
+    );
+    expect(refusals).toBe(1);
+    expect(log.commands).toEqual([
+      "LOGIN",
+      "EXAMINE",
+      "LIST",
+      "ID",
+      "EXAMINE",
+      "UID FETCH",
+      "LOGOUT",
+    ]);
+    expect((result as { data: { uid: number } }).data.uid).toBe(uids[0]);
+  });
+
+  test("a server known to require it (Coremail) gets ID right after login, once", async () => {
+    const greeting = (line: string) =>
+      line.startsWith("* OK [CAPABILITY ")
+        ? line.replace("Dovecot (Debian) ready.", "Coremail System IMap Server Ready")
+        : line;
+    const { log } = await throughProxy({ toClient: greeting }, (connection) =>
+      actionCommands("getStatus", { connection, mailbox: "INBOX" }),
+    );
+    expect(log.commands).toEqual(["LOGIN", "ID", "STATUS", "LOGOUT"]);
+  });
+});
