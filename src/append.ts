@@ -191,7 +191,7 @@ export async function appendToMailbox(
       { code: "MISSING_EXTENSION", mailbox: status.path },
     );
   }
-  const result = await session.run({ doing: "append the message", mailbox }, () =>
+  const result = await session.run({ doing: "append the message", mailbox, into: mailbox }, () =>
     session.client.append(mailbox, content, flags, internalDate),
   );
   if (uidPlus && result.uid !== undefined && result.uidValidity !== undefined) {

@@ -160,6 +160,8 @@ export interface Operation {
   doing: string;
   mailbox?: string;
   uid?: number | string;
+  /** The mailbox the command writes into (APPEND), named when the server answers TRYCREATE. */
+  into?: string;
 }
 
 /**
@@ -354,7 +356,7 @@ function tokenExpiredInSession(err: RawError, scope: ErrorScope): boolean {
 const SIGN_IN_APP = "App registrations (Microsoft Entra admin center > Identity > Applications)";
 
 type Rule = {
-  when: (err: RawError, scope: ErrorScope) => boolean;
+  when: (err: RawError, scope: ErrorScope, op?: Operation) => boolean;
   code: ImapErrorCode;
   /** true: the connection's settings are at fault; the platform marks the connection. */
   connection: boolean;
@@ -675,6 +677,14 @@ const RULES: Rule[] = [
       `The mailbox "${op?.mailbox ?? "?"}" does not exist. Check the path (the List Mailboxes action shows every path) or create it first.${serverSaid(e)}`,
   },
   {
+    // RFC 3501 6.3.11: APPEND into a mailbox that does not exist is answered NO [TRYCREATE]
+    when: (e, _s, op) => e.serverResponseCode === "TRYCREATE" && op?.into !== undefined,
+    code: "MAILBOX_NOT_FOUND",
+    connection: false,
+    message: (e, _s, op) =>
+      `The mailbox "${op?.into ?? "?"}" does not exist. Check the path (the List Mailboxes action shows every path) or create it first.${serverSaid(e)}`,
+  },
+  {
     when: (e) => e.serverResponseCode === "ALREADYEXISTS",
     code: "MAILBOX_EXISTS",
     connection: false,
@@ -722,7 +732,7 @@ export function translateError(err: unknown, scope: ErrorScope, op?: Operation):
   if (err instanceof InputError || err instanceof ImapError || err instanceof ImapConnectionError)
     return err;
   const e = raw(err);
-  const rule = RULES.find((candidate) => candidate.when(e, scope));
+  const rule = RULES.find((candidate) => candidate.when(e, scope, op));
   if (rule) {
     const message = redact(rule.message(e, scope, op), scope.secrets);
     return rule.connection

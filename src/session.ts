@@ -317,6 +317,7 @@ export class Session {
     const missing =
       err === undefined ||
       Reflect.get(fields, "mailboxMissing") === true ||
+      Reflect.get(fields, "code") === "NotFound" ||
       code === "NONEXISTENT" ||
       code === "TRYCREATE";
     if (missing) return this.loadNamespace(op.mailbox);
