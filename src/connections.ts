@@ -6,12 +6,6 @@
 import { createHash, X509Certificate } from "node:crypto";
 import type { Connection } from "@prismatic-io/spectral";
 import {
-  connection,
-  OAuth2Type,
-  oauth2Connection,
-  templateConnectionInputs,
-} from "@prismatic-io/spectral";
-import {
   isAllowedTokenUrl,
   parseCertificateCredential,
   parseServiceAccountKey,
@@ -19,6 +13,7 @@ import {
 import type { AppOnly } from "./errors";
 import { ImapConnectionError, InputError } from "./errors";
 import { hasControlCharacters, parseBool } from "./inputs";
+import { connection, OAuth2Type, oauth2Connection, templateConnectionInputs } from "./spectral";
 import type { TokenGrant } from "./tokens";
 
 export type Encryption = "tls" | "starttls" | "none";

@@ -5,9 +5,9 @@
  */
 
 import type { Connection } from "@prismatic-io/spectral";
-import { ConnectionError, SpectralError } from "@prismatic-io/spectral";
 import type { ImapFlowError } from "imapflow";
 import { ImapFlowErrorCode } from "imapflow";
+import { ConnectionError, SpectralError } from "./spectral";
 
 /**
  * Keeps the original error as `cause` (not enumerable: it stays out of JSON and of the step's

@@ -1,4 +1,3 @@
-import { component } from "@prismatic-io/spectral";
 import { actions } from "./actions";
 import {
   imapConnection,
@@ -8,6 +7,7 @@ import {
   imapOAuth2Connection,
 } from "./connections";
 import { dataSources } from "./dataSources";
+import { component } from "./spectral";
 import { triggers } from "./triggers";
 
 /** The documentation link the designer shows, when documentation.md is hosted (set at build time). */

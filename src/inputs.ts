@@ -3,8 +3,9 @@
  * before any network traffic. Parsers accept what the platform and the test harness send:
  * strings (a missing optional input arrives as ""), numbers, and lists from earlier steps.
  */
-import { input } from "@prismatic-io/spectral";
+
 import { InputError } from "./errors";
+import { input } from "./spectral";
 import type { UidSet } from "./uidSet";
 import { MAX_UID } from "./uidSet";
 

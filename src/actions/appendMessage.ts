@@ -1,4 +1,3 @@
-import { action, input } from "@prismatic-io/spectral";
 import { appendToMailbox, parseInternalDate, parseRawMessage } from "../append";
 import { connectionInput, mailboxInput, parseFlags, parseMailbox } from "../inputs";
 import {
@@ -13,6 +12,7 @@ import {
   uidValidity,
 } from "../schemas";
 import { withSession } from "../session";
+import { action, input } from "../spectral";
 
 export const appendMessage = action({
   performSafety: "notAllowed",

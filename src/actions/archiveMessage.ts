@@ -1,4 +1,3 @@
-import { action, input } from "@prismatic-io/spectral";
 import {
   connectionInput,
   mailboxInput,
@@ -12,6 +11,7 @@ import {
 import { disposal, output } from "../schemas";
 import { toJson } from "../serialize";
 import { withSession } from "../session";
+import { action, input } from "../spectral";
 import { archiveMessages } from "../transfer";
 
 export const archiveMessage = action({

@@ -3,7 +3,7 @@
  * change), Add / Remove Labels and Copy / Move Messages (copy or move). Each action file still defines its own public
  * key, label and description; the inputs, their parsing and the output are one definition here.
  */
-import { action } from "@prismatic-io/spectral";
+
 import { InputError } from "../errors";
 import {
   connectionInput,
@@ -26,6 +26,7 @@ import { changeFlags } from "../messages";
 import { flagChanges, labelChanges, output, transfer } from "../schemas";
 import { toJson } from "../serialize";
 import { withSession } from "../session";
+import { action } from "../spectral";
 import { transferMessages } from "../transfer";
 
 interface Display {

@@ -1,7 +1,7 @@
-import { action } from "@prismatic-io/spectral";
 import { checkConnection as check } from "../diagnose";
 import { connectionInput } from "../inputs";
 import { connectionDiagnosis, output } from "../schemas";
+import { action } from "../spectral";
 
 export const checkConnection = action({
   performSafety: "safe",

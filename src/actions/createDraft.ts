@@ -1,10 +1,10 @@
-import { action, input } from "@prismatic-io/spectral";
 import { composeMessage, parseDraft } from "../compose";
 import { parseConnection } from "../connections";
 import { storeDraft } from "../drafts";
 import { connectionInput, optionalMailbox } from "../inputs";
 import { object, output, storedDraftFields } from "../schemas";
 import { withSession } from "../session";
+import { action, input } from "../spectral";
 
 const text = (label: string, comments: string, example?: string) =>
   input({ label, type: "string", required: false, comments, example });

@@ -1,8 +1,8 @@
-import { action } from "@prismatic-io/spectral";
 import { connectionInput, parseMailbox, pathInput } from "../inputs";
 import { ensureMailbox } from "../mailboxes";
 import { boolean, mailboxPath, object, output } from "../schemas";
 import { withSession } from "../session";
+import { action } from "../spectral";
 
 export const createMailbox = action({
   performSafety: "notAllowed",

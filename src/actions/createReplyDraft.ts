@@ -1,4 +1,3 @@
-import { action, input } from "@prismatic-io/spectral";
 import { parseConnection } from "../connections";
 import { connectionInput, mailboxInput, uidInput, uidValidityInput } from "../inputs";
 import { draftReply, parseReplyRequest } from "../reply";
@@ -10,6 +9,7 @@ import {
   text,
 } from "../schemas";
 import { withSession } from "../session";
+import { action, input } from "../spectral";
 import { draftInputs } from "./createDraft";
 
 const addresses = (label: string, comments: string) =>

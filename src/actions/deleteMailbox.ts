@@ -1,9 +1,9 @@
-import { action } from "@prismatic-io/spectral";
 import { InputError } from "../errors";
 import { connectionInput, parseMailbox, pathInput } from "../inputs";
 import { isInbox } from "../mailboxes";
 import { boolean, mailboxPath, object, output } from "../schemas";
 import { withSession } from "../session";
+import { action } from "../spectral";
 
 export const deleteMailbox = action({
   performSafety: "notAllowed",

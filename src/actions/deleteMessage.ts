@@ -1,4 +1,3 @@
-import { action, input } from "@prismatic-io/spectral";
 import {
   connectionInput,
   mailboxInput,
@@ -14,6 +13,7 @@ import { deleteOne } from "../messages";
 import { boolean, disposal, oneOf, output } from "../schemas";
 import { toJson } from "../serialize";
 import { withSession } from "../session";
+import { action, input } from "../spectral";
 import { trashMessage } from "../transfer";
 
 export const deleteMessage = action({

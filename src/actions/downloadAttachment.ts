@@ -1,5 +1,4 @@
 import { createHash } from "node:crypto";
-import { action, input } from "@prismatic-io/spectral";
 import { downloadPartOnce, parseWantedPart } from "../bodyParts";
 import {
   connectionInput,
@@ -11,6 +10,7 @@ import {
   uidInput,
 } from "../inputs";
 import { integer, mailboxPath, nullable, object, output, text, uid } from "../schemas";
+import { action, input } from "../spectral";
 
 export const downloadAttachment = action({
   performSafety: "safe",

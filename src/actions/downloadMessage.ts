@@ -1,4 +1,3 @@
-import { action, input } from "@prismatic-io/spectral";
 import { contentOf, downloadPartOnce, fetchExisting, parsePartId } from "../bodyParts";
 import {
   connectionInput,
@@ -10,6 +9,7 @@ import {
 } from "../inputs";
 import { output } from "../schemas";
 import { withSession } from "../session";
+import { action, input } from "../spectral";
 
 export const downloadMessage = action({
   performSafety: "safe",

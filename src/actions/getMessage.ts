@@ -1,4 +1,3 @@
-import { action, input } from "@prismatic-io/spectral";
 import {
   connectionInput,
   mailboxInput,
@@ -28,6 +27,7 @@ import {
 } from "../schemas";
 import { flagList, isoDate, messageIdentity, toJson } from "../serialize";
 import { withSession } from "../session";
+import { action, input } from "../spectral";
 
 const DEFAULT_MAX_ATTACHMENT_SIZE = 10 * 1024 * 1024;
 const LARGEST_MAX_ATTACHMENT_SIZE = 100 * 1024 * 1024;

@@ -1,8 +1,8 @@
-import { action } from "@prismatic-io/spectral";
 import { connectionInput, mailboxInput, parseMailbox } from "../inputs";
 import { quotaOf } from "../quota";
 import { integer, list, mailboxPath, map, nullable, object, output, text, usage } from "../schemas";
 import { withSession } from "../session";
+import { action } from "../spectral";
 
 export const getQuota = action({
   performSafety: "safe",

@@ -1,9 +1,9 @@
-import { action } from "@prismatic-io/spectral";
 import { connectionInput, mailboxInput, parseMailbox } from "../inputs";
 import { mailboxStatus } from "../mailboxes";
 import { integer, mailboxPath, object, output, text, uidValidity } from "../schemas";
 import { toJson } from "../serialize";
 import { withSession } from "../session";
+import { action } from "../spectral";
 
 export const getStatus = action({
   performSafety: "safe",

@@ -1,4 +1,3 @@
-import { action, input } from "@prismatic-io/spectral";
 import { connectionInput, parseBool } from "../inputs";
 import { listMailboxEntries } from "../mailboxes";
 import {
@@ -13,6 +12,7 @@ import {
   uidValidity,
 } from "../schemas";
 import { withSession } from "../session";
+import { action, input } from "../spectral";
 
 export const listMailboxes = action({
   performSafety: "safe",

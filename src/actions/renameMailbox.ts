@@ -1,8 +1,8 @@
-import { action, input } from "@prismatic-io/spectral";
 import { connectionInput, parseMailbox, pathInput } from "../inputs";
 import { checkRename, renameExisting } from "../mailboxes";
 import { mailboxPath, object, output, text } from "../schemas";
 import { withSession } from "../session";
+import { action, input } from "../spectral";
 
 export const renameMailbox = action({
   performSafety: "notAllowed",

@@ -1,4 +1,3 @@
-import { action, input } from "@prismatic-io/spectral";
 import { connectionInput, mailboxInput } from "../inputs";
 import {
   text as describedText,
@@ -13,6 +12,7 @@ import {
 } from "../schemas";
 import { parseSearchRequest, searchPage } from "../search";
 import { withSession } from "../session";
+import { action, input } from "../spectral";
 
 const text = (label: string, comments: string, example: string) =>
   input({ label, type: "string", required: false, comments, example });

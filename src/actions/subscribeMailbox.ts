@@ -1,8 +1,8 @@
-import { action } from "@prismatic-io/spectral";
 import { connectionInput, parseMailbox, pathInput } from "../inputs";
 import { setSubscription } from "../mailboxes";
 import { output, subscription } from "../schemas";
 import { withSession } from "../session";
+import { action } from "../spectral";
 
 export const subscribeMailbox = action({
   performSafety: "notAllowed",

@@ -1,8 +1,8 @@
-import { action, input } from "@prismatic-io/spectral";
 import { connectionInput, mailboxInput, parseBool, parseMailbox } from "../inputs";
 import { branchingOutput, deliveredMessage, mailboxPath, number, object } from "../schemas";
 import { parseSearchKeys } from "../search";
 import { withSession } from "../session";
+import { action, input } from "../spectral";
 import { parseAfter, parseTimeoutSeconds, waitForMessage } from "../wait";
 import { searchInputs } from "./searchMailbox";
 

@@ -1,7 +1,7 @@
-import { dataSource } from "@prismatic-io/spectral";
 import { connectionInput } from "../inputs";
 import { isSelectable, listMailboxEntries } from "../mailboxes";
 import { withSession } from "../session";
+import { dataSource } from "../spectral";
 
 export const listMailboxes = dataSource({
   display: {

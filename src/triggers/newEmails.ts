@@ -1,4 +1,3 @@
-import { input, pollingTrigger } from "@prismatic-io/spectral";
 import {
   connectionInput,
   fetchContentInput,
@@ -10,6 +9,7 @@ import {
 } from "../inputs";
 import { parsePollOptions, pollMailboxes, pollOutput, readStates, writeStates } from "../poll";
 import { withSession } from "../session";
+import { input, pollingTrigger } from "../spectral";
 
 export const newEmails = pollingTrigger({
   display: {

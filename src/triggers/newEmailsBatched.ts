@@ -1,5 +1,4 @@
 import type { ActionLogger, Connection, PollingState } from "@prismatic-io/spectral";
-import { batchTrigger, input } from "@prismatic-io/spectral";
 import { InputError } from "../errors";
 import {
   connectionInput,
@@ -19,6 +18,7 @@ import { parsePollOptions, pollMailboxes, readStates, startingCursor, writeState
 import { parseDate } from "../searchCriteria";
 import type { SessionContext } from "../session";
 import { withSession } from "../session";
+import { batchTrigger, input } from "../spectral";
 
 /** One execution's message: what New Emails delivers, plus where to act on it by UID. */
 export type BatchedMessage = DeliveredMessage & { mailbox: string; uidValidity: string };
