@@ -1,16 +1,12 @@
-// Builds dist/, what prism uploads (all of it, zipped; node_modules is not uploaded):
-//
-//   dist/index.js       the entry prism and the platform require: a small loader (src/loader.ts)
-//   dist/component.js   the component, one CommonJS file with every runtime dependency inside
-//   dist/component.cache V8's code cache of component.js, made here by this Node.js version
-//   dist/icon.png       the component's icon
+// Bundles the component into one CommonJS file, dist/index.js, with every runtime dependency
+// inside (prism uploads only dist/), and copies the icon beside it.
 //
 // Every flow step loads the component in a fresh process, so its load time is paid on every step:
-// see "Bundle" in README.md for what each measure below saves.
+// the two plugins below keep what no step uses from running at load (see "Bundle" in README.md).
+// dist/ stays byte-for-byte reproducible: the component's signature is a hash of it.
 //
-//   node scripts/build.mjs [--outdir DIR] [--no-code-cache]
+//   node scripts/build.mjs [--outdir DIR]
 
-import { execFileSync } from "node:child_process";
 import { copyFileSync, mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -19,7 +15,7 @@ import { build } from "esbuild";
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), "..");
 const { values: options } = parseArgs({
-  options: { outdir: { type: "string" }, "no-code-cache": { type: "boolean" } },
+  options: { outdir: { type: "string" } },
 });
 const dist = path.resolve(options.outdir ?? path.join(root, "dist"));
 
@@ -66,7 +62,9 @@ const DEFERRED_HELPER =
 const replaceOnce = (text, from, to, file) => {
   const at = text.indexOf(from);
   if (at < 0 || text.indexOf(from, at + 1) >= 0) {
-    throw new Error(`${file}: expected exactly one ${JSON.stringify(from)}; was the package upgraded?`);
+    throw new Error(
+      `${file}: expected exactly one ${JSON.stringify(from)}; was the package upgraded?`,
+    );
   }
   return text.slice(0, at) + to + text.slice(at + from.length);
 };
@@ -109,11 +107,14 @@ const spectralIndexPlugin = {
 rmSync(dist, { recursive: true, force: true });
 mkdirSync(dist, { recursive: true });
 
-const shared = { bundle: true, platform: "node", target: "node20", format: "cjs", logLevel: "warning" };
 await build({
-  ...shared,
   entryPoints: [path.join(root, "src", "index.ts")],
-  outfile: path.join(dist, "component.js"),
+  outfile: path.join(dist, "index.js"),
+  bundle: true,
+  platform: "node",
+  target: "node20",
+  format: "cjs",
+  logLevel: "warning",
   minify: true,
   keepNames: true,
   legalComments: "external",
@@ -127,21 +128,7 @@ await build({
   },
   banner: { js: 'var __importMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
 });
-await build({ ...shared, entryPoints: [path.join(root, "src", "loader.ts")], outfile: path.join(dist, "index.js") });
 copyFileSync(path.join(root, "assets", "icon.png"), path.join(dist, "icon.png"));
 
-if (!options["no-code-cache"]) {
-  // A fresh process of this same node, without NODE_OPTIONS: V8 accepts the cache only from the
-  // same version with the same flags. Elsewhere the loader compiles component.js as usual.
-  const env = { ...process.env };
-  delete env.NODE_OPTIONS;
-  execFileSync(process.execPath, [path.join(dist, "index.js"), "--write-code-cache"], {
-    env,
-    stdio: "inherit",
-  });
-}
-
-const mb = (file) => `${(statSync(path.join(dist, file)).size / 1024 / 1024).toFixed(2)} MB`;
-console.log(
-  `dist/component.js: ${mb("component.js")}${options["no-code-cache"] ? "" : `, dist/component.cache: ${mb("component.cache")}`}`,
-);
+const size = statSync(path.join(dist, "index.js")).size;
+console.log(`dist/index.js: ${(size / 1024 / 1024).toFixed(2)} MB`);

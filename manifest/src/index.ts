@@ -12,7 +12,7 @@ export { actions, connections, dataSources, triggers };
 export default {
   key: "imap",
   public: false,
-  signature: "9323cfe1e50e78e99e17833af221328a2a0103ef",
+  signature: "a770231aa228e97d7d02b6d6e763084a156332f8",
   actions,
   dataSources,
   connections,
