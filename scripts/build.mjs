@@ -25,8 +25,10 @@ const dist = path.resolve(options.outdir ?? path.join(root, "dist"));
  * upgrade that changes the text is noticed here, not in production.
  */
 const DEFERRED = [
-  // spectral's code-native-integration helpers: webhooks of other flows (axios), the
-  // integration's YAML (yaml) and config pages described with zod. A component never calls them.
+  // spectral's code-native-integration helpers: webhooks of other flows (axios, for
+  // context.invokeFlow), the integration's YAML (yaml) and config pages described with zod. This
+  // component never calls them, so they are left out of the bundle (NOT_BUNDLED): a step that
+  // reached one would fail with "Cannot find module".
   {
     file: "node_modules/@prismatic-io/spectral/dist/serverTypes/context.js",
     from: 'const axios_1 = __importDefault(require("axios"));',
@@ -54,6 +56,9 @@ const DEFERRED = [
     also: [{ from: "codec.decoder === DBCS_DECODER", to: "codec.decoder === dbcsDecoderClass()" }],
   })),
 ];
+
+/** Required only through DEFERRED's wrappers, on paths the component never takes; not in dist/. */
+const NOT_BUNDLED = ["axios", "yaml", "zod"];
 
 /** A module object whose properties are read from `load()`'s result, loaded on the first read. */
 const DEFERRED_HELPER =
@@ -119,6 +124,7 @@ await build({
   keepNames: true,
   legalComments: "external",
   plugins: [spectralIndexPlugin, deferPlugin],
+  external: NOT_BUNDLED,
   define: {
     "process.env.NODE_ENV": '"production"',
     // Where builders read documentation.md once it is hosted: the component's documentation link.

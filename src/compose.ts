@@ -4,7 +4,6 @@
  * MailComposer, never by hand.
  */
 import addressparser from "nodemailer/lib/addressparser";
-import MailComposer from "nodemailer/lib/mail-composer";
 import { InputError } from "./errors";
 import { hasControlCharacters } from "./inputs";
 import type { Address } from "./serialize";
@@ -328,6 +327,8 @@ const formatted = (list: Address[]) =>
 
 /** Builds the MIME message; Bcc stays in it, as a draft must keep it for whoever sends it. */
 export async function composeMessage(draft: Draft): Promise<Composed> {
+  // Loaded by the draft steps only: every step loads the bundle, few compose.
+  const { default: MailComposer } = await import("nodemailer/lib/mail-composer");
   const composer = new MailComposer({
     from: formatted(draft.from),
     to: formatted(draft.to),

@@ -9,7 +9,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import iconv from "iconv-lite";
-import { seedMailbox, tlsConnection, withDirect } from "./helpers";
+import { rfc822, seedMailbox, tlsConnection, withDirect } from "./helpers";
 
 const USER = "test31";
 const root = path.join(__dirname, "..");
@@ -26,21 +26,36 @@ afterAll(() => {
   fs.rmSync(outdir, { recursive: true, force: true });
 });
 
-/** Runs one action of the bundle in a fresh process; returns its result as JSON. */
-function runBundled(key: string, params: Record<string, unknown>): unknown {
+/** Runs one action (or, with `trigger`, one poll) of the bundle in a fresh process; returns its result as JSON. */
+function runBundled(
+  key: string,
+  params: Record<string, unknown>,
+  instanceState?: Record<string, unknown>,
+): unknown {
   const script = `
     const { createHarness } = require(${JSON.stringify(require.resolve("@prismatic-io/spectral/dist/testing"))});
     const component = require(process.argv[1]).default;
     const quiet = () => undefined;
     const logger = { metric: quiet, trace: quiet, debug: quiet, info: quiet, log: quiet, warn: quiet, error: quiet };
-    createHarness(component)
-      .action(process.argv[2], JSON.parse(process.argv[3]), { logger })
-      .then((result) => process.stdout.write(JSON.stringify(result)))
+    const harness = createHarness(component);
+    const params = JSON.parse(process.argv[3]);
+    const instanceState = process.argv[4] ? JSON.parse(process.argv[4]) : undefined;
+    (instanceState
+      ? harness.trigger(process.argv[2], {}, params, { logger, instanceState })
+      : harness.action(process.argv[2], params, { logger }))
+      .then((result) => process.stdout.write(JSON.stringify(instanceState ? { result, instanceState } : result)))
       .catch((err) => { process.stdout.write(JSON.stringify({ error: String(err.message) })); });
   `;
   const out = execFileSync(
     process.execPath,
-    ["-e", script, path.join(outdir, "index.js"), key, JSON.stringify(params)],
+    [
+      "-e",
+      script,
+      path.join(outdir, "index.js"),
+      key,
+      JSON.stringify(params),
+      instanceState ? JSON.stringify(instanceState) : "",
+    ],
     { encoding: "utf8" },
   );
   return JSON.parse(out);
@@ -77,4 +92,38 @@ test("the built bundle alone loads and runs steps against the server", async () 
     data: { uid: number; subject: string; text: string };
   };
   expect(message.data).toMatchObject({ uid, subject, text: `${body}\n` });
+  // spectral's batch-trigger wrappers, the parser with replyText, and the composer (loaded on first use)
+  type Poll = {
+    result: { payload: { body: { data: { uid: number; replyText: string }[] } } };
+    instanceState: Record<string, unknown>;
+  };
+  const poll = (state: Record<string, unknown>) =>
+    runBundled("newEmailsBatched", { connection, mailbox, fetchContent: "true" }, state) as Poll;
+  const first = poll({});
+  expect(first.result.payload.body.data).toEqual([]);
+  const next = await withDirect(USER, (client) =>
+    client.append(mailbox, rfc822({ subject: "Second", body: "Thanks!\r\n\r\n> quoted" })),
+  );
+  const second = poll(first.instanceState);
+  expect(second.result.payload.body.data).toMatchObject([
+    { uid: next ? next.uid : 0, replyText: "Thanks!" },
+  ]);
+  const draft = runBundled("createDraft", {
+    connection,
+    mailbox,
+    to: "c@example.com",
+    subject: "Draft from the bundle",
+    text: "Hello",
+  }) as { data: { mailbox: string; uid: number } };
+  expect(draft.data.mailbox).toBe(mailbox);
+  const subjects = await withDirect(USER, async (client) => {
+    const lock = await client.getMailboxLock(mailbox, { readOnly: true });
+    try {
+      const rows = await client.fetchAll("1:*", { envelope: true }, { uid: true });
+      return rows.map((row) => row.envelope?.subject);
+    } finally {
+      lock.release();
+    }
+  });
+  expect(subjects).toEqual([subject, "Second", "Draft from the bundle"]);
 });

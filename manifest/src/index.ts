@@ -12,7 +12,7 @@ export { actions, connections, dataSources, triggers };
 export default {
   key: "imap",
   public: false,
-  signature: "a770231aa228e97d7d02b6d6e763084a156332f8",
+  signature: "e37e57de76b64cde1e17313e73378f998e265a7c",
   actions,
   dataSources,
   connections,
