@@ -313,18 +313,21 @@ export class Session {
     if (!this.client.usable || op.mailbox === undefined) return false;
     const fields = typeof err === "object" && err !== null ? err : {};
     const code: unknown = Reflect.get(fields, "serverResponseCode");
-    // a refusal without an error (imapflow's false) may be a missing mailbox too
+    // imapflow LISTs a mailbox it was refused to open (mailboxMissing) or STATUS (NotFound)
+    const listedMissing =
+      Reflect.get(fields, "mailboxMissing") === true || Reflect.get(fields, "code") === "NotFound";
+    const plainNo = Reflect.get(fields, "responseStatus") === "NO" && !code;
+    // a refusal without an error (imapflow's false) or without a code may be a missing mailbox too
     const missing =
       err === undefined ||
-      Reflect.get(fields, "mailboxMissing") === true ||
-      Reflect.get(fields, "code") === "NotFound" ||
+      listedMissing ||
       code === "NONEXISTENT" ||
-      code === "TRYCREATE";
-    if (missing) return this.loadNamespace(op.mailbox);
-    const plainNo = Reflect.get(fields, "responseStatus") === "NO" && !code;
+      code === "TRYCREATE" ||
+      (plainNo && !opening);
+    if (missing && (await this.loadNamespace(op.mailbox))) return true;
     const run: unknown = Reflect.get(this.client, "run");
-    if (!opening || !plainNo || this.setup.idSent || !this.has("ID") || typeof run !== "function")
-      return false;
+    if (!opening || !plainNo || listedMissing || this.setup.idSent || !this.has("ID")) return false;
+    if (typeof run !== "function") return false;
     this.setup.idSent = true;
     try {
       await Reflect.apply(run, this.client, ["ID", Reflect.get(this.client, "clientInfo")]);
