@@ -266,6 +266,7 @@ export class Session {
     const bye = this.client.byeReason;
     if (bye && typeof err === "object" && err !== null && !("reason" in err))
       Object.assign(err, { reason: bye });
+    if (notConnected(err)) Object.assign(err as object, { authenticationFailed: true });
     return translateError(err, this.scope, op);
   }
 
@@ -470,6 +471,22 @@ export class Session {
       lock.release();
     }
   }
+}
+
+/**
+ * Microsoft 365 accepts a login to a mailbox it then does not open (no permission on it, IMAP
+ * disabled for it) and answers every later command "BAD User is authenticated but not connected",
+ * without a response code, so only its text tells. imapflow recognises it in the NAMESPACE of its
+ * own setup, which a lean session does not send: the login failed, whichever command met it.
+ */
+function notConnected(err: unknown): boolean {
+  if (typeof err !== "object" || err === null) return false;
+  const text: unknown = Reflect.get(err, "responseText");
+  return (
+    Reflect.get(err, "responseStatus") === "BAD" &&
+    typeof text === "string" &&
+    /User is authenticated but not connected/i.test(text)
+  );
 }
 
 /** The prefix of the personal namespace imapflow knows ("" when none or not asked). */

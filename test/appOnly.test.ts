@@ -404,6 +404,51 @@ describe("errors that name the missing setup step", () => {
     }
   });
 
+  test("Microsoft's login that opens no mailbox (BAD User is authenticated but not connected) gets the same list of causes", async () => {
+    // Microsoft 365 takes the login, then answers the first command with BAD and no code
+    const commands = new Set<string>();
+    const proxy = await rewriteProxy(
+      { host: server.host, port: server.plainPort },
+      {
+        toServer: (line) => {
+          const command = /^(\S+) (?:STATUS|LIST|SELECT|EXAMINE)\b/i.exec(line);
+          if (command?.[1]) commands.add(command[1]);
+          return line;
+        },
+        toClient: (line) => {
+          const tagged = /^(\S+) OK /.exec(line);
+          if (tagged?.[1] && commands.has(tagged[1]))
+            return `${tagged[1]} BAD User is authenticated but not connected.\r\n`;
+          return line.replace(" COMPRESS=DEFLATE", "");
+        },
+      },
+    );
+    try {
+      const err = await failure(() =>
+        harness.action("getStatus", {
+          connection: certificateConnection(MAILBOX, {
+            port: String(proxy.port),
+            encryption: "none",
+            caCertificate: "",
+          }),
+          mailbox: "INBOX",
+        }),
+      );
+      expect(err).toBeInstanceOf(ImapConnectionError);
+      expect(err.code).toBe("MAILBOX_ACCESS_NOT_GRANTED");
+      expect(err.message).toBe(
+        notGranted(CERT_APP, MAILBOX)
+          .replace(where, `127.0.0.1:${proxy.port}`)
+          .replace(
+            "[AUTHENTICATIONFAILED] Authentication failed.",
+            "User is authenticated but not connected.",
+          ),
+      );
+    } finally {
+      await proxy.close();
+    }
+  });
+
   test.each([
     [
       "a wrong client secret",
