@@ -1,6 +1,7 @@
 /**
- * The only use of imapflow internals in the component: its command channel `exec()`, through
- * which imapflow sends its own commands, undeclared in its types (hence Reflect). Used where
+ * imapflow's command channel `exec()`, through which imapflow sends its own commands, undeclared
+ * in its types (hence Reflect). (The session core's setup is the other user of imapflow's
+ * internals: `run`, `folders`, `namespace`, `currentRequest`, see src/session.ts.) Used where
  * imapflow's public method would change the command (search() turns SINCE and BEFORE into
  * WITHIN's relative times on servers with WITHIN and drops empty values) or lose part of the
  * answer (getQuota() merges every quota root into one). Should an imapflow other than the pinned
