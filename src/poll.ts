@@ -652,6 +652,8 @@ async function fetchChosen(
         ? { ...summary, ...(await messageContent(row.source, row.bodyStructure)) }
         : summary,
     );
+    // Parsed: its raw bytes are not delivered, so a batch does not hold every message to the end.
+    row.source = undefined;
   }
   return { messages, expunged };
 }

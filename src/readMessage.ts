@@ -52,6 +52,8 @@ export async function readMessage(
     ...IDENTITY_QUERY,
   });
   const parsed = await parseMessage(contentOf(message, "", where), options, where);
+  // The raw message is not part of any output: released before the attachments are serialized.
+  message.source = undefined;
   const { attachments, disagreeing } = withServerParts(parsed.attachments, message.bodyStructure);
   if (disagreeing.length > 0) {
     // One more FETCH, only for a message the parser split or decoded otherwise than the server.
