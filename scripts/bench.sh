@@ -3,6 +3,7 @@
 # here if it is not running). Benchmarks print figures; they assert nothing about time.
 #
 #   npm run bench            run them all (seeds about 500 MB of mail for the user "bench")
+#   npm run bench -- NAME    run scripts/bench/NAME.ts only, e.g. npm run bench -- roundTrips
 #   npm run bench -- clean   remove the benchmark mail again (the "bench" user's mail store only)
 #
 # BENCH_RUNS and the other variables read by the scripts change the number of runs.
@@ -15,11 +16,16 @@ if [ "${1:-}" = clean ]; then
   bash scripts/test-server.sh reset-bench
   exit 0
 fi
+benches=(scripts/bench/*.ts)
+if [ -n "${1:-}" ]; then
+  [ -f "scripts/bench/$1.ts" ] || { echo "no benchmark scripts/bench/$1.ts" >&2; exit 2; }
+  benches=("scripts/bench/$1.ts")
+fi
 bash scripts/test-server.sh start
 
 # One failing benchmark does not hide the figures of the others; the exit status still tells.
 failed=()
-for bench in scripts/bench/*.ts; do
+for bench in "${benches[@]}"; do
   echo
   echo "=== $bench"
   npx ts-node --transpile-only "$bench" || failed+=("$bench")
