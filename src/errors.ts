@@ -175,6 +175,8 @@ type RawError = ImapFlowError & {
   tokenError?: string;
   tokenErrorCodes?: number[];
   tokenErrorDescription?: string;
+  /** The IMAP command whose answer could not be parsed (set by the session). */
+  imapCommand?: string;
 };
 
 const CERTIFICATE_CODES = new Set([
@@ -636,7 +638,7 @@ const RULES: Rule[] = [
     code: "RESPONSE_DAMAGED",
     connection: false,
     message: (e, s, op) =>
-      `The server at ${where(s)} sent an answer the client could not parse while trying to ${op?.doing ?? "run a command"}${onMailbox(op)} (${codeOf(e)}), so nothing was taken from it. The step can be retried if the operation is safe to retry; if it keeps happening, the server or something between it and here (a proxy, a virus scanner) damages its answers: report it to the server's administrator.`,
+      `The server at ${where(s)} sent an answer the client could not parse while trying to ${op?.doing ?? "run a command"}${onMailbox(op)} (${codeOf(e)}), so nothing was taken from it.${e.imapCommand ? ` It was the server's answer to ${e.imapCommand}: a damaged response, not a refusal.` : ""} The step can be retried if the operation is safe to retry; if it keeps happening, the server or something between it and here (a proxy, a virus scanner) damages its answers: report it to the server's administrator.`,
   },
   {
     when: (e) => codeOf(e) === C.DownloadOverflow || codeOf(e) === C.DownloadIncomplete,

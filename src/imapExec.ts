@@ -5,7 +5,8 @@
  * imapflow's public method would change the command (search() turns SINCE and BEFORE into
  * WITHIN's relative times on servers with WITHIN and drops empty values) or lose part of the
  * answer (getQuota() merges every quota root into one). Should an imapflow other than the pinned
- * one lack exec(), this fails with a clear error before anything is sent.
+ * one lack exec(), this fails with a clear error before anything is sent. And the request in
+ * flight (`currentRequest`), read only to name the command in the error for a damaged answer.
  */
 import type { ImapFlow } from "imapflow";
 import { ImapError } from "./errors";
@@ -57,4 +58,12 @@ export function imapCommand(
       typeof response === "object" && response !== null ? Reflect.get(response, "next") : undefined;
     if (typeof next === "function") Reflect.apply(next, response, []);
   };
+}
+
+/** The IMAP command the client is waiting for an answer to (e.g. "UID FETCH"), when known. */
+export function inFlightCommand(client: ImapFlow): string | undefined {
+  const request: unknown = Reflect.get(client, "currentRequest");
+  const command: unknown =
+    typeof request === "object" && request !== null ? Reflect.get(request, "command") : undefined;
+  return typeof command === "string" && command !== "" ? command.toUpperCase() : undefined;
 }

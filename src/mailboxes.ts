@@ -90,7 +90,7 @@ export async function listMailboxEntries(
   session: Session,
   options: ListOptions = {},
 ): Promise<(MailboxEntry & { counts?: MailboxCounts | null })[]> {
-  const list = await session.run({ doing: "list the mailboxes" }, () =>
+  const list = await session.runWhole({ doing: "list the mailboxes" }, () =>
     session.client.list(
       options.includeCounts
         ? { statusQuery: { messages: true, unseen: true, uidNext: true, uidValidity: true } }
@@ -128,7 +128,7 @@ export async function findSpecialUse(
   session: Session,
   uses: readonly string[],
 ): Promise<SpecialUseLookup> {
-  const list = await session.run({ doing: "list the mailboxes" }, () => session.client.list());
+  const list = await session.runWhole({ doing: "list the mailboxes" }, () => session.client.list());
   const selectable = list.filter(isSelectable).sort(byPath);
   for (const use of uses) {
     const marked = selectable.find((entry) => hasFlag(entry.flags, use));

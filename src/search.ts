@@ -234,8 +234,13 @@ export async function searchUids(
   const onSearch = guarded((untagged) => {
     if (untagged?.numbers) for (const n of untagged.numbers) found.push(n);
     else
-      for (const token of untagged?.attributes ?? [])
-        if (/^\d+$/.test(atomValue(token) ?? "")) found.push(Number(atomValue(token)));
+      for (const token of untagged?.attributes ?? []) {
+        const value = atomValue(token) ?? "";
+        // A SEARCH answer holds numbers only: anything else is a damaged line, not one UID fewer.
+        if (!/^\d{1,10}$/.test(value) || Number(value) < 1 || Number(value) > MAX_UID)
+          throw new Error(`the server sent an unreadable SEARCH answer: ${value.slice(0, 80)}`);
+        found.push(Number(value));
+      }
   });
   const onEsearch = guarded((untagged) => {
     const items = (untagged?.attributes ?? [])
@@ -248,7 +253,7 @@ export async function searchUids(
         pairs.push([bounds[i] as number, bounds[i + 1] as number]);
     }
   });
-  await session.exec({ doing: "search the mailbox", mailbox }, () => {
+  await session.execWhole({ doing: "search the mailbox", mailbox }, () => {
     const all: Token[] = [{ type: "ATOM", value: "ALL" }];
     return send([...returnAll, ...charset, ...(tokens.length ? tokens : all)], {
       SEARCH: onSearch,

@@ -21,6 +21,7 @@ import type { ImapSettings } from "./connections";
 import { parseConnection, redactedConnection } from "./connections";
 import type { ErrorScope, Operation } from "./errors";
 import { ImapError, incompleteAnswer, onMailbox, redact, translateError } from "./errors";
+import { inFlightCommand } from "./imapExec";
 import { isInbox } from "./mailboxes";
 import { canonicalFlag, hasFlag } from "./serialize";
 import type { MintedToken } from "./tokens";
@@ -67,6 +68,10 @@ export interface SessionContext {
  */
 export interface AnswerMonitor {
   unparsed: number;
+  /** The parser failure imapflow logged last, and the IMAP command in flight when it did. */
+  lastFailure?: { err: unknown; command: string | undefined };
+  /** The IMAP command in flight now (set once the client exists). */
+  inFlight?: () => string | undefined;
 }
 
 /** imapflow's parser failures, by their structured code: a line it skipped. */
@@ -90,7 +95,13 @@ function stepLogger(context: SessionContext, secrets: string[], monitor: AnswerM
   const logger = context.logger;
   const debug = context.debug?.enabled === true && logger !== undefined;
   const write = (level: string) => (entry: unknown) => {
-    if (level === "error" && isParserFailure(entry)) monitor.unparsed += 1;
+    if (level === "error" && isParserFailure(entry)) {
+      monitor.unparsed += 1;
+      monitor.lastFailure = {
+        err: Reflect.get(entry as object, "err"),
+        command: monitor.inFlight?.(),
+      };
+    }
     if (!debug) return;
     let line: string;
     try {
@@ -245,6 +256,7 @@ export class Session {
     client.on("error", (err: unknown) => {
       this.lostWith = err;
     });
+    monitor.inFlight = () => inFlightCommand(client);
   }
 
   /**
@@ -278,26 +290,35 @@ export class Session {
   async run<T>(op: Operation, call: () => Promise<T | false | undefined>): Promise<T> {
     for (let attempt = 0; ; attempt += 1) {
       let result: T | false | undefined;
+      const before = this.unparsedLines;
       try {
         result = await call();
       } catch (err) {
-        if (attempt === 0 && (await this.recover(err, op, false))) continue;
-        throw await this.explained(this.fail(err, op), op);
+        // a command whose answer was damaged may have had its effect: it is never sent again
+        if (attempt === 0 && this.unparsedLines <= before && (await this.recover(err, op, false)))
+          continue;
+        throw await this.explained(this.fail(this.withCommand(err, before), op), op);
       }
       if (result !== false && result !== undefined) return result;
-      if (attempt === 0 && (await this.recover(undefined, op, false))) continue;
-      throw await this.refusal(op);
+      if (
+        attempt === 0 &&
+        this.damagedSince(before) === undefined &&
+        (await this.recover(undefined, op, false))
+      )
+        continue;
+      throw await this.refusal(op, before);
     }
   }
 
   /** Like `run`, for calls whose result is not needed (and may legitimately be empty). */
   async exec(op: Operation, call: () => Promise<unknown>): Promise<void> {
+    const before = this.unparsedLines;
     try {
       await call();
     } catch (err) {
-      throw await this.explained(this.fail(err, op), op);
+      throw await this.explained(this.fail(this.withCommand(err, before), op), op);
     }
-    if (!this.client.usable) throw await this.refusal(op);
+    if (!this.client.usable) throw await this.refusal(op, before);
   }
 
   /**
@@ -357,8 +378,59 @@ export class Session {
     return prefix !== "" && !isInbox(path) && !path.startsWith(prefix);
   }
 
-  /** The reason for a command that failed without an error: lost connection, missing mailbox, or a plain refusal. */
-  private async refusal(op: Operation): Promise<Error> {
+  /**
+   * Like `run`, for answers whose every line counts (a LIST, a SEARCH): a line the client could
+   * not parse and skipped meanwhile may have been one of them, so it fails the command rather
+   * than return a shorter result.
+   */
+  async runWhole<T>(op: Operation, call: () => Promise<T | false | undefined>): Promise<T> {
+    const before = this.unparsedLines;
+    const result = await this.run(op, call);
+    const damaged = this.damagedSince(before);
+    if (damaged !== undefined) throw this.fail(damaged, op);
+    return result;
+  }
+
+  /** `exec` with the check of `runWhole`. */
+  async execWhole(op: Operation, call: () => Promise<unknown>): Promise<void> {
+    const before = this.unparsedLines;
+    await this.exec(op, call);
+    const damaged = this.damagedSince(before);
+    if (damaged !== undefined) throw this.fail(damaged, op);
+  }
+
+  /**
+   * The error of a command whose answer could not be parsed names the IMAP command it answered:
+   * imapflow's error does not carry it, so it is taken from the parser failure logged meanwhile.
+   */
+  private withCommand(err: unknown, before: number): unknown {
+    const failure = this.monitor.lastFailure;
+    if (this.unparsedLines <= before || !failure?.command) return err;
+    if (typeof err !== "object" || err === null || "imapCommand" in err) return err;
+    return Object.assign(err, { imapCommand: failure.command });
+  }
+
+  /**
+   * imapflow's methods that answer `false` on failure (status(), flag changes, ...) answer it
+   * too when the command's completion could not be parsed: a damaged answer, not a refusal.
+   */
+  private damagedSince(before: number): unknown {
+    const failure = this.monitor.lastFailure;
+    if (this.unparsedLines <= before || !failure) return undefined;
+    const code: unknown =
+      typeof failure.err === "object" && failure.err !== null
+        ? Reflect.get(failure.err, "code")
+        : undefined;
+    return Object.assign(new Error("The server's answer could not be parsed"), {
+      code: typeof code === "string" ? code : "ParserError",
+      imapCommand: failure.command,
+    });
+  }
+
+  /** The reason for a command that failed without an error: damaged answer, lost connection, missing mailbox, or a plain refusal. */
+  private async refusal(op: Operation, before = this.unparsedLines): Promise<Error> {
+    const damaged = this.damagedSince(before);
+    if (damaged !== undefined) return this.fail(damaged, op);
     if (this.client.usable && op.mailbox !== undefined && !(await this.mailboxExists(op.mailbox)))
       return this.explained(this.missingMailbox(op), op);
     return this.refused(op);
@@ -384,11 +456,15 @@ export class Session {
   /** Whether `path` is a listed mailbox (compared as imapflow normalises paths: INBOX in any case). */
   async mailboxExists(path: string): Promise<boolean> {
     let list: ListResponse[];
+    const before = this.unparsedLines;
     try {
       list = await this.client.list({ listOnly: true });
     } catch (err) {
-      throw this.fail(err, { doing: "list the mailboxes" });
+      throw this.fail(this.withCommand(err, before), { doing: "list the mailboxes" });
     }
+    // a skipped line may have been the mailbox's: never conclude it does not exist
+    const damaged = this.damagedSince(before);
+    if (damaged !== undefined) throw this.fail(damaged, { doing: "list the mailboxes" });
     const wanted = isInbox(path) ? "INBOX" : path;
     return list.some((entry) => entry.path === wanted && !hasFlag(entry.flags, "\\NonExistent"));
   }
@@ -453,11 +529,13 @@ export class Session {
     const op = { doing: "open the mailbox", mailbox: path };
     for (let attempt = 0; lock === undefined; attempt += 1) {
       knownMailbox(this.client, path);
+      const before = this.unparsedLines;
       try {
         lock = await this.client.getMailboxLock(path, { readOnly: options.readOnly });
       } catch (err) {
-        if (attempt === 0 && (await this.recover(err, op, true))) continue;
-        throw await this.explained(this.fail(err, op), op);
+        if (attempt === 0 && this.unparsedLines <= before && (await this.recover(err, op, true)))
+          continue;
+        throw await this.explained(this.fail(this.withCommand(err, before), op), op);
       }
     }
     try {

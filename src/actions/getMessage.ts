@@ -26,7 +26,7 @@ import {
   uidValidity,
 } from "../schemas";
 import { flagList, isoDate, messageIdentity, toJson } from "../serialize";
-import { withSession } from "../session";
+import { uidValidityOf, withSession } from "../session";
 import { action, input } from "../spectral";
 
 const DEFAULT_MAX_ATTACHMENT_SIZE = 10 * 1024 * 1024;
@@ -112,7 +112,10 @@ export const getMessage = action({
     const { message, parsed, opened } = await withSession(params.connection, context, (session) =>
       session.withMailbox(mailbox, { readOnly: true }, async (selected) => ({
         ...(await readMessage(selected, uid, options)),
-        opened: { path: selected.box.path, uidValidity: selected.box.uidValidity },
+        opened: {
+          path: selected.box.path,
+          uidValidity: await uidValidityOf(selected, "say which UIDs the message is read by"),
+        },
       })),
     );
     return {
