@@ -296,7 +296,10 @@ export async function fetchPart(
  * soft break, decode to what they evidently meant.
  */
 export function decodeTransferEncoding(raw: Buffer, encoding: string): Buffer {
-  if (encoding === "base64") return Buffer.from(raw.toString("latin1"), "base64");
+  // RFC 2045 6.8: characters outside the base64 alphabet are ignored; Node's decoder would read
+  // "-" and "_" (a scanner's footer, a signature) as base64url digits.
+  if (encoding === "base64")
+    return Buffer.from(raw.toString("latin1").replace(/[^A-Za-z0-9+/=]/g, ""), "base64");
   if (encoding === "quoted-printable") return libqp.decode(raw);
   return raw;
 }

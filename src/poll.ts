@@ -17,6 +17,8 @@
  *   leaves the cursor where it was and the same messages are offered again.
  */
 import type { FetchMessageObject, MessageStructureObject } from "imapflow";
+import type { BodyPart } from "./bodyParts";
+import { contentOf, fetchExisting } from "./bodyParts";
 import { ENVELOPE_HEADERS } from "./envelope";
 import { incompleteAnswer } from "./errors";
 import { MONTH_NAMES, parseBool, parseLimit, parseMailbox, parseMailboxList } from "./inputs";
@@ -25,6 +27,7 @@ import type { ParsedAttachment } from "./parseMessage";
 import { parseMessage } from "./parseMessage";
 import type { WithServerPart } from "./partMatch";
 import { withServerParts } from "./partMatch";
+import { partBytes } from "./readMessage";
 import { replyTextOf } from "./replyText";
 import { searchUids } from "./search";
 import type { SearchKey } from "./searchCriteria";
@@ -648,9 +651,7 @@ async function fetchChosen(
   for (const row of rows.sort((a, b) => a.uid - b.uid)) {
     const summary: DeliveredMessage = messageSummary(row);
     messages.push(
-      options.fetchContent
-        ? { ...summary, ...(await messageContent(row.source, row.bodyStructure)) }
-        : summary,
+      options.fetchContent ? { ...summary, ...(await serverContent(selected, row)) } : summary,
     );
     // Parsed: its raw bytes are not delivered, so a batch does not hold every message to the end.
     row.source = undefined;
@@ -658,10 +659,39 @@ async function fetchChosen(
   return { messages, expunged };
 }
 
+/**
+ * The content of a fetched row, its attachments described as getMessage describes them: where the
+ * parser decoded a part otherwise than the server delimits it, the part's size is that of the
+ * server's bytes, read with one more FETCH of that message's disagreeing parts (as getMessage
+ * does; a message whose parts all agree, the usual case, costs nothing more). Runs after the
+ * FETCH loop, never inside it.
+ */
+async function serverContent(selected: Selected, row: FetchMessageObject): Promise<MessageContent> {
+  const disagreeing: { index: number; part: BodyPart }[] = [];
+  const content = await messageContent(row.source, row.bodyStructure, disagreeing);
+  if (disagreeing.length === 0 || content.contentError !== undefined) return content;
+  const where = { mailbox: selected.box.path, uid: row.uid };
+  const fetched = await fetchExisting(selected, row.uid, {
+    bodyParts: disagreeing.map(({ part }) => part.partId),
+  });
+  const attachments = [...content.attachments];
+  for (const { index, part } of disagreeing) {
+    const attachment = attachments[index];
+    if (attachment)
+      attachments[index] = {
+        ...attachment,
+        size: partBytes(contentOf(fetched, part.partId, where), part).length,
+      };
+  }
+  return { ...content, attachments };
+}
+
 /** A message that cannot be parsed is still delivered, with the reason, rather than blocking the trigger. */
 export async function messageContent(
   source: Buffer | undefined,
   structure?: MessageStructureObject,
+  /** Filled with the attachments whose parsed size disagrees with the server's part. */
+  disagreeing: { index: number; part: BodyPart }[] = [],
 ): Promise<MessageContent> {
   const empty = { text: null, replyText: null, html: null, headers: {}, attachments: [] };
   // Not reached for a row without content (isWhole kept it out); kept for the type's sake.
@@ -671,7 +701,9 @@ export async function messageContent(
     // The same parsing as getMessage, so both describe a message alike; attachment bytes are dropped as they stream past.
     const parsed = await parseMessage(source, { includeAttachments: false, maxAttachmentSize: 0 });
     // Numbered as the server numbers them, as getMessage does.
-    const attachments = withServerParts(parsed.attachments, structure).attachments.map(
+    const matched = withServerParts(parsed.attachments, structure);
+    disagreeing.push(...matched.disagreeing);
+    const attachments = matched.attachments.map(
       ({ partId, filename, contentType, size, contentId, inline }) => ({
         partId,
         filename,

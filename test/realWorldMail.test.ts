@@ -262,6 +262,108 @@ describe("part numbers are the server's", () => {
   });
 });
 
+describe("the newEmails trigger describes attachments as getMessage does", () => {
+  test("for every fixture, field for field, with sizes the server's own (decoded BODY[n]) where the parser disagrees", async () => {
+    // base64-footer.eml: a scanner's footer after the base64 data, which mailparser decodes as
+    // data (RFC 2045 6.8: after the padding, and outside the alphabet, it is not)
+    const names = [...REAL_WORLD_FIXTURES, "base64-footer.eml" as const];
+    const mailbox = uniqueName("pollparts");
+    await withDirect(USER, (client) => client.mailboxCreate(mailbox));
+    const instanceState: Record<string, unknown> = {};
+    const poll = async () =>
+      (
+        (await harness.trigger(
+          "newEmails",
+          {},
+          { connection: tlsConnection(USER), mailbox, fetchContent: true, batchSize: "20" },
+          { instanceState },
+        )) as unknown as {
+          payload: { body: { data: { messages: { uid: number; attachments: unknown[] }[] } } };
+        }
+      ).payload.body.data.messages;
+    expect(await poll()).toEqual([]);
+    const uids = await withDirect(USER, async (client) => {
+      const out: number[] = [];
+      for (const name of names) {
+        const appended = await client.append(mailbox, fixture(name));
+        if (!appended || !appended.uid) throw new Error(`append of ${name} failed`);
+        out.push(appended.uid);
+      }
+      return out;
+    });
+    const delivered = await poll();
+    expect(delivered.map((message) => message.uid)).toEqual(uids);
+    let withEncodedParts = 0;
+    for (const [index, name] of names.entries()) {
+      const uid = uids[index] as number;
+      const { data } = (await harness.action("getMessage", {
+        connection: tlsConnection(USER),
+        mailbox,
+        uid: String(uid),
+      })) as { data: Message };
+      const expected = data.attachments.map(
+        ({ partId, filename, contentType, size, contentId, inline }) => ({
+          partId,
+          filename,
+          contentType,
+          size,
+          contentId,
+          inline,
+        }),
+      );
+      expect([name, delivered[index]?.attachments]).toEqual([name, expected]);
+      // each numbered attachment's size is that of the server's part, decoded
+      const parts = structureParts((await readBack(USER, mailbox, uid)).bodyStructure as never);
+      const sections = await withDirectMailbox(
+        USER,
+        mailbox,
+        { readOnly: true },
+        async (client) => {
+          const ids = expected.flatMap((a) => (a.partId ? [a.partId] : []));
+          if (ids.length === 0) return new Map<string, Buffer>();
+          const row = await client.fetchOne(String(uid), { bodyParts: ids }, { uid: true });
+          return row ? (row.bodyParts ?? new Map<string, Buffer>()) : new Map<string, Buffer>();
+        },
+      );
+      for (const attachment of expected) {
+        if (!attachment.partId) continue;
+        const part = parts.get(attachment.partId);
+        const raw = sections.get(attachment.partId) ?? Buffer.alloc(0);
+        const encoding = (part?.encoding ?? "7bit").toLowerCase();
+        if (encoding === "base64" || encoding === "quoted-printable") withEncodedParts += 1;
+        const decoded =
+          encoding === "base64"
+            ? Buffer.from(
+                raw
+                  .toString("latin1")
+                  // RFC 2045 6.8: outside the alphabet is ignored, and the padding ends the data
+                  .replace(/[^A-Za-z0-9+/=]/g, "")
+                  .replace(/=.*$/s, ""),
+                "base64",
+              )
+            : encoding === "quoted-printable"
+              ? Buffer.from(
+                  raw
+                    .toString("latin1")
+                    // soft line breaks, also a final one with nothing after it (RFC 2045 6.7)
+                    .replace(/=(\r?\n|$)/g, "")
+                    .replace(/=([0-9A-Fa-f]{2})/g, (_all, hex: string) =>
+                      String.fromCharCode(Number.parseInt(hex, 16)),
+                    ),
+                  "latin1",
+                )
+              : raw;
+        expect([name, attachment.partId, attachment.size]).toEqual([
+          name,
+          attachment.partId,
+          decoded.length,
+        ]);
+      }
+    }
+    expect(withEncodedParts).toBeGreaterThan(0);
+  });
+});
+
 describe("sloppy transfer encoding that the server's BINARY decoder refuses", () => {
   // RFC 4648 decoders that ignore what is not base64 and a missing final padding, and RFC 2045's
   // quoted-printable whose final soft line break joins nothing
