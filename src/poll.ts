@@ -666,7 +666,10 @@ async function fetchChosen(
  * does; a message whose parts all agree, the usual case, costs nothing more). Runs after the
  * FETCH loop, never inside it.
  */
-async function serverContent(selected: Selected, row: FetchMessageObject): Promise<MessageContent> {
+export async function serverContent(
+  selected: Selected,
+  row: FetchMessageObject,
+): Promise<MessageContent> {
   const disagreeing: { index: number; part: BodyPart }[] = [];
   const content = await messageContent(row.source, row.bodyStructure, disagreeing);
   if (disagreeing.length === 0 || content.contentError !== undefined) return content;

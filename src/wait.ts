@@ -13,7 +13,7 @@
 import { ImapError, InputError } from "./errors";
 import { optionalText } from "./inputs";
 import type { DeliveredMessage } from "./poll";
-import { messageContent } from "./poll";
+import { serverContent } from "./poll";
 import { searchUids } from "./search";
 import type { SearchKey } from "./searchCriteria";
 import { renderKeys } from "./searchCriteria";
@@ -153,6 +153,8 @@ async function delivered(
             internalDate: true,
             envelope: true,
             source: fetchContent,
+            // part ids and sizes as getMessage and the triggers give them
+            bodyStructure: fetchContent,
           },
           { uid: true },
         )) || null,
@@ -161,7 +163,7 @@ async function delivered(
   // Expunged between the SEARCH and the FETCH (or a server answering with another message).
   if (message === null || message.uid !== uid) return undefined;
   const summary: DeliveredMessage = messageSummary(message);
-  return fetchContent ? { ...summary, ...(await messageContent(message.source)) } : summary;
+  return fetchContent ? { ...summary, ...(await serverContent(selected, message)) } : summary;
 }
 
 /** The highest UID given so far: from SELECT, or from STATUS on a server that leaves UIDNEXT out of it. */

@@ -1,6 +1,7 @@
 import { ImapError, InputError } from "../src/errors";
 import { sessionLimits } from "../src/session";
 import { waitLimits } from "../src/wait";
+import { fixture } from "./fixtures/fixtures";
 import {
   failure,
   harness,
@@ -114,6 +115,47 @@ describe("waitForEmail", () => {
       expect(await resourcesAfter(before)).toEqual(before);
     },
   );
+
+  test("with Fetch Content, the attachments are getMessage's, numbered as the server numbers them", async () => {
+    const mailbox = await newMailbox(USER);
+    const appended = new Promise<number>((resolve, reject) => {
+      setTimeout(() => {
+        withDirect(USER, async (client) => {
+          const result = await client.append(mailbox, fixture("base64-footer.eml"));
+          if (!result || !result.uid) throw new Error("append failed");
+          return result.uid;
+        }).then(resolve, reject);
+      }, 500);
+    });
+    const outcome = await wait(tlsConnection(USER), {
+      mailbox,
+      subject: "footer appended",
+      timeoutSeconds: "30",
+      fetchContent: "true",
+    });
+    const uid = await appended;
+    expect([outcome.branch, outcome.data.uid]).toEqual(["Received", uid]);
+    const { data } = (await harness.action("getMessage", {
+      connection: tlsConnection(USER),
+      mailbox,
+      uid: String(uid),
+    })) as { data: { attachments: Record<string, unknown>[] } };
+    // "Hello, world!": the scanner's footer after the base64 padding is not data (RFC 2045 6.8)
+    const expected = [
+      {
+        partId: "2",
+        filename: "hello.txt",
+        contentType: "text/plain",
+        size: 13,
+        contentId: null,
+        inline: false,
+      },
+    ];
+    expect(outcome.data.attachments).toEqual(expected);
+    expect(data.attachments.map(({ checksum, content, tooLarge, ...rest }) => rest)).toEqual(
+      expected,
+    );
+  });
 
   test("the timeout branch: nothing matching arrives; the wait ends on time and leaves nothing open", async () => {
     const mailbox = await newMailbox(USER);
