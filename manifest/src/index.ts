@@ -12,7 +12,7 @@ export { actions, connections, dataSources, triggers };
 export default {
   key: "imap",
   public: false,
-  signature: "e37e57de76b64cde1e17313e73378f998e265a7c",
+  signature: "345f402db17ca75ec92c9af0dc9bc8a37dd37b1d",
   actions,
   dataSources,
   connections,
