@@ -21,7 +21,7 @@ import { type WireSession, wireProxy } from "../wireProxy";
 
 const USER = "bench";
 // 5 runs x 3 delays x 11 steps x 3 variants take about 5 minutes (the 50 ms runs most of it);
-// BENCH_RUNS=9 as in the issue about 9, BENCH_DELAYS=0,25 about a third of that.
+// BENCH_RUNS=9 about 9, BENCH_DELAYS=0,25 about a third of that.
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const DELAYS = (process.env.BENCH_DELAYS ?? "0,25,50").split(",").map(Number);
 const BANDWIDTH = process.env.BENCH_BANDWIDTH ? Number(process.env.BENCH_BANDWIDTH) : undefined;
@@ -632,7 +632,7 @@ async function main(): Promise<void> {
   }
 
   const last = DELAYS[DELAYS.length - 1];
-  // The summary is at 50 ms round trip (25 ms one way), as the issue's table, when that was run.
+  // The summary is at 50 ms round trip (25 ms one way) when that delay was run, else at the last.
   const summaryDelay = DELAYS.includes(25) ? 25 : last;
   console.log(
     `Round trips per step, user ${USER}, implicit TLS through a delaying proxy${BANDWIDTH ? ` at ${BANDWIDTH} bytes/s` : ""}, median of ${RUNS}; flights and bytes counted at ${last} ms (TLS handshake included; the TCP handshake adds one round trip)`,
