@@ -347,16 +347,25 @@ export class Session {
       code === "TRYCREATE" ||
       (plainNo && !opening);
     if (missing && (await this.loadNamespace(op.mailbox))) return true;
-    const run: unknown = Reflect.get(this.client, "run");
     if (!opening || !plainNo || listedMissing || this.setup.idSent || !this.has("ID")) return false;
-    if (typeof run !== "function") return false;
     this.setup.idSent = true;
     try {
-      await Reflect.apply(run, this.client, ["ID", Reflect.get(this.client, "clientInfo")]);
+      if (!(await this.sendOwn("ID", Reflect.get(this.client, "clientInfo")))) return false;
     } catch {
       return false;
     }
     return this.client.usable;
+  }
+
+  /**
+   * Sends one of imapflow's own commands (ID, NAMESPACE) through its internal `run`, which keeps
+   * what the answer says (the namespaces, the server's ID); false when this imapflow has none.
+   */
+  private async sendOwn(command: string, ...args: unknown[]): Promise<boolean> {
+    const run: unknown = Reflect.get(this.client, "run");
+    if (typeof run !== "function") return false;
+    await Reflect.apply(run, this.client, [command, ...args]);
+    return true;
   }
 
   /**
@@ -367,10 +376,8 @@ export class Session {
   async loadNamespace(path: string): Promise<boolean> {
     if (this.setup.namespaceLoaded || !this.client.usable) return false;
     this.setup.namespaceLoaded = true;
-    const run: unknown = Reflect.get(this.client, "run");
-    if (typeof run !== "function") return false;
     try {
-      await Reflect.apply(run, this.client, ["NAMESPACE"]);
+      if (!(await this.sendOwn("NAMESPACE"))) return false;
     } catch (err) {
       throw this.fail(err, { doing: "read the namespaces" });
     }

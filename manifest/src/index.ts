@@ -12,7 +12,7 @@ export { actions, connections, dataSources, triggers };
 export default {
   key: "imap",
   public: false,
-  signature: "345f402db17ca75ec92c9af0dc9bc8a37dd37b1d",
+  signature: "b8805db1ad76a1fea3653b41de3f4188b6169750",
   actions,
   dataSources,
   connections,
