@@ -7,7 +7,7 @@ import { ImapError, InputError } from "./errors";
 import { isCalendarDay, MONTH_NAMES } from "./inputs";
 import { mailboxStatus } from "./mailboxes";
 import { flagList, hasFlag } from "./serialize";
-import type { Session } from "./session";
+import type { Session, SessionOptions } from "./session";
 import { identities, messageIdOf } from "./transfer";
 
 function bytesOf(value: unknown): Buffer | undefined {
@@ -174,6 +174,14 @@ async function findAppended(
 }
 
 /** Appends `content` and returns its UID: from APPENDUID with UIDPLUS, else by its Message-ID. */
+/** What an append reads of its mailbox first (the UIDs it may get, and under which UIDVALIDITY). */
+const APPEND_STATUS = { uidNext: true, uidValidity: true } as const;
+
+/** The session of an append: it reads the mailbox's STATUS first. */
+export function appending(mailbox: string): SessionOptions {
+  return { ahead: [{ command: "STATUS", mailbox, query: APPEND_STATUS }] };
+}
+
 export async function appendToMailbox(
   session: Session,
   mailbox: string,
@@ -181,7 +189,7 @@ export async function appendToMailbox(
   flags: string[],
   internalDate?: Date,
 ): Promise<Appended> {
-  const status = await mailboxStatus(session, mailbox, { uidNext: true, uidValidity: true });
+  const status = await mailboxStatus(session, mailbox, APPEND_STATUS);
   const before = { uidNext: status.uidNext ?? 1, uidValidity: status.uidValidity ?? BigInt(0) };
   const uidPlus = session.has("UIDPLUS");
   const messageId = messageIdOf(content);

@@ -11,7 +11,7 @@ import libqp from "libqp";
 import { ImapError, InputError } from "./errors";
 import { partFileName } from "./mimeText";
 import type { Selected, SessionContext } from "./session";
-import { withSession } from "./session";
+import { opening, withSession } from "./session";
 import { damagedAnswer, existingUids, isWhole } from "./wholeRows";
 
 export function messageNotFound(mailbox: string, uid: number): ImapError {
@@ -385,10 +385,14 @@ export async function downloadPartOnce(
   wanted: WantedPart,
 ): Promise<{ part: BodyPart; data: Buffer }> {
   const attempt = (binary: boolean) =>
-    withSession(connection, context, (session) =>
-      session.withMailbox(mailbox, { readOnly: true }, (selected) =>
-        downloadPart(selected, uid, wanted, { binary }),
-      ),
+    withSession(
+      connection,
+      context,
+      (session) =>
+        session.withMailbox(mailbox, { readOnly: true }, (selected) =>
+          downloadPart(selected, uid, wanted, { binary }),
+        ),
+      opening(mailbox, true),
     );
   try {
     return await attempt(true);

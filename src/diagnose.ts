@@ -229,7 +229,7 @@ async function healthy(connection: Connection, context: SessionContext): Promise
       };
       // Check Connection reports the server's ID and the mechanism a default login picks
     },
-    "full",
+    { setup: "full" },
   );
 }
 

@@ -34,7 +34,7 @@ import type { SearchKey } from "./searchCriteria";
 import { parseMessageFilter, renderKeys } from "./searchCriteria";
 import type { MessageSummary } from "./serialize";
 import { hasFlag, IDENTITY_QUERY, messageSummary } from "./serialize";
-import type { Selected, Session } from "./session";
+import type { Selected, Session, SessionOptions } from "./session";
 import { uidValidityOf } from "./session";
 import { uidSetOf } from "./uidSet";
 import { confirmExpunged, damagedAnswer, existingUids, isWhole } from "./wholeRows";
@@ -371,6 +371,30 @@ function recovery(
   };
 }
 
+/** What a poll reads of a mailbox first: whether anything arrived since the cursor. */
+const POLL_STATUS = { messages: true, uidNext: true, uidValidity: true } as const;
+
+/**
+ * The session of a poll: the STATUS of each watched mailbox is sent ahead, and where one mailbox
+ * is watched read-only (no Mark As Read), its EXAMINE too, which a poll that finds mail needs next
+ * and an empty poll leaves unread (a read-only open changes nothing, \Recent included).
+ */
+export function pollingSession(mailboxes: string[], markAsRead: boolean): SessionOptions {
+  const [only] = mailboxes;
+  return {
+    ahead: [
+      ...mailboxes.map((mailbox) => ({
+        command: "STATUS" as const,
+        mailbox,
+        query: POLL_STATUS,
+      })),
+      ...(only !== undefined && mailboxes.length === 1 && !markAsRead
+        ? [{ command: "SELECT" as const, mailbox: only, readOnly: true }]
+        : []),
+    ],
+  };
+}
+
 async function pollCursor(
   session: Session,
   saved: PollState | undefined,
@@ -380,7 +404,7 @@ async function pollCursor(
   let previous = saved;
   const { mailbox } = options;
   const status = await session.run({ doing: "read the status of the mailbox", mailbox }, () =>
-    session.client.status(mailbox, { messages: true, uidNext: true, uidValidity: true }),
+    session.client.status(mailbox, POLL_STATUS),
   );
   if (status.uidNext === undefined || status.uidValidity === undefined) {
     const missing = [

@@ -4,7 +4,7 @@
  * which opens one client per invocation and always closes it, whatever happened.
  */
 
-import { isIP } from "node:net";
+import { isIP, Socket } from "node:net";
 import { Writable } from "node:stream";
 import type { SecureContext } from "node:tls";
 import { createSecureContext, rootCertificates } from "node:tls";
@@ -17,6 +17,8 @@ import type {
   MailboxObject,
 } from "imapflow";
 import { ImapFlow } from "imapflow";
+import type { Ahead } from "./ahead";
+import { AheadCommands } from "./ahead";
 import type { ImapSettings } from "./connections";
 import { parseConnection, redactedConnection } from "./connections";
 import type { ErrorScope, Operation } from "./errors";
@@ -198,7 +200,12 @@ const ID_FIRST_GREETINGS = /coremail/i;
  * round trip, unless the server announces LOGINDISABLED: then with AUTHENTICATE PLAIN. The
  * wrapper is removed once connected.
  */
-function trimSetup(client: ImapFlow, options: ImapFlowOptions, state: SetupState): void {
+function trimSetup(
+  client: ImapFlow,
+  options: ImapFlowOptions,
+  state: SetupState,
+  ahead: { commands: AheadCommands; list: Ahead[] },
+): void {
   const auth = options.auth;
   if (auth && auth.accessToken === undefined) {
     // read by imapflow when it logs in, after the greeting (and STARTTLS) told the capabilities
@@ -213,6 +220,14 @@ function trimSetup(client: ImapFlow, options: ImapFlowOptions, state: SetupState
     const name = command.toUpperCase();
     const greeting = typeof client.greeting === "string" ? client.greeting : "";
     if (name === "NAMESPACE") return Promise.resolve(undefined);
+    // Only behind LOGIN: a refused AUTHENTICATE is answered "+" first, and the server would take
+    // the next line for the client's answer to it. A server that wants ID first gets it first.
+    if (name === "LOGIN" && ahead.list.length > 0 && !ID_FIRST_GREETINGS.test(greeting)) {
+      // imapflow has written the login by the time its run() returns
+      const login: unknown = Reflect.apply(run, client, [command, ...args]);
+      ahead.commands.sendBehindLogin(ahead.list, (path) => knownMailbox(client, path));
+      return login;
+    }
     if (name === "ID") {
       if (state.idSent || !client.authenticated || !ID_FIRST_GREETINGS.test(greeting))
         return Promise.resolve(undefined);
@@ -252,11 +267,18 @@ export class Session {
     readonly scope: ErrorScope,
     private readonly monitor: AnswerMonitor = { unparsed: 0 },
     private readonly setup: SetupState = { idSent: true, namespaceLoaded: true },
+    /** The commands a lean session sent behind its login (none in a full session). */
+    private readonly ahead: AheadCommands = new AheadCommands(client, () => monitor.unparsed),
   ) {
     client.on("error", (err: unknown) => {
       this.lostWith = err;
     });
     monitor.inFlight = () => inFlightCommand(client);
+  }
+
+  /** The connection was lost with the login and the step's first commands in flight. */
+  lostDuringLogin(cause: unknown): void {
+    this.lostWith ??= cause;
   }
 
   /**
@@ -290,15 +312,17 @@ export class Session {
   async run<T>(op: Operation, call: () => Promise<T | false | undefined>): Promise<T> {
     for (let attempt = 0; ; attempt += 1) {
       let result: T | false | undefined;
-      const before = this.unparsedLines;
+      let before = this.unparsedLines;
       try {
         result = await call();
       } catch (err) {
+        before = this.ahead.servedSince(before);
         // a command whose answer was damaged may have had its effect: it is never sent again
         if (attempt === 0 && this.unparsedLines <= before && (await this.recover(err, op, false)))
           continue;
         throw await this.explained(this.fail(this.withCommand(err, before), op), op);
       }
+      before = this.ahead.servedSince(before);
       if (result !== false && result !== undefined) return result;
       if (
         attempt === 0 &&
@@ -536,10 +560,11 @@ export class Session {
     const op = { doing: "open the mailbox", mailbox: path };
     for (let attempt = 0; lock === undefined; attempt += 1) {
       knownMailbox(this.client, path);
-      const before = this.unparsedLines;
+      let before = this.unparsedLines;
       try {
         lock = await this.client.getMailboxLock(path, { readOnly: options.readOnly });
       } catch (err) {
+        before = this.ahead.servedSince(before);
         if (attempt === 0 && this.unparsedLines <= before && (await this.recover(err, op, true)))
           continue;
         throw await this.explained(this.fail(this.withCommand(err, before), op), op);
@@ -664,6 +689,24 @@ function tcpConnected(client: ImapFlow): boolean {
   return socket !== undefined && socket.connecting === false && Boolean(socket.remoteAddress);
 }
 
+/**
+ * Turns Nagle's algorithm off on the client's socket, which imapflow creates as it starts to
+ * connect: with it on, a write that follows another (a command behind LOGIN, a literal behind its
+ * command line) waits for the TCP acknowledgement of the first, a whole round trip across the
+ * internet. (imapflow hands its `tls` options to tls.connect, which does not take `noDelay`.)
+ */
+function sendAtOnce(client: ImapFlow): void {
+  const socket: unknown = Reflect.get(client, "socket");
+  if (socket instanceof Socket) socket.setNoDelay(true);
+}
+
+/** A refused login (imapflow marks it), not a connection lost or damaged during it. */
+function authenticationFailure(err: unknown): boolean {
+  return (
+    typeof err === "object" && err !== null && Reflect.get(err, "authenticationFailed") === true
+  );
+}
+
 /** What imapflow can log in with when given an access token (the first one offered wins). */
 const OAUTH_MECHANISMS = ["AUTH=OAUTHBEARER", "AUTH=XOAUTH2", "AUTH=XOAUTH"];
 
@@ -737,26 +780,53 @@ async function mintedSettings(settings: ImapSettings, scope: ErrorScope): Promis
   return { ...settings, accessToken: minted.accessToken };
 }
 
+/**
+ * How a step's session is set up: `setup` (see SessionSetup), and `ahead`, the commands the step
+ * sends first, which a lean session writes right behind the login (see src/ahead.ts).
+ */
+export interface SessionOptions {
+  setup?: SessionSetup;
+  ahead?: Ahead[];
+}
+
+/** A session whose step first opens `mailbox` (EXAMINE when `readOnly`, else SELECT). */
+export function opening(mailbox: string, readOnly: boolean): SessionOptions {
+  return { ahead: [{ command: "SELECT", mailbox, readOnly }] };
+}
+
 export async function withSession<T>(
   connection: Connection,
   context: SessionContext,
   work: (session: Session) => Promise<T>,
-  setup: SessionSetup = "lean",
+  options: SessionOptions = {},
 ): Promise<T> {
+  const setup = options.setup ?? "lean";
   const parsed = parseConnection(connection);
   const scope = scopeFor(connection, parsed);
   const settings = await mintedSettings(parsed, scope);
   const monitor: AnswerMonitor = { unparsed: 0 };
-  const options = clientOptions(settings, stepLogger(context, scope.secrets, monitor), setup);
-  const client = new ImapFlow(options);
+  const imapOptions = clientOptions(settings, stepLogger(context, scope.secrets, monitor), setup);
+  const client = new ImapFlow(imapOptions);
   const state: SetupState = { idSent: setup === "full", namespaceLoaded: setup === "full" };
-  if (setup === "lean") trimSetup(client, options, state);
-  const session = new Session(client, scope, monitor, state);
+  const ahead = new AheadCommands(client, () => monitor.unparsed);
+  if (setup === "lean")
+    trimSetup(client, imapOptions, state, { commands: ahead, list: options.ahead ?? [] });
+  const session = new Session(client, scope, monitor, state, ahead);
   try {
     try {
-      await client.connect();
-      Reflect.deleteProperty(client, "run");
+      const connecting = client.connect();
+      sendAtOnce(client);
+      await connecting;
     } catch (err) {
+      // Lost (cut, stalled, damaged) with the step's commands behind the login: they fail in the
+      // step, which names what it was doing, as when they are sent after the login's answer.
+      if (ahead.sentCount > 0 && !authenticationFailure(err)) {
+        ahead.lostDuringLogin(err);
+        session.lostDuringLogin(err);
+        Reflect.deleteProperty(client, "run");
+        ahead.serve();
+        return await work(session);
+      }
       scope.loginDisabled = client.capabilities.has("LOGINDISABLED");
       scope.tcpConnected = tcpConnected(client);
       // capabilities are empty when it failed before the greeting: then nothing is known
@@ -773,6 +843,8 @@ export async function withSession<T>(
         forgetToken(settings.grant, settings.accessToken);
       throw session.fail(err, { doing: `connect to ${settings.host}:${settings.port}` });
     }
+    Reflect.deleteProperty(client, "run");
+    ahead.serve();
     return await work(session);
   } finally {
     Reflect.deleteProperty(client, "run");

@@ -16,7 +16,7 @@ import {
   requireUidValidity,
   resolveUids,
 } from "./messages";
-import type { Selected, Session } from "./session";
+import type { Selected, Session, SessionOptions } from "./session";
 import { uidValidityOf } from "./session";
 import type { UidSet } from "./uidSet";
 import { singleUid } from "./uidSet";
@@ -92,6 +92,23 @@ async function findCopies(
   return map;
 }
 
+/** The session of a transfer: it reads the destination's STATUS, then opens the source. */
+export function transferring(
+  source: string,
+  destination: string,
+  mode: "copy" | "move",
+): SessionOptions {
+  return {
+    ahead: [
+      { command: "STATUS", mailbox: destination, query: DESTINATION_STATUS },
+      { command: "SELECT", mailbox: source, readOnly: mode === "copy" },
+    ],
+  };
+}
+
+/** What a transfer reads of its destination first. */
+const DESTINATION_STATUS = { uidNext: true, uidValidity: true } as const;
+
 export interface Transfer {
   /** The source mailbox. */
   path: string;
@@ -122,7 +139,7 @@ export async function transferMessages(
     mode === "copy" ? `copy messages to "${destination}"` : `move messages to "${destination}"`;
   const uidPlus = session.has("UIDPLUS");
   const byMove = mode === "move" && session.has("MOVE");
-  const dest = await mailboxStatus(session, destination, { uidNext: true, uidValidity: true });
+  const dest = await mailboxStatus(session, destination, DESTINATION_STATUS);
   // Without UIDPLUS the copies are told from earlier messages by UIDNEXT, under the same UIDVALIDITY.
   const missing = [
     ...(dest.uidNext === undefined ? ["UIDNEXT"] : []),

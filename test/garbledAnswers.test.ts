@@ -26,15 +26,29 @@ async function throughProxy<T>(
   }
 }
 
-/** Rewrites the server's lines with `change` only while the last command sent matches `command`. */
+/**
+ * Rewrites with `change` the server's lines that answer a command matching `command`: its tagged
+ * completion, and the untagged lines while it is the oldest command not yet completed (commands
+ * may be pipelined, and the server answers them in order).
+ */
 function inAnswerTo(command: RegExp, change: (line: string) => string): Rewrites {
-  let last = "";
+  const open: { tag: string; line: string }[] = [];
   return {
     toServer: (line) => {
-      last = line;
+      const tag = /^(\S+) [A-Za-z]/.exec(line)?.[1];
+      if (tag !== undefined) open.push({ tag, line });
       return line;
     },
-    toClient: (line) => (command.test(last) ? change(line) : line),
+    toClient: (line) => {
+      const tagged = /^(\S+) (?:OK|NO|BAD)\b/i.exec(line);
+      if (tagged && tagged[1] !== "*" && tagged[1] !== "+") {
+        const index = open.findIndex((entry) => entry.tag === tagged[1]);
+        const answered = index >= 0 ? open.splice(index, 1)[0] : undefined;
+        return answered && command.test(answered.line) ? change(line) : line;
+      }
+      const oldest = open[0];
+      return oldest && command.test(oldest.line) ? change(line) : line;
+    },
   };
 }
 

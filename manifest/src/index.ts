@@ -12,7 +12,7 @@ export { actions, connections, dataSources, triggers };
 export default {
   key: "imap",
   public: false,
-  signature: "b8805db1ad76a1fea3653b41de3f4188b6169750",
+  signature: "ab1db9d83035710cb274c641cc88b393c1c40b5c",
   actions,
   dataSources,
   connections,

@@ -1,4 +1,4 @@
-import { appendToMailbox, parseInternalDate, parseRawMessage } from "../append";
+import { appending, appendToMailbox, parseInternalDate, parseRawMessage } from "../append";
 import { connectionInput, mailboxInput, parseFlags, parseMailbox } from "../inputs";
 import {
   boolean,
@@ -73,8 +73,11 @@ export const appendMessage = action({
     const content = parseRawMessage(params.message);
     const flags = parseFlags(params.flags, { required: false });
     const internalDate = parseInternalDate(params.internalDate);
-    const appended = await withSession(params.connection, context, (session) =>
-      appendToMailbox(session, mailbox, content, flags, internalDate),
+    const appended = await withSession(
+      params.connection,
+      context,
+      (session) => appendToMailbox(session, mailbox, content, flags, internalDate),
+      appending(mailbox),
     );
     return { data: appended };
   },

@@ -25,9 +25,9 @@ import type { FlagChange } from "../messages";
 import { changeFlags } from "../messages";
 import { flagChanges, labelChanges, output, transfer } from "../schemas";
 import { toJson } from "../serialize";
-import { withSession } from "../session";
+import { opening, withSession } from "../session";
 import { action } from "../spectral";
-import { transferMessages } from "../transfer";
+import { transferMessages, transferring } from "../transfer";
 
 interface Display {
   label: string;
@@ -52,8 +52,11 @@ export function flagAction(change: FlagChange, display: Display) {
       const uids = parseUidSet(params.uids);
       const flags = parseFlags(params.flags, { required: true });
       const uidValidity = parseUidValidity(params.uidValidity);
-      const result = await withSession(params.connection, context, (session) =>
-        changeFlags(session, mailbox, uids, flags, change, uidValidity),
+      const result = await withSession(
+        params.connection,
+        context,
+        (session) => changeFlags(session, mailbox, uids, flags, change, uidValidity),
+        opening(mailbox, false),
       );
       return { data: toJson(result) };
     },
@@ -96,8 +99,11 @@ export function transferAction(mode: "copy" | "move", display: Display) {
           `Destination "${destination}" is the mailbox the messages are in: give another mailbox.`,
         );
       }
-      const result = await withSession(params.connection, context, (session) =>
-        transferMessages(session, mailbox, uids, destination, mode, uidValidity),
+      const result = await withSession(
+        params.connection,
+        context,
+        (session) => transferMessages(session, mailbox, uids, destination, mode, uidValidity),
+        transferring(mailbox, destination, mode),
       );
       return { data: toJson(result) };
     },
@@ -134,8 +140,11 @@ export function labelAction(change: "add" | "remove", display: Display) {
       const uids = parseUidSet(params.uids);
       const labels = parseLabels(params.labels);
       const uidValidity = parseUidValidity(params.uidValidity);
-      const result = await withSession(params.connection, context, (session) =>
-        changeLabels(session, mailbox, uids, labels, change, uidValidity),
+      const result = await withSession(
+        params.connection,
+        context,
+        (session) => changeLabels(session, mailbox, uids, labels, change, uidValidity),
+        opening(mailbox, false),
       );
       return { data: toJson(result) };
     },

@@ -12,7 +12,7 @@ import {
 import { deleteOne } from "../messages";
 import { boolean, disposal, oneOf, output } from "../schemas";
 import { toJson } from "../serialize";
-import { withSession } from "../session";
+import { opening, withSession } from "../session";
 import { action, input } from "../spectral";
 import { trashMessage } from "../transfer";
 
@@ -66,8 +66,11 @@ export const deleteMessage = action({
     const trashMailbox = optionalMailbox(params.trashMailbox, "Trash Mailbox");
     const uidValidity = parseUidValidity(params.uidValidity);
     if (mode === "expunge") {
-      const deleted = await withSession(params.connection, context, (session) =>
-        deleteOne(session, mailbox, uid, uidValidity),
+      const deleted = await withSession(
+        params.connection,
+        context,
+        (session) => deleteOne(session, mailbox, uid, uidValidity),
+        opening(mailbox, false),
       );
       return { data: deleted };
     }

@@ -8,7 +8,7 @@ import {
   uidInput,
 } from "../inputs";
 import { output } from "../schemas";
-import { withSession } from "../session";
+import { opening, withSession } from "../session";
 import { action, input } from "../spectral";
 
 export const downloadMessage = action({
@@ -45,15 +45,19 @@ export const downloadMessage = action({
       });
       return { data: found.data, contentType: found.part.contentType };
     }
-    return withSession(params.connection, context, (session) =>
-      session.withMailbox(mailbox, { readOnly: true }, async (selected) => {
-        // The whole source in one FETCH: imapflow's download() takes one round trip per 64 KiB.
-        const message = await fetchExisting(selected, uid, { source: true });
-        return {
-          data: contentOf(message, "", { mailbox: selected.box.path, uid }),
-          contentType: "message/rfc822",
-        };
-      }),
+    return withSession(
+      params.connection,
+      context,
+      (session) =>
+        session.withMailbox(mailbox, { readOnly: true }, async (selected) => {
+          // The whole source in one FETCH: imapflow's download() takes one round trip per 64 KiB.
+          const message = await fetchExisting(selected, uid, { source: true });
+          return {
+            data: contentOf(message, "", { mailbox: selected.box.path, uid }),
+            contentType: "message/rfc822",
+          };
+        }),
+      opening(mailbox, true),
     );
   },
   examplePayload: {

@@ -26,7 +26,7 @@ import {
   uidValidity,
 } from "../schemas";
 import { flagList, isoDate, messageIdentity, toJson } from "../serialize";
-import { uidValidityOf, withSession } from "../session";
+import { opening, uidValidityOf, withSession } from "../session";
 import { action, input } from "../spectral";
 
 const DEFAULT_MAX_ATTACHMENT_SIZE = 10 * 1024 * 1024;
@@ -109,14 +109,18 @@ export const getMessage = action({
       }),
     };
     // BODY.PEEK[] and BODYSTRUCTURE in one FETCH on a read-only mailbox: \Seen is never set.
-    const { message, parsed, opened } = await withSession(params.connection, context, (session) =>
-      session.withMailbox(mailbox, { readOnly: true }, async (selected) => ({
-        ...(await readMessage(selected, uid, options)),
-        opened: {
-          path: selected.box.path,
-          uidValidity: await uidValidityOf(selected, "say which UIDs the message is read by"),
-        },
-      })),
+    const { message, parsed, opened } = await withSession(
+      params.connection,
+      context,
+      (session) =>
+        session.withMailbox(mailbox, { readOnly: true }, async (selected) => ({
+          ...(await readMessage(selected, uid, options)),
+          opened: {
+            path: selected.box.path,
+            uidValidity: await uidValidityOf(selected, "say which UIDs the message is read by"),
+          },
+        })),
+      opening(mailbox, true),
     );
     return {
       data: toJson({

@@ -3,6 +3,16 @@ import { mailboxStatus } from "../mailboxes";
 import { integer, mailboxPath, object, output, text, uidValidity } from "../schemas";
 import { toJson } from "../serialize";
 import { withSession } from "../session";
+
+/** The counts Get Mailbox Status reads, besides HIGHESTMODSEQ. */
+const EVERY_COUNT = {
+  messages: true,
+  recent: true,
+  uidNext: true,
+  uidValidity: true,
+  unseen: true,
+} as const;
+
 import { action } from "../spectral";
 
 export const getStatus = action({
@@ -30,15 +40,16 @@ export const getStatus = action({
   inputs: { connection: connectionInput, mailbox: mailboxInput },
   perform: async (context, params) => {
     const mailbox = parseMailbox(params.mailbox);
-    const status = await withSession(params.connection, context, (session) =>
-      mailboxStatus(session, mailbox, {
-        messages: true,
-        recent: true,
-        uidNext: true,
-        uidValidity: true,
-        unseen: true,
-        highestModseq: session.has("CONDSTORE"),
-      }),
+    const status = await withSession(
+      params.connection,
+      context,
+      (session) =>
+        mailboxStatus(session, mailbox, {
+          ...EVERY_COUNT,
+          highestModseq: session.has("CONDSTORE"),
+        }),
+      // HIGHESTMODSEQ is asked where the server has CONDSTORE, which it may tell only after login
+      { ahead: [{ command: "STATUS", mailbox, query: { ...EVERY_COUNT, highestModseq: true } }] },
     );
     return {
       data: toJson({

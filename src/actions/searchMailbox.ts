@@ -11,7 +11,7 @@ import {
   uidValidity,
 } from "../schemas";
 import { parseSearchRequest, searchPage } from "../search";
-import { withSession } from "../session";
+import { opening, withSession } from "../session";
 import { action, input } from "../spectral";
 
 const text = (label: string, comments: string, example: string) =>
@@ -128,8 +128,11 @@ export const searchMailbox = action({
   inputs: { connection: connectionInput, mailbox: mailboxInput, ...searchInputs },
   perform: async (context, params) => {
     const request = parseSearchRequest(params);
-    const page = await withSession(params.connection, context, (session) =>
-      searchPage(session, request),
+    const page = await withSession(
+      params.connection,
+      context,
+      (session) => searchPage(session, request),
+      opening(request.mailbox, true),
     );
     return { data: page };
   },

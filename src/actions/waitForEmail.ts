@@ -1,7 +1,7 @@
 import { connectionInput, mailboxInput, parseBool, parseMailbox } from "../inputs";
 import { branchingOutput, deliveredMessage, mailboxPath, number, object } from "../schemas";
 import { parseSearchKeys } from "../search";
-import { withSession } from "../session";
+import { opening, withSession } from "../session";
 import { action, input } from "../spectral";
 import { parseAfter, parseTimeoutSeconds, waitForMessage } from "../wait";
 import { searchInputs } from "./searchMailbox";
@@ -67,8 +67,11 @@ export const waitForEmail = action({
       after: parseAfter(params.after),
       fetchContent: parseBool(params.fetchContent, "Fetch Content", false),
     };
-    const outcome = await withSession(params.connection, context, (session) =>
-      waitForMessage(session, request, startedAt),
+    const outcome = await withSession(
+      params.connection,
+      context,
+      (session) => waitForMessage(session, request, startedAt),
+      opening(request.mailbox, true),
     );
     return outcome.branch === "Received"
       ? { branch: outcome.branch, data: outcome.message }

@@ -7,7 +7,14 @@ import {
   messageFilterInputs,
   onlyUnreadInput,
 } from "../inputs";
-import { parsePollOptions, pollMailboxes, pollOutput, readStates, writeStates } from "../poll";
+import {
+  parsePollOptions,
+  pollingSession,
+  pollMailboxes,
+  pollOutput,
+  readStates,
+  writeStates,
+} from "../poll";
 import { withSession } from "../session";
 import { input, pollingTrigger } from "../spectral";
 
@@ -42,8 +49,11 @@ export const newEmails = pollingTrigger({
   perform: async (context, payload, params) => {
     const options = parsePollOptions(params, { key: "batchSize", label: "Batch Size" });
     const saved = readStates(context.polling.getState(), context.logger);
-    const polls = await withSession(params.connection, context, (session) =>
-      pollMailboxes(session, saved, options.watched, options, context.logger),
+    const polls = await withSession(
+      params.connection,
+      context,
+      (session) => pollMailboxes(session, saved, options.watched, options, context.logger),
+      pollingSession(options.watched, options.markAsRead),
     );
     // Saved only now that every mailbox was polled: a failure above leaves every cursor where it was.
     context.polling.setState(writeStates(polls.map((poll) => poll.state)));

@@ -14,7 +14,14 @@ import {
 } from "../inputs";
 import { samePath } from "../mailboxes";
 import type { DeliveredMessage, MailboxPoll, PollState, StartFrom } from "../poll";
-import { parsePollOptions, pollMailboxes, readStates, startingCursor, writeStates } from "../poll";
+import {
+  parsePollOptions,
+  pollingSession,
+  pollMailboxes,
+  readStates,
+  startingCursor,
+  writeStates,
+} from "../poll";
 import { parseDate } from "../searchCriteria";
 import type { SessionContext } from "../session";
 import { withSession } from "../session";
@@ -90,16 +97,21 @@ async function runPage(
     : options.watched;
   if (mailboxes.length === 0) return { items: [], paginationState: null };
   const starts = page ? saved.map((state) => startingPoint(state, page)) : saved;
-  const polls = await withSession(connection, context, async (session) => {
-    const from = start;
-    if (from === undefined || page)
-      return pollMailboxes(session, starts, mailboxes, options, context.logger);
-    // An initial sync: every mailbox starts where the builder chose, then pages as usual.
-    const chosen: PollState[] = [];
-    for (const mailbox of mailboxes) chosen.push(await startingCursor(session, mailbox, from));
-    context.polling.setState(writeStates(chosen));
-    return pollMailboxes(session, chosen, mailboxes, options, context.logger);
-  });
+  const polls = await withSession(
+    connection,
+    context,
+    async (session) => {
+      const from = start;
+      if (from === undefined || page)
+        return pollMailboxes(session, starts, mailboxes, options, context.logger);
+      // An initial sync: every mailbox starts where the builder chose, then pages as usual.
+      const chosen: PollState[] = [];
+      for (const mailbox of mailboxes) chosen.push(await startingCursor(session, mailbox, from));
+      context.polling.setState(writeStates(chosen));
+      return pollMailboxes(session, chosen, mailboxes, options, context.logger);
+    },
+    pollingSession(mailboxes, options.markAsRead),
+  );
   for (const poll of polls)
     if (poll.expungedMeanwhile > 0)
       context.logger.info(
