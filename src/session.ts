@@ -220,12 +220,17 @@ function trimSetup(
     const name = command.toUpperCase();
     const greeting = typeof client.greeting === "string" ? client.greeting : "";
     if (name === "NAMESPACE") return Promise.resolve(undefined);
-    // Only behind LOGIN: a refused AUTHENTICATE is answered "+" first, and the server would take
-    // the next line for the client's answer to it. A server that wants ID first gets it first.
-    if (name === "LOGIN" && ahead.list.length > 0 && !ID_FIRST_GREETINGS.test(greeting)) {
+    const plainIr = name === "AUTHENTICATE" && plainWithInitialResponse(client, args);
+    // Behind LOGIN and AUTHENTICATE PLAIN with its initial response only: a refused OAuth token is
+    // answered "+" first, and the server would take the next line for the client's answer to it.
+    // A server that wants ID first gets it first.
+    if ((name === "LOGIN" || plainIr) && !ID_FIRST_GREETINGS.test(greeting)) {
       // imapflow has written the login by the time its run() returns
-      const login: unknown = Reflect.apply(run, client, [command, ...args]);
-      ahead.commands.sendBehindLogin(ahead.list, (path) => knownMailbox(client, path));
+      const login: unknown = plainIr
+        ? withInitialResponse(client, () => Reflect.apply(run, client, [command, ...args]))
+        : Reflect.apply(run, client, [command, ...args]);
+      if (ahead.list.length > 0)
+        ahead.commands.sendBehindLogin(ahead.list, (path) => knownMailbox(client, path));
       return login;
     }
     if (name === "ID") {
@@ -235,6 +240,54 @@ function trimSetup(
     }
     return Reflect.apply(run, client, [command, ...args]);
   });
+}
+
+/**
+ * Whether imapflow is about to log in with AUTHENTICATE PLAIN (a password, on a server that
+ * announces LOGINDISABLED) on a server with SASL-IR (RFC 4959), which takes the credentials on
+ * the command line: one round trip instead of two.
+ */
+function plainWithInitialResponse(client: ImapFlow, args: unknown[]): boolean {
+  const credentials: unknown = args[1];
+  if (typeof credentials !== "object" || credentials === null) return false;
+  const method: unknown = Reflect.get(credentials, "loginMethod");
+  return (
+    typeof args[0] === "string" &&
+    typeof Reflect.get(credentials, "password") === "string" &&
+    Reflect.get(credentials, "accessToken") === undefined &&
+    (method === undefined || method === "" || method === "AUTH=PLAIN") &&
+    client.capabilities.has("SASL-IR") &&
+    client.capabilities.has("AUTH=PLAIN")
+  );
+}
+
+/**
+ * Runs `login` (imapflow's AUTHENTICATE PLAIN) with the PLAIN response added to the command
+ * itself, marked sensitive (imapflow's logs hide it). imapflow's own handling of the answer,
+ * errors included, is unchanged; should the server still send "+", imapflow answers it as ever.
+ */
+function withInitialResponse(client: ImapFlow, login: () => unknown): unknown {
+  const exec: unknown = Reflect.get(client, "exec");
+  const { user, pass } = client.options.auth ?? {};
+  if (typeof exec !== "function" || typeof user !== "string" || typeof pass !== "string")
+    return login();
+  const authzid = client.options.auth?.authzid ?? "";
+  const response = Buffer.from([authzid, user, pass].join("\u0000")).toString("base64");
+  Reflect.set(client, "exec", (command: string, attributes: unknown[], options: unknown) => {
+    const plain =
+      command.toUpperCase() === "AUTHENTICATE" &&
+      attributes.length === 1 &&
+      JSON.stringify(attributes[0]) === JSON.stringify({ type: "ATOM", value: "PLAIN" });
+    const sent = plain
+      ? [...attributes, { type: "ATOM", value: response, sensitive: true }]
+      : attributes;
+    return Reflect.apply(exec, client, [command, sent, options]);
+  });
+  try {
+    return login();
+  } finally {
+    Reflect.deleteProperty(client, "exec");
+  }
 }
 
 /** What a lean session's setup left out and may still send. */

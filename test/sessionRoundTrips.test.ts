@@ -175,8 +175,48 @@ describe("logging in", () => {
       actionCommands("getStatus", { connection, mailbox: "INBOX" }),
     );
     expect(log.commands).toEqual(["AUTHENTICATE", "STATUS", "LOGOUT"]);
+    // the server announces SASL-IR: the credentials go on the command line, no "+" to wait for
+    expect(log.continuations).toBe(0);
+    expect((result as { data: { path: string } }).data.path).toBe("INBOX");
+  });
+
+  test('without SASL-IR, AUTHENTICATE PLAIN waits for the server\'s "+"', async () => {
+    const greeting = (line: string) =>
+      line.startsWith("* OK [CAPABILITY ")
+        ? line.replace("IMAP4rev1 ", "IMAP4rev1 LOGINDISABLED ").replace(" SASL-IR", "")
+        : line;
+    const { result, log } = await throughProxy({ toClient: greeting }, (connection) =>
+      actionCommands("getStatus", { connection, mailbox: "INBOX" }),
+    );
+    expect(log.commands).toEqual(["AUTHENTICATE", "STATUS", "LOGOUT"]);
     expect(log.continuations).toBe(1);
     expect((result as { data: { path: string } }).data.path).toBe("INBOX");
+  });
+
+  test("a wrong password sent with SASL-IR fails as in the two-step exchange, never shown", async () => {
+    const refused = async (withIr: boolean) => {
+      const greeting = (line: string) => {
+        if (!line.startsWith("* OK [CAPABILITY ")) return line;
+        const disabled = line.replace("IMAP4rev1 ", "IMAP4rev1 LOGINDISABLED ");
+        return withIr ? disabled : disabled.replace(" SASL-IR", "");
+      };
+      const err = await throughProxy({ toClient: greeting }, (connection) =>
+        failure(() =>
+          actionCommands("getStatus", {
+            connection: { ...connection, fields: { ...connection.fields, password: "wrong-Pa55" } },
+            mailbox: "INBOX",
+          }),
+        ),
+      );
+      // the proxy's port differs between the two runs
+      return { code: err.code, message: err.message.replace(/:\d+/g, ":PORT") };
+    };
+    const oneStep = await refused(true);
+    expect(oneStep).toEqual(await refused(false));
+    expect(oneStep.message).not.toContain("wrong-Pa55");
+    expect(oneStep.message).not.toContain(
+      Buffer.from("\u0000test16\u0000wrong-Pa55").toString("base64"),
+    );
   });
 });
 
