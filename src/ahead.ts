@@ -76,10 +76,12 @@ export class AheadCommands {
       // one without it refuses the STATUS, and the step's own is then sent without it.
       const assumeCondstore = ahead.command === "STATUS" && ahead.query.highestModseq === true;
       const before = this.unparsed();
-      const started = internals.startAuthenticated(assumeCondstore, () =>
-        ahead.command === "SELECT"
-          ? internals.runInternal("SELECT", ahead.mailbox, { readOnly: ahead.readOnly })
-          : internals.runInternal("STATUS", ahead.mailbox, ahead.query),
+      const started = internals.startBehind(
+        () =>
+          ahead.command === "SELECT"
+            ? internals.runInternal("SELECT", ahead.mailbox, { readOnly: ahead.readOnly })
+            : internals.runInternal("STATUS", ahead.mailbox, ahead.query),
+        { asAuthenticated: true, assumeCondstore },
       );
       if (!started) return;
       // An answer is the step's own when it was good, refused (NO), damaged or cut off (the step
@@ -226,6 +228,37 @@ function onlyAsked(value: unknown, items: string[]): unknown {
   );
 }
 
+/** Per client, the tags of the commands written ahead of their turn (see `installTrySend`). */
+const writtenAhead = new WeakMap<ImapFlow, Set<string>>();
+
+/**
+ * Sends imapflow commands one right behind the other, without waiting for the answer to the one
+ * before (pipelining, RFC 3501 5.5): the server answers them in order and imapflow reads each
+ * answer as it always does. Each `start` queues one of imapflow's commands without awaiting
+ * anything first (`runInternal` of a command, or `exec`); one that cannot be written at once is
+ * sent in turn, as imapflow does. Returns their results, in order; each is awaited by the caller.
+ */
+export function pipelined(
+  client: ImapFlow,
+  starts: (() => Promise<unknown>)[],
+): Promise<unknown>[] {
+  const internals = clientInternals(client);
+  if (!internals) return starts.map((start) => start());
+  internals.installTrySend();
+  let writing = true;
+  return starts.map((start) => {
+    // the first one is written by imapflow itself when nothing else is in flight
+    if (!writing || !internals.oneInFlight()) return start();
+    let result = Promise.resolve<unknown>(undefined);
+    const started = internals.startBehind(() => {
+      result = start();
+      return result;
+    });
+    writing = started?.whole === true;
+    return result;
+  });
+}
+
 interface Request {
   tag: string;
   command: string;
@@ -261,7 +294,12 @@ function clientInternals(client: ImapFlow) {
     return Array.isArray(list) ? list.length : 0;
   };
   const current = () => Reflect.get(client, "currentRequest") as Request | false | undefined;
-  const sentAhead = new Set<string>();
+  let sentAhead = writtenAhead.get(client);
+  if (!sentAhead) {
+    sentAhead = new Set<string>();
+    writtenAhead.set(client, sentAhead);
+  }
+  const ahead = sentAhead;
 
   return {
     runInternal: (command: string, ...args: unknown[]) =>
@@ -287,11 +325,12 @@ function clientInternals(client: ImapFlow) {
      * in flight (imapflow reads the untagged answers of the command in flight with its handlers).
      */
     installTrySend(): void {
+      if (Reflect.get(client, "trySend") !== trySend || Object.hasOwn(client, "trySend")) return;
       Reflect.set(client, "trySend", () => {
         const queue = requests();
         const next = queue[0];
-        if (!current() && next !== undefined && sentAhead.has(next.tag)) {
-          sentAhead.delete(next.tag);
+        if (!current() && next !== undefined && ahead.has(next.tag)) {
+          ahead.delete(next.tag);
           const request = queue.shift() as Request;
           request.sent = true;
           Reflect.set(client, "currentRequest", request);
@@ -314,28 +353,35 @@ function clientInternals(client: ImapFlow) {
       });
     },
 
+    /** A command is on the wire, whole, and nothing waits behind it. */
+    oneInFlight(): boolean {
+      const request = current();
+      return request !== false && request !== undefined && request.sent === true && parts() === 0;
+    },
+
     /**
-     * Starts one of imapflow's commands as if the login had been answered (its commands check the
-     * state before they queue), then writes it at once. Undefined when it did not queue exactly
-     * one request or nothing of it could be written; it is then sent in turn as imapflow does.
-     * `whole`: no literal of it waits for the server's "+" (imapflow sends those parts then).
+     * Starts one of imapflow's commands (`asAuthenticated`: as if the login had been answered,
+     * as its commands check the state before they queue), then writes it at once, behind the one
+     * in flight. Undefined when it did not queue exactly one request or nothing of it could be
+     * written; it is then sent in turn as imapflow does. `whole`: no literal of it waits for the
+     * server's "+" (imapflow sends those parts then).
      */
-    startAuthenticated(
-      assumeCondstore: boolean,
+    startBehind(
       start: () => Promise<unknown>,
+      options: { asAuthenticated?: boolean; assumeCondstore?: boolean } = {},
     ): { result: Promise<unknown>; condstore: boolean; whole: boolean } | undefined {
       const saved: unknown = Reflect.get(client, "state");
       const capabilities = client.capabilities;
-      const added = assumeCondstore && !capabilities.has("CONDSTORE");
+      const added = options.assumeCondstore === true && !capabilities.has("CONDSTORE");
       const queued = requests().length;
       let result: Promise<unknown>;
-      Reflect.set(client, "state", state("AUTHENTICATED"));
+      if (options.asAuthenticated) Reflect.set(client, "state", state("AUTHENTICATED"));
       if (added) capabilities.set("CONDSTORE", true);
       try {
         result = start();
       } finally {
         if (added) capabilities.delete("CONDSTORE");
-        Reflect.set(client, "state", saved);
+        if (options.asAuthenticated) Reflect.set(client, "state", saved);
       }
       // never an unhandled rejection, whatever becomes of it
       result.catch(() => undefined);
@@ -352,10 +398,10 @@ function clientInternals(client: ImapFlow) {
         },
       ]).catch(() => undefined);
       if (written() === before) return undefined;
-      sentAhead.add(request.tag);
+      ahead.add(request.tag);
       return {
         result,
-        condstore: assumeCondstore || capabilities.has("CONDSTORE"),
+        condstore: added || capabilities.has("CONDSTORE"),
         whole: parts() === 0,
       };
     },
