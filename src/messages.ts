@@ -4,8 +4,10 @@
  * resolved UIDs (flag changes), and nothing is expunged that was not asked for, also on servers
  * without UIDPLUS.
  */
+import type { FlagsEvent } from "imapflow";
 import type { Operation } from "./errors";
 import { ImapError } from "./errors";
+import { imapCommand } from "./imapExec";
 import { flagList, hasFlag } from "./serialize";
 import type { Selected, Session } from "./session";
 import type { UidSet } from "./uidSet";
@@ -86,12 +88,7 @@ export async function resolveUids(
     const check = damaged ? set : uidSetOf(missing);
     await refuseUnlisted(selected, check, (uid) => !flags.has(uid) && inSet(wanted, uid), doing);
   }
-  if (missing.length > 0) {
-    throw new ImapError(
-      `Could not ${doing}: the mailbox "${mailbox}" has no message with UID ${list(missing)}, so nothing was changed. Check the UIDs: they come from Search / List Mailbox Messages or the trigger, and a message that was moved or deleted is gone for good.`,
-      { code: "MESSAGE_NOT_FOUND", mailbox, uid: missing.join(",") },
-    );
-  }
+  if (missing.length > 0) throw noSuchMessage(doing, mailbox, missing);
   if (flags.size === 0) {
     throw new ImapError(
       `Could not ${doing}: no message in the mailbox "${mailbox}" matches UIDs ${wanted.text}, so nothing was changed.`,
@@ -104,6 +101,88 @@ export async function resolveUids(
   }
   const uids = Array.from(flags.keys()).sort((a, b) => a - b);
   return { uids, set: uidSetOf(uids, intervals), flags };
+}
+
+/** The error for UIDs named one by one that name no message (nothing was sent that changes). */
+export function noSuchMessage(doing: string, mailbox: string, missing: number[]): ImapError {
+  return new ImapError(
+    `Could not ${doing}: the mailbox "${mailbox}" has no message with UID ${list(missing)}, so nothing was changed. Check the UIDs: they come from Search / List Mailbox Messages or the trigger, and a message that was moved or deleted is gone for good.`,
+    { code: "MESSAGE_NOT_FOUND", mailbox, uid: missing.join(",") },
+  );
+}
+
+/**
+ * The UID of `wanted` when it names exactly one UID (no range, no `*`): a change of it can be sent
+ * without reading it first, as a change that finds no message changes nothing. (With more UIDs,
+ * one that is missing must stop the change of the others before it is sent.)
+ */
+export function onlyUid(wanted: UidSet): number | undefined {
+  const [uid, ...others] = new Set(wanted.singles);
+  return wanted.ranges.length === 0 && others.length === 0 ? uid : undefined;
+}
+
+/**
+ * Runs a flag STORE (`call`) and returns the flags its answer reports for the UIDs of `wanted`:
+ * the server answers a STORE that is not .SILENT with an untagged FETCH (UID, FLAGS) for each
+ * message it changed. A message whose flags were already as asked gets no row from Dovecot, and a
+ * line the client could not parse is skipped, so a UID without a row says nothing by itself.
+ */
+async function storeAnswer(
+  session: Session,
+  op: Operation,
+  wanted: number[],
+  call: () => Promise<boolean>,
+): Promise<Map<number, string[]>> {
+  const named = new Set(wanted);
+  const rows = new Map<number, string[]>();
+  const collect = (event: FlagsEvent) => {
+    if (event.uid !== undefined && named.has(event.uid)) rows.set(event.uid, flagList(event.flags));
+  };
+  session.client.on("flags", collect);
+  try {
+    await session.run(op, call);
+  } finally {
+    session.client.off("flags", collect);
+  }
+  return rows;
+}
+
+/**
+ * Changes the flags of one UID without reading it first, and returns its flags from the STORE's
+ * own answer. Without a row there it is read back with UID FETCH; when it does not come back then
+ * either, the server is asked (NOOP, then UID SEARCH): gone, it is the same "no message with UID"
+ * error as when it is read first; still there, the damaged-answer error.
+ */
+async function changeOne(
+  selected: Selected,
+  uid: number,
+  store: (set: string) => Promise<boolean>,
+  doing: string,
+): Promise<MessageFlags[]> {
+  const { session, box } = selected;
+  const mailbox = box.path;
+  const set = String(uid);
+  const rows = await storeAnswer(session, { doing, mailbox, uid: set }, [uid], () => store(set));
+  let flags = rows.get(uid);
+  if (flags === undefined) {
+    const reading = "read the flags back";
+    const fetched = await session.run({ doing: reading, mailbox, uid: set }, () =>
+      session.client.fetchAll(set, { uid: true, flags: true }, { uid: true }),
+    );
+    const row = fetched.find((each) => each.uid === uid && each.flags !== undefined);
+    if (row) flags = flagList(row.flags);
+  }
+  if (flags !== undefined) return [{ uid, flags }];
+  await confirmExpunged(selected, [uid], "read the flags back", (ids, exist) =>
+    damagedAnswer(
+      selected,
+      "the reading back of the flags",
+      `The change (${doing}) was made on the server; only reading the flags back failed, so running the step again is safe.`,
+      ids,
+      exist,
+    ),
+  );
+  throw noSuchMessage(doing, mailbox, [uid]);
 }
 
 /** Whether `uid` is named by `wanted` ("*" stands for any UID at the top: a server's UIDs are checked against the listing). */
@@ -193,14 +272,19 @@ export async function changeFlags(
         { code: "SERVER_REFUSED", mailbox: box.path },
       );
     }
+    const client = session.client;
+    const store = (set: string) =>
+      change === "add"
+        ? client.messageFlagsAdd(set, flags, { uid: true })
+        : change === "remove"
+          ? client.messageFlagsRemove(set, flags, { uid: true })
+          : client.messageFlagsSet(set, flags, { uid: true });
+    const one = onlyUid(wanted);
+    if (one !== undefined && box.exists > 0)
+      return { mailbox: box.path, messages: await changeOne(selected, one, store, doing) };
     const target = await resolveUids(selected, wanted, doing);
     const op: Operation = { doing, mailbox: box.path, uid: target.set };
-    const client = session.client;
-    if (change === "add")
-      await session.run(op, () => client.messageFlagsAdd(target.set, flags, { uid: true }));
-    else if (change === "remove")
-      await session.run(op, () => client.messageFlagsRemove(target.set, flags, { uid: true }));
-    else await session.run(op, () => client.messageFlagsSet(target.set, flags, { uid: true }));
+    await session.run(op, () => store(target.set));
     return { mailbox: box.path, messages: await readFlags(selected, target, doing) };
   });
 }
@@ -283,7 +367,45 @@ export async function expungeExactly(
   await session.run(op, () => client.messageDelete(target.set, { uid: true }));
 }
 
-/** Deletes one message (resolved first: a missing UID is an error) and expunges only it. */
+/**
+ * With UIDPLUS, deletes one message without reading it first: STORE +FLAGS \Deleted, whose answer
+ * (the message's new flags) shows that it exists, then UID EXPUNGE of exactly it. Without a row
+ * (Dovecot sends none for a message that already had \Deleted; a line the client could not parse
+ * is skipped) the server is asked (NOOP, then UID SEARCH) before anything is expunged: a message
+ * that is not there is the "no message with UID" error.
+ */
+async function deleteNamed(selected: Selected, uid: number, doing: string): Promise<void> {
+  const { session, box } = selected;
+  const mailbox = box.path;
+  const set = String(uid);
+  const op: Operation = { doing, mailbox, uid: set };
+  const rows = await storeAnswer(session, op, [uid], () =>
+    session.client.messageFlagsAdd(set, ["\\Deleted"], { uid: true }),
+  );
+  if (!rows.has(uid)) {
+    const found = await existingUids(selected, set, doing, () =>
+      damagedAnswer(
+        selected,
+        "the flagging of the message to delete",
+        "Nothing was expunged (the message may carry the \\Deleted flag now); retry the step.",
+        [uid],
+        false,
+      ),
+    );
+    if (!found.includes(uid)) throw noSuchMessage(doing, mailbox, [uid]);
+  }
+  const expunge = imapCommand(session.client, {
+    doing,
+    mailbox,
+    feature: "expunging exactly the message asked for needs",
+  });
+  await session.exec(op, () => expunge("UID EXPUNGE", [{ type: "SEQUENCE", value: set }], {}));
+}
+
+/**
+ * Deletes one message and expunges only it. A missing UID is an error: with UIDPLUS the STORE's
+ * answer tells (`deleteNamed`), otherwise the message is resolved first.
+ */
 export async function deleteOne(
   session: Session,
   mailbox: string,
@@ -293,6 +415,10 @@ export async function deleteOne(
   const doing = "delete the message";
   return session.withMailbox(mailbox, { readOnly: false }, async (selected) => {
     requireUidValidity(selected, uidValidity, doing);
+    if (session.has("UIDPLUS") && selected.box.exists > 0) {
+      await deleteNamed(selected, uid, doing);
+      return true as const;
+    }
     const target = await resolveUids(selected, singleUid(uid), doing);
     await expungeExactly(selected, target, doing);
     return true as const;

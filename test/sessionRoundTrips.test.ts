@@ -38,6 +38,50 @@ async function throughProxy<T>(
   }
 }
 
+/** Like `throughProxy`, to the main instance in cleartext: MOVE and UIDPLUS. */
+async function throughMain<T>(
+  rewrites: Rewrites,
+  work: (connection: ReturnType<typeof legacyConnection>) => Promise<T>,
+): Promise<T> {
+  const proxy = await rewriteProxy({ host: server.host, port: server.plainPort }, rewrites);
+  try {
+    return await work(legacyConnection(USER, { port: String(proxy.port) }));
+  } finally {
+    await proxy.close();
+  }
+}
+
+/** Damages the first FETCH row for `uid`: `FLAGS (` becomes `FLAGS ((`, which no parser reads. */
+function damageFlagsRow(uid: number): (line: string) => string {
+  let done = false;
+  return (line) => {
+    if (done || !/^\* \d+ FETCH /.test(line) || !line.includes(`UID ${uid} `)) return line;
+    done = true;
+    return line.replace("FLAGS (", "FLAGS ((");
+  };
+}
+
+/** Another client expunges `uid` from `mailbox`. */
+async function expungeElsewhere(mailbox: string, uid: number): Promise<void> {
+  await withDirectMailbox(USER, mailbox, { readOnly: false }, async (client) => {
+    if (!(await client.messageDelete(String(uid), { uid: true })))
+      throw new Error(`expunge of ${uid} failed`);
+  });
+}
+
+async function flagsOf(mailbox: string): Promise<Record<number, string[]>> {
+  return withDirectMailbox(USER, mailbox, { readOnly: true }, async (client) => {
+    const out: Record<number, string[]> = {};
+    if (client.mailbox && client.mailbox.exists === 0) return out;
+    for (const row of await client.fetchAll("1:*", { uid: true, flags: true }, { uid: true }))
+      out[row.uid] = [...(row.flags ?? [])].filter((flag) => flag !== "\\Recent").sort();
+    return out;
+  });
+}
+
+const notFound = (doing: string, mailbox: string, uid: number) =>
+  `Could not ${doing}: the mailbox "${mailbox}" has no message with UID ${uid}, so nothing was changed. Check the UIDs: they come from Search / List Mailbox Messages or the trigger, and a message that was moved or deleted is gone for good.`;
+
 async function mailboxPaths(): Promise<string[]> {
   return withDirect(USER, async (client) => (await client.list()).map((entry) => entry.path));
 }
@@ -66,7 +110,7 @@ describe("the commands of a step's session", () => {
     expect(
       (await run("addFlags", { mailbox: path, uids: String(uids[1]), flags: "\\Flagged" }))
         .commands,
-    ).toEqual(["LOGIN", "SELECT", "UID FETCH", "UID STORE", "UID FETCH", "LOGOUT"]);
+    ).toEqual(["LOGIN", "SELECT", "UID STORE", "LOGOUT"]);
     const state: Record<string, unknown> = {};
     const poll = async () =>
       (await triggerCommands("newEmails", { connection: connection(), mailbox: path }, state)).log
@@ -82,7 +126,7 @@ describe("the commands of a step's session", () => {
     expect(flags).toContain("\\Flagged");
   });
 
-  test("a step on the main server deletes exactly one message in six commands", async () => {
+  test("a step on the main server deletes exactly one message in five commands", async () => {
     const { path, uids } = await seedMailbox(USER, { prefix: "TripsDelete", count: 2 });
     const { log } = await actionCommands("deleteMessage", {
       connection: tlsConnection(USER),
@@ -90,14 +134,7 @@ describe("the commands of a step's session", () => {
       uid: String(uids[0]),
       mode: "expunge",
     });
-    expect(log.commands).toEqual([
-      "LOGIN",
-      "SELECT",
-      "UID FETCH",
-      "UID STORE",
-      "UID EXPUNGE",
-      "LOGOUT",
-    ]);
+    expect(log.commands).toEqual(["LOGIN", "SELECT", "UID STORE", "UID EXPUNGE", "LOGOUT"]);
     const left = await withDirectMailbox(USER, path, { readOnly: true }, (client) =>
       client.search({ all: true }, { uid: true }),
     );
@@ -310,5 +347,254 @@ describe("a server that wants ID", () => {
       actionCommands("getStatus", { connection, mailbox: "INBOX" }),
     );
     expect(log.commands).toEqual(["LOGIN", "ID", "STATUS", "LOGOUT"]);
+  });
+});
+
+describe("a flag change of one UID, told by the STORE's own answer", () => {
+  const flagged = { flags: ["\\Flagged"] };
+
+  test.each([
+    ["main (TLS)", () => tlsConnection(USER)],
+    ["legacy", () => legacyConnection(USER)],
+  ])(
+    "on %s: flags already as asked (no row from the server) are read back",
+    async (_name, connection) => {
+      const { path, uids } = await seedMailbox(USER, {
+        prefix: "TripsSame",
+        count: 2,
+        flags: () => ["\\Flagged"],
+      });
+      const { result, log } = await actionCommands("addFlags", {
+        connection: connection(),
+        mailbox: path,
+        uids: String(uids[0]),
+        ...flagged,
+      });
+      expect(log.commands).toEqual(["LOGIN", "SELECT", "UID STORE", "UID FETCH", "LOGOUT"]);
+      expect((result as { data: unknown }).data).toEqual({
+        mailbox: path,
+        messages: [{ uid: uids[0], flags: ["\\Flagged"] }],
+      });
+    },
+  );
+
+  test.each([
+    ["main (TLS)", () => tlsConnection(USER)],
+    ["legacy", () => legacyConnection(USER)],
+  ])(
+    "on %s: a UID that names no message is the same error as ever, and nothing changes",
+    async (_name, connection) => {
+      const { path, uids } = await seedMailbox(USER, { prefix: "TripsNone", count: 2 });
+      const missing = uids[1] + 5;
+      for (const key of ["addFlags", "removeFlags", "setFlags"]) {
+        const err = await failure(() =>
+          actionCommands(key, {
+            connection: connection(),
+            mailbox: path,
+            uids: String(missing),
+            ...flagged,
+          }),
+        );
+        const doing =
+          { addFlags: "add flags", removeFlags: "remove flags", setFlags: "set flags" }[key] ?? "";
+        expect([key, err.code, err.uid, err.message]).toEqual([
+          key,
+          "MESSAGE_NOT_FOUND",
+          String(missing),
+          notFound(doing, path, missing),
+        ]);
+      }
+      expect(await flagsOf(path)).toEqual({ [uids[0]]: [], [uids[1]]: [] });
+    },
+  );
+
+  test("a message another client expunged just before the STORE is the missing-UID error", async () => {
+    const { path, uids } = await seedMailbox(USER, { prefix: "TripsGone", count: 2 });
+    const err = await throughMain(
+      {
+        toServer: async (line) => {
+          if (/^\S+ UID STORE /.test(line)) await expungeElsewhere(path, uids[0]);
+          return line;
+        },
+      },
+      (connection) =>
+        failure(() =>
+          actionCommands("addFlags", {
+            connection,
+            mailbox: path,
+            uids: String(uids[0]),
+            ...flagged,
+          }),
+        ),
+    );
+    expect([err.code, err.message]).toEqual([
+      "MESSAGE_NOT_FOUND",
+      notFound("add flags", path, uids[0]),
+    ]);
+    expect(await flagsOf(path)).toEqual({ [uids[1]]: [] });
+  });
+
+  test("a damaged row in the STORE's answer is read back, never taken for a missing message", async () => {
+    const { path, uids } = await seedMailbox(USER, { prefix: "TripsDamaged", count: 2 });
+    const { result, log } = await throughMain({ toClient: damageFlagsRow(uids[0]) }, (connection) =>
+      actionCommands("addFlags", { connection, mailbox: path, uids: String(uids[0]), ...flagged }),
+    );
+    expect(log.commands).toEqual(["LOGIN", "SELECT", "UID STORE", "UID FETCH", "LOGOUT"]);
+    expect((result as { data: unknown }).data).toEqual({
+      mailbox: path,
+      messages: [{ uid: uids[0], flags: ["\\Flagged"] }],
+    });
+  });
+
+  test("a row damaged in the STORE's answer and in the reading back is RESPONSE_DAMAGED; the change was made", async () => {
+    const { path, uids } = await seedMailbox(USER, { prefix: "TripsDamagedTwice", count: 2 });
+    const first = damageFlagsRow(uids[0]);
+    const second = damageFlagsRow(uids[0]);
+    let sent = "";
+    const err = await throughMain(
+      {
+        toServer: (line) => {
+          sent = line;
+          return line;
+        },
+        toClient: (line) => (/^\S+ UID FETCH /.test(sent) ? second(line) : first(line)),
+      },
+      (connection) =>
+        failure(() =>
+          actionCommands("addFlags", {
+            connection,
+            mailbox: path,
+            uids: String(uids[0]),
+            ...flagged,
+          }),
+        ),
+    );
+    expect([err.code, err.mailbox, err.uid]).toEqual(["RESPONSE_DAMAGED", path, uids[0]]);
+    expect(err.message).toMatch(
+      new RegExp(
+        `^The server's answer to the reading back of the flags in mailbox "${path}" lacked UID ${uids[0]} or sent it incomplete, although the message still exists .*The change \\(add flags\\) was made on the server; only reading the flags back failed, so running the step again is safe\\.`,
+      ),
+    );
+    expect(await flagsOf(path)).toEqual({ [uids[0]]: ["\\Flagged"], [uids[1]]: [] });
+  });
+
+  test("a set of several UIDs is still read first: one missing UID changes none", async () => {
+    const { path, uids } = await seedMailbox(USER, { prefix: "TripsSeveral", count: 2 });
+    const { log } = await actionCommands("addFlags", {
+      connection: tlsConnection(USER),
+      mailbox: path,
+      uids: `${uids[0]},${uids[1]}`,
+      ...flagged,
+    });
+    expect(log.commands).toEqual([
+      "LOGIN",
+      "SELECT",
+      "UID FETCH",
+      "UID STORE",
+      "UID FETCH",
+      "LOGOUT",
+    ]);
+  });
+});
+
+describe("deleting one message with UIDPLUS, told by the STORE's own answer", () => {
+  const remove = (connection: ReturnType<typeof tlsConnection>, path: string, uid: number) =>
+    actionCommands("deleteMessage", {
+      connection,
+      mailbox: path,
+      uid: String(uid),
+      mode: "expunge",
+    });
+  const left = (path: string) =>
+    withDirectMailbox(USER, path, { readOnly: true }, (client) =>
+      client.search({ all: true }, { uid: true }),
+    );
+
+  test("a UID that names no message is the same error as ever; a message another client flagged \\Deleted stays", async () => {
+    const { path, uids } = await seedMailbox(USER, { prefix: "TripsDelNone", count: 2 });
+    await withDirectMailbox(USER, path, { readOnly: false }, (client) =>
+      client.messageFlagsAdd(String(uids[1]), ["\\Deleted"], { uid: true }),
+    );
+    const err = await failure(() => remove(tlsConnection(USER), path, uids[1] + 3));
+    expect([err.code, err.message]).toEqual([
+      "MESSAGE_NOT_FOUND",
+      notFound("delete the message", path, uids[1] + 3),
+    ]);
+    expect(await left(path)).toEqual(uids);
+  });
+
+  test("a message that already carries \\Deleted (no row) is checked, then expunged alone", async () => {
+    const { path, uids } = await seedMailbox(USER, {
+      prefix: "TripsDelFlagged",
+      count: 3,
+      flags: () => ["\\Deleted"],
+    });
+    const { result, log } = await remove(tlsConnection(USER), path, uids[1]);
+    expect((result as { data: unknown }).data).toBe(true);
+    expect(log.commands).toEqual([
+      "LOGIN",
+      "SELECT",
+      "UID STORE",
+      "NOOP",
+      "UID SEARCH",
+      "UID EXPUNGE",
+      "LOGOUT",
+    ]);
+    expect(await left(path)).toEqual([uids[0], uids[2]]);
+  });
+
+  test("a damaged row in the STORE's answer is checked, never taken for a missing message", async () => {
+    const { path, uids } = await seedMailbox(USER, { prefix: "TripsDelDamaged", count: 2 });
+    const { result, log } = await throughMain({ toClient: damageFlagsRow(uids[0]) }, (connection) =>
+      remove(connection, path, uids[0]),
+    );
+    expect((result as { data: unknown }).data).toBe(true);
+    expect(log.commands).toEqual([
+      "LOGIN",
+      "SELECT",
+      "UID STORE",
+      "NOOP",
+      "UID SEARCH",
+      "UID EXPUNGE",
+      "LOGOUT",
+    ]);
+    expect(await left(path)).toEqual([uids[1]]);
+  });
+
+  test("a message another client expunged just before the STORE is the missing-UID error; nothing else goes", async () => {
+    const { path, uids } = await seedMailbox(USER, { prefix: "TripsDelGone", count: 2 });
+    const err = await throughMain(
+      {
+        toServer: async (line) => {
+          if (/^\S+ UID STORE /.test(line)) await expungeElsewhere(path, uids[0]);
+          return line;
+        },
+      },
+      (connection) => failure(() => remove(connection, path, uids[0])),
+    );
+    expect([err.code, err.message]).toEqual([
+      "MESSAGE_NOT_FOUND",
+      notFound("delete the message", path, uids[0]),
+    ]);
+    expect(await left(path)).toEqual([uids[1]]);
+  });
+
+  test("without UIDPLUS the message is still resolved first", async () => {
+    const { path, uids } = await seedMailbox(USER, { prefix: "TripsDelLegacy", count: 2 });
+    const { log } = await remove(legacyConnection(USER), path, uids[0]);
+    expect(log.commands).toEqual([
+      "LOGIN",
+      "SELECT",
+      "UID FETCH",
+      "NOOP",
+      "UID SEARCH",
+      "UID STORE",
+      "NOOP",
+      "UID SEARCH",
+      "UID STORE",
+      "EXPUNGE",
+      "LOGOUT",
+    ]);
+    expect(await left(path)).toEqual([uids[1]]);
   });
 });

@@ -12,7 +12,7 @@ export { actions, connections, dataSources, triggers };
 export default {
   key: "imap",
   public: false,
-  signature: "ab1db9d83035710cb274c641cc88b393c1c40b5c",
+  signature: "11b6397ef264d97a409723814115a8a539ac6e55",
   actions,
   dataSources,
   connections,
