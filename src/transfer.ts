@@ -3,7 +3,7 @@
  * otherwise it copies, confirms that every message arrived, and only then expunges exactly the
  * copied messages. Without UIDPLUS the copies are found by Message-ID and size.
  */
-import type { FetchMessageObject } from "imapflow";
+import type { CopyResponseObject, FetchMessageObject } from "imapflow";
 import type { Operation } from "./errors";
 import { ImapError, incompleteAnswer } from "./errors";
 import { findSpecialUse, mailboxStatus, samePath } from "./mailboxes";
@@ -12,6 +12,8 @@ import {
   deleteOne,
   expungeExactly,
   list,
+  noSuchMessage,
+  onlyUid,
   refuseUnsafeExpunge,
   requireUidValidity,
   resolveUids,
@@ -20,6 +22,7 @@ import type { Selected, Session, SessionOptions } from "./session";
 import { uidValidityOf } from "./session";
 import type { UidSet } from "./uidSet";
 import { singleUid } from "./uidSet";
+import { damagedAnswer, existingUids } from "./wholeRows";
 
 /** The Message-ID of a message, from its raw header section ("" when it has none). */
 export function messageIdOf(raw: Buffer | undefined): string {
@@ -156,6 +159,56 @@ export async function transferMessages(
     throw copying.uids ? mayHaveCopied(err, source, destination, copying.uids) : err;
   }
 
+  /**
+   * Moves (MOVE) or copies one UID without reading it first. The answer's COPYUID gives its new
+   * UID. Without one (Dovecot answers OK, or NO [EXPUNGEISSUED], for a UID that names no message)
+   * the source is asked (NOOP, then UID SEARCH): a message still there is reported without its new
+   * UID, as a server without COPYUID leaves it; one that is not there is the "no message with UID"
+   * error, unless the destination's UIDNEXT moved (then it may have arrived there: new UID unknown).
+   */
+  async function transferOne(
+    selected: Selected,
+    uid: number,
+    send: () => Promise<false | CopyResponseObject | undefined>,
+  ): Promise<{ map: Map<number, number>; uidValidity?: bigint }> {
+    const mailbox = selected.box.path;
+    const op: Operation = { doing, mailbox, uid: String(uid) };
+    let result: CopyResponseObject;
+    try {
+      result = await session.run(op, send);
+    } catch (err) {
+      // a refusal of a UID that names no message is the same error as when it is read first
+      if (!(err instanceof ImapError) || err.code !== "SERVER_REFUSED" || !session.client.usable)
+        throw err;
+      if (!(await sourceHas(selected, uid))) throw noSuchMessage(doing, mailbox, [uid]);
+      throw err;
+    }
+    const map = result.uidMap ?? new Map<number, number>();
+    if (!map.has(uid) && !(await sourceHas(selected, uid))) {
+      const after = await session.run(
+        { doing: `${doing} (check whether it arrived)`, mailbox: destination },
+        () => session.client.status(destination, { uidNext: true }),
+      );
+      if (after.uidNext !== undefined && after.uidNext === dest.uidNext)
+        throw noSuchMessage(doing, mailbox, [uid]);
+    }
+    return { map, uidValidity: result.uidValidity };
+  }
+
+  /** Whether the source still has `uid`; an answer that cannot be read is a damaged-answer error. */
+  async function sourceHas(selected: Selected, uid: number): Promise<boolean> {
+    const found = await existingUids(selected, String(uid), doing, () =>
+      damagedAnswer(
+        selected,
+        `the ${mode} of the message`,
+        "Check the destination before retrying.",
+        [uid],
+        false,
+      ),
+    );
+    return found.includes(uid);
+  }
+
   async function copyThenRemove(): Promise<Transfer> {
     const first = await session.withMailbox(
       source,
@@ -163,6 +216,25 @@ export async function transferMessages(
       async (selected) => {
         requireUidValidity(selected, expectedValidity, doing);
         const box = selected.box;
+        const send = (set: string) =>
+          byMove
+            ? session.client.messageMove(set, destination, { uid: true })
+            : session.client.messageCopy(set, destination, { uid: true });
+        // One UID moved by MOVE or copied, with UIDPLUS: the answer's COPYUID tells that it existed.
+        const one = onlyUid(wanted);
+        if (one !== undefined && uidPlus && (byMove || mode === "copy") && box.exists > 0) {
+          const sourceValidity = await uidValidityOf(selected, "move the messages");
+          const target: ResolvedUids = { uids: [one], set: String(one), flags: new Map() };
+          const result = await transferOne(selected, one, () => send(target.set));
+          return {
+            path: box.path,
+            target,
+            sources: [],
+            map: result.map,
+            sourceValidity,
+            uidValidity: result.uidValidity ?? before.uidValidity,
+          };
+        }
         const target = await resolveUids(selected, wanted, doing);
         const sourceValidity = await uidValidityOf(selected, "move the messages");
         const sources = uidPlus ? [] : await identities(selected, target.set, doing);
@@ -171,11 +243,7 @@ export async function transferMessages(
           await refuseUnsafeExpunge(selected, target, "remove the copied messages from the source");
         const op: Operation = { doing, mailbox: box.path, uid: target.set };
         if (mode === "move" && !byMove) copying.uids = target.uids;
-        const result = await session.run(op, () =>
-          byMove
-            ? session.client.messageMove(target.set, destination, { uid: true })
-            : session.client.messageCopy(target.set, destination, { uid: true }),
-        );
+        const result = await session.run(op, () => send(target.set));
         const map = uidPlus ? (result.uidMap ?? new Map<number, number>()) : undefined;
         if (mode === "move" && !byMove && map) {
           refuseIncomplete(box.path, destination, target, map);

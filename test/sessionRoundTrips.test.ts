@@ -598,3 +598,136 @@ describe("deleting one message with UIDPLUS, told by the STORE's own answer", ()
     expect(await left(path)).toEqual([uids[1]]);
   });
 });
+
+describe("moving or copying one message with MOVE and UIDPLUS, told by COPYUID", () => {
+  const destinationOf = async (prefix: string) => {
+    const destination = uniqueName(prefix);
+    await withDirect(USER, (client) => client.mailboxCreate(destination));
+    return destination;
+  };
+  const uidsIn = async (path: string): Promise<number[]> =>
+    (await withDirectMailbox(USER, path, { readOnly: true }, (client) =>
+      client.search({ all: true }, { uid: true }),
+    )) || [];
+  type Moved = { data: { uidMap: { sourceUid: number; destinationUid: number | null }[] } };
+
+  test.each([
+    ["moveMessage", "UID MOVE", "SELECT"],
+    ["copyMessage", "UID COPY", "EXAMINE"],
+  ])("%s sends no UID FETCH; the new UID is COPYUID's", async (key, command, opening) => {
+    const { path, uids } = await seedMailbox(USER, { prefix: "TripsMove", count: 2 });
+    const destination = await destinationOf("TripsMoveTo");
+    const { result, log } = await actionCommands(key, {
+      connection: tlsConnection(USER),
+      mailbox: path,
+      uids: String(uids[0]),
+      destination,
+    });
+    expect(log.commands).toEqual(["LOGIN", "STATUS", opening, command, "LOGOUT"]);
+    const arrived = await uidsIn(destination);
+    expect(arrived.length).toBe(1);
+    expect((result as Moved).data.uidMap).toEqual([
+      { sourceUid: uids[0], destinationUid: arrived[0] },
+    ]);
+    expect(await uidsIn(path)).toEqual(key === "moveMessage" ? [uids[1]] : uids);
+  });
+
+  test.each(["moveMessage", "copyMessage"])(
+    "%s of a UID that names no message, or one expunged just before, is the same error as ever",
+    async (key) => {
+      const { path, uids } = await seedMailbox(USER, { prefix: "TripsMoveNone", count: 3 });
+      const destination = await destinationOf("TripsMoveNoneTo");
+      const doing = `${key === "moveMessage" ? "move" : "copy"} messages to "${destination}"`;
+      const err = await failure(() =>
+        actionCommands(key, {
+          connection: tlsConnection(USER),
+          mailbox: path,
+          uids: String(uids[2] + 4),
+          destination,
+        }),
+      );
+      expect([err.code, err.message]).toEqual([
+        "MESSAGE_NOT_FOUND",
+        notFound(doing, path, uids[2] + 4),
+      ]);
+      // Dovecot answers a MOVE or COPY of a message expunged meanwhile NO [EXPUNGEISSUED]
+      const gone = await throughMain(
+        {
+          toServer: async (line) => {
+            if (/^\S+ UID (MOVE|COPY) /.test(line)) await expungeElsewhere(path, uids[0]);
+            return line;
+          },
+        },
+        (connection) =>
+          failure(() =>
+            actionCommands(key, { connection, mailbox: path, uids: String(uids[0]), destination }),
+          ),
+      );
+      expect([gone.code, gone.message]).toEqual([
+        "MESSAGE_NOT_FOUND",
+        notFound(doing, path, uids[0]),
+      ]);
+      expect(await uidsIn(destination)).toEqual([]);
+      expect(await uidsIn(path)).toEqual([uids[1], uids[2]]);
+    },
+  );
+
+  test("a move answered without COPYUID is reported without the new UID, not as a missing message", async () => {
+    const { path, uids } = await seedMailbox(USER, { prefix: "TripsMoveNoCopyUid", count: 2 });
+    const destination = await destinationOf("TripsMoveNoCopyUidTo");
+    const { result } = await throughMain(
+      {
+        toClient: (line) =>
+          line.includes("[COPYUID ") ? line.replace(/\[COPYUID [^\]]*\] ?/, "") : line,
+      },
+      (connection) =>
+        actionCommands("moveMessage", {
+          connection,
+          mailbox: path,
+          uids: String(uids[0]),
+          destination,
+        }),
+    );
+    expect((result as Moved).data.uidMap).toEqual([{ sourceUid: uids[0], destinationUid: null }]);
+    expect((await uidsIn(destination)).length).toBe(1);
+    expect(await uidsIn(path)).toEqual([uids[1]]);
+  });
+});
+
+describe("a move whose COPYUID could not be parsed", () => {
+  test("is reported without the new UID (the destination's UIDNEXT moved), never as a missing message", async () => {
+    const { path, uids } = await seedMailbox(USER, { prefix: "TripsMoveDamaged", count: 2 });
+    const destination = uniqueName("TripsMoveDamagedTo");
+    await withDirect(USER, (client) => client.mailboxCreate(destination));
+    const { result, log } = await throughMain(
+      {
+        toClient: (line) =>
+          line.startsWith("* OK [COPYUID ") ? line.replace("[COPYUID ", "[COPYUID ((") : line,
+      },
+      (connection) =>
+        actionCommands("moveMessage", {
+          connection,
+          mailbox: path,
+          uids: String(uids[0]),
+          destination,
+        }),
+    );
+    expect(log.commands).toEqual([
+      "LOGIN",
+      "STATUS",
+      "SELECT",
+      "UID MOVE",
+      "NOOP",
+      "UID SEARCH",
+      "STATUS",
+      "LOGOUT",
+    ]);
+    expect((result as { data: { uidMap: unknown } }).data.uidMap).toEqual([
+      { sourceUid: uids[0], destinationUid: null },
+    ]);
+    const arrived = await withDirectMailbox(USER, destination, { readOnly: true }, (client) =>
+      client.search({ all: true }, { uid: true }),
+    );
+    expect(arrived).toEqual([1]);
+  });
+});

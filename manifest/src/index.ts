@@ -12,7 +12,7 @@ export { actions, connections, dataSources, triggers };
 export default {
   key: "imap",
   public: false,
-  signature: "11b6397ef264d97a409723814115a8a539ac6e55",
+  signature: "77c479788a36db6387f14d5fd71508ade049eb6d",
   actions,
   dataSources,
   connections,
