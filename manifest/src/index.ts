@@ -12,7 +12,7 @@ export { actions, connections, dataSources, triggers };
 export default {
   key: "imap",
   public: false,
-  signature: "77c479788a36db6387f14d5fd71508ade049eb6d",
+  signature: "9c6ba97e83cd5a279ce497561cda24b328de09d1",
   actions,
   dataSources,
   connections,
