@@ -489,6 +489,18 @@ async function collect(
     if (first === undefined)
       return { state: previous, messages: [], expungedMeanwhile: 0, more: false };
   }
+  // Few enough new UIDs for one batch: one FETCH lists and fetches them (see fetchNew).
+  const span = opened.newest - previous.lastUid;
+  if (
+    options.filter.length === 0 &&
+    span > 0 &&
+    span <= options.batchSize &&
+    !(options.fetchContent && options.onlyUnread)
+  ) {
+    const state = { ...previous, lastUid: opened.newest };
+    const fetched = await fetchNew(selected, previous, opened.newest, options);
+    return delivered(selected, previous, state, fetched, options, false);
+  }
   const listed =
     options.filter.length > 0
       ? await listMatching(selected, previous, options)
@@ -507,16 +519,30 @@ async function collect(
   if (chosen.length === 0) return { state, messages: [], expungedMeanwhile: 0, more: false };
 
   const fetched = await fetchChosen(selected, previous, chosen, options);
+  return delivered(selected, previous, state, fetched, options, more);
+}
+
+/** The poll's result from the fetched messages: a recovery's filter, and \\Seen where asked for. */
+async function delivered(
+  selected: Selected,
+  previous: PollState,
+  state: PollState,
+  fetched: { messages: DeliveredMessage[]; expunged: number[] },
+  options: PollOptions,
+  more: boolean,
+): Promise<PollResult> {
   const { expunged } = fetched;
   const messages =
     previous.recoverSince === undefined ? fetched.messages : recovered(fetched.messages, previous);
   if (options.markAsRead && messages.length > 0) {
-    await selected.session.run({ doing: "mark the delivered messages as read", mailbox }, () =>
-      selected.session.client.messageFlagsAdd(
-        uidSetOf(messages.map((message) => message.uid)),
-        ["\\Seen"],
-        { uid: true },
-      ),
+    await selected.session.run(
+      { doing: "mark the delivered messages as read", mailbox: options.mailbox },
+      () =>
+        selected.session.client.messageFlagsAdd(
+          uidSetOf(messages.map((message) => message.uid)),
+          ["\\Seen"],
+          { uid: true },
+        ),
     );
   }
   return { state, messages, expungedMeanwhile: expunged.length, more };
@@ -633,6 +659,39 @@ async function listMatching(
   return listed;
 }
 
+/** What a row of a delivered message must have, and what is fetched for it. */
+function deliveredItems(options: PollOptions) {
+  const whole = { envelope: true, internalDate: true, size: true, source: options.fetchContent };
+  const query = {
+    uid: true,
+    flags: true,
+    ...IDENTITY_QUERY,
+    ...whole,
+    // the envelope's text decoded as getMessage and searchMailbox decode it
+    headers: ENVELOPE_HEADERS,
+    bodyStructure: options.fetchContent,
+  };
+  return { whole, query };
+}
+
+/** The rows of a FETCH of `set` for delivery whose UID `keep` accepts, collected before any other command. */
+async function fetchRows(
+  selected: Selected,
+  set: string,
+  options: PollOptions,
+  keep: (uid: number) => boolean,
+): Promise<FetchMessageObject[]> {
+  const { session, box } = selected;
+  const rows: FetchMessageObject[] = [];
+  await session.exec({ doing: "fetch the new messages", mailbox: box.path }, async () => {
+    for await (const message of session.client.fetch(set, deliveredItems(options).query, {
+      uid: true,
+    }))
+      if (keep(message.uid)) rows.push(message);
+  });
+  return rows;
+}
+
 /**
  * Envelope (and content) of the chosen messages. A chosen message that does not come back whole
  * is never delivered: confirmed expunged, it is left out and counted; still there, it stops the
@@ -644,31 +703,80 @@ async function fetchChosen(
   chosen: number[],
   options: PollOptions,
 ): Promise<{ messages: DeliveredMessage[]; expunged: number[] }> {
-  const { session, box } = selected;
-  const doing = "fetch the new messages";
   const wanted = new Set(chosen);
-  const items = { envelope: true, internalDate: true, size: true, source: options.fetchContent };
+  const { whole } = deliveredItems(options);
   const rows: FetchMessageObject[] = [];
-  await session.exec({ doing, mailbox: box.path }, async () => {
-    for await (const message of session.client.fetch(
-      uidSetOf(chosen),
-      {
-        uid: true,
-        flags: true,
-        ...IDENTITY_QUERY,
-        ...items,
-        // the envelope's text decoded as getMessage and searchMailbox decode it
-        headers: ENVELOPE_HEADERS,
-        bodyStructure: options.fetchContent,
-      },
-      { uid: true },
-    )) {
-      if (!wanted.has(message.uid) || !isWhole(message, items)) continue;
-      wanted.delete(message.uid);
-      rows.push(message);
-    }
-  });
-  const expunged = await confirmExpunged(selected, [...wanted], doing, (uids, exist) =>
+  for (const row of await fetchRows(selected, uidSetOf(chosen), options, (uid) =>
+    wanted.has(uid),
+  )) {
+    if (!wanted.has(row.uid) || !isWhole(row, whole)) continue;
+    wanted.delete(row.uid);
+    rows.push(row);
+  }
+  return deliverRows(selected, previous, rows, [...wanted], options);
+}
+
+/**
+ * Every message above the cursor up to `newest` in one FETCH, when they fit in one batch: the
+ * listing (UID, FLAGS) and the envelopes (and content) in the same rows. The guarantees of the
+ * listing hold for it: when a line of the answer could not be parsed, the range is searched and a
+ * message that exists without a row stops the poll; a row that is not whole (a placeholder of a
+ * message expunged meanwhile) is never delivered, and counted once the server confirmed it gone.
+ * The range ends at `newest` (UIDNEXT at SELECT): a message that arrives meanwhile is above the
+ * cursor and delivered by the next poll.
+ */
+async function fetchNew(
+  selected: Selected,
+  previous: PollState,
+  newest: number,
+  options: PollOptions,
+): Promise<{ messages: DeliveredMessage[]; expunged: number[] }> {
+  const { session } = selected;
+  const { whole } = deliveredItems(options);
+  const range = `${previous.lastUid + 1}:${newest}`;
+  const inRange = (uid: number) => uid > previous.lastUid && uid <= newest;
+  const before = session.unparsedLines;
+  const byUid = new Map<number, FetchMessageObject>();
+  for (const row of await fetchRows(selected, range, options, inRange)) {
+    const known = byUid.get(row.uid);
+    if (!known || (!isWhole(known, whole) && isWhole(row, whole))) byUid.set(row.uid, row);
+  }
+  if (session.unparsedLines > before) {
+    const what = "the fetch of the new messages";
+    const damaged = (uids: number[], exist: boolean) =>
+      damagedAnswer(selected, what, stopped(previous), uids, exist);
+    const found = await existingUids(selected, range, "fetch the new messages", () =>
+      damaged([], false),
+    );
+    const unlisted = found.filter((uid) => inRange(uid) && !byUid.has(uid));
+    if (unlisted.length > 0) throw damaged(unlisted, true);
+  }
+  const rows = [...byUid.values()].sort((a, b) => a.uid - b.uid);
+  const eligible = options.onlyUnread
+    ? rows.filter((row) => !hasFlag(row.flags ?? [], "\\Seen"))
+    : rows;
+  return deliverRows(
+    selected,
+    previous,
+    eligible.filter((row) => isWhole(row, whole)),
+    eligible.filter((row) => !isWhole(row, whole)).map((row) => row.uid),
+    options,
+  );
+}
+
+/**
+ * The messages of the whole `rows`, ascending, once the `missing` ones (chosen, not back whole)
+ * are confirmed expunged; one that still exists stops the poll.
+ */
+async function deliverRows(
+  selected: Selected,
+  previous: PollState,
+  rows: FetchMessageObject[],
+  missing: number[],
+  options: PollOptions,
+): Promise<{ messages: DeliveredMessage[]; expunged: number[] }> {
+  const doing = "fetch the new messages";
+  const expunged = await confirmExpunged(selected, missing, doing, (uids, exist) =>
     damagedAnswer(selected, "the fetch of the new messages", stopped(previous), uids, exist),
   );
   const messages: DeliveredMessage[] = [];

@@ -93,11 +93,12 @@ async function poll(
   connection: Connection,
   mailbox: string,
   instanceState: Record<string, unknown>,
+  params: Record<string, unknown> = {},
 ): Promise<Delivered> {
   const result = (await harness.trigger(
     "newEmails",
     {},
-    { connection, mailbox },
+    { connection, mailbox, ...params },
     { instanceState, logger },
   )) as unknown as { payload: { body: { data: Delivered } } };
   return result.payload.body.data;
@@ -136,7 +137,7 @@ async function threeNew(): Promise<{
 }
 
 describe("newEmails never delivers a placeholder and never passes a message it did not get", () => {
-  test("a message expunged between the listing and the envelope FETCH is left out and counted, not delivered empty", async () => {
+  test("a message expunged just before the one FETCH of a small batch is left out and counted, not delivered empty", async () => {
     const { path, uids, state } = await threeNew();
     const data = await throughProxy(
       { toServer: holdOnce(/UID FETCH .*ENVELOPE/, () => expunge(path, uids[1])) },
@@ -157,31 +158,50 @@ describe("newEmails never delivers a placeholder and never passes a message it d
     });
   });
 
-  test("an envelope row the client cannot parse stops the poll; the cursor stays and the next poll delivers the message", async () => {
+  test("a message expunged between the listing and the envelope FETCH (more new than the batch) is left out and counted", async () => {
     const { path, uids, state } = await threeNew();
-    const before = lastUid(state);
-    const err = await throughProxy(
-      { toClient: damageRow(uids[1], /ENVELOPE/, "ENVELOPE") },
-      (connection) => failure(() => poll(connection, path, state)),
+    const data = await throughProxy(
+      { toServer: holdOnce(/UID FETCH .*ENVELOPE/, () => expunge(path, uids[0])) },
+      (connection) => poll(connection, path, state, { batchSize: "2" }),
     );
-    expect(err).toBeInstanceOf(ImapError);
-    expect([err.code, err.mailbox, err.uid]).toEqual(["RESPONSE_DAMAGED", path, uids[1]]);
-    expect(err.message).toBe(
-      `The server's answer to the fetch of the new messages in mailbox "${path}" lacked UID ${uids[1]} or sent it incomplete, although the message still exists (a line of the server's answers in this session could not be parsed). Nothing was delivered and the cursor stays after UID ${before}: the next poll offers these messages again. If it keeps happening, the server or something between it and here (a proxy, a virus scanner) damages its answers: report it to the server's administrator.`,
-    );
-    expect(lastUid(state)).toBe(before);
-    const next = await poll(legacyConnection(USER), path, state);
-    expect(subjects(next)).toEqual(["new 1", "new 2", "new 3"]);
-    expect(lastUid(state)).toBe(uids[2]);
+    expect(data.messages.map((message) => message.uid)).toEqual([uids[1]]);
+    expect(data.messages.every((message) => message.size > 0)).toBe(true);
+    expect(data.expungedMeanwhile).toBe(1);
+    expect(lastUid(state)).toBe(uids[1]);
+    expect(subjects(await poll(legacyConnection(USER), path, state))).toEqual(["new 3"]);
   });
+
+  test.each([
+    ["in the one FETCH of a small batch", {}],
+    ["in the envelope FETCH after the listing (more new than the batch)", { batchSize: "2" }],
+  ])(
+    "an envelope row the client cannot parse %s stops the poll; the cursor stays and the next poll delivers the message",
+    async (_name, params) => {
+      const { path, uids, state } = await threeNew();
+      const before = lastUid(state);
+      const err = await throughProxy(
+        { toClient: damageRow(uids[1], /ENVELOPE/, "ENVELOPE") },
+        (connection) => failure(() => poll(connection, path, state, params)),
+      );
+      expect(err).toBeInstanceOf(ImapError);
+      expect([err.code, err.mailbox, err.uid]).toEqual(["RESPONSE_DAMAGED", path, uids[1]]);
+      expect(err.message).toBe(
+        `The server's answer to the fetch of the new messages in mailbox "${path}" lacked UID ${uids[1]} or sent it incomplete, although the message still exists (a line of the server's answers in this session could not be parsed). Nothing was delivered and the cursor stays after UID ${before}: the next poll offers these messages again. If it keeps happening, the server or something between it and here (a proxy, a virus scanner) damages its answers: report it to the server's administrator.`,
+      );
+      expect(lastUid(state)).toBe(before);
+      const next = await poll(legacyConnection(USER), path, state);
+      expect(subjects(next)).toEqual(["new 1", "new 2", "new 3"]);
+      expect(lastUid(state)).toBe(uids[2]);
+    },
+  );
 
   test("a listing row the client cannot parse stops the poll instead of moving the cursor past it", async () => {
     const { path, uids, state } = await threeNew();
     const before = lastUid(state);
-    // The listing FETCH asks for UID and FLAGS only.
+    // The listing FETCH asks for UID and FLAGS only; it is sent when more is new than one batch.
     const err = await throughProxy(
       { toClient: damageRow(uids[1], /^(?!.*ENVELOPE)/, "FLAGS") },
-      (connection) => failure(() => poll(connection, path, state)),
+      (connection) => failure(() => poll(connection, path, state, { batchSize: "2" })),
     );
     expect([err.code, err.mailbox, err.uid]).toEqual(["RESPONSE_DAMAGED", path, uids[1]]);
     expect(err.message).toMatch(

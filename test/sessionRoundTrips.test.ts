@@ -126,6 +126,48 @@ describe("the commands of a step's session", () => {
     expect(flags).toContain("\\Flagged");
   });
 
+  test.each([
+    ["fewer than a batch: one UID FETCH lists and fetches them", {}, 1, 2],
+    ["more than a batch: listed, then the batch fetched", { batchSize: "1" }, 2, 1],
+    [
+      "only unread with content: listed, then the unread fetched",
+      { onlyUnread: "true", fetchContent: "true" },
+      2,
+      2,
+    ],
+  ])("a poll with new mail, %s", async (_name, params, fetches, taken) => {
+    const { path } = await seedMailbox(USER, { prefix: "TripsPoll", count: 1 });
+    const state: Record<string, unknown> = {};
+    const poll = () =>
+      triggerCommands(
+        "newEmails",
+        { connection: tlsConnection(USER), mailbox: path, ...params },
+        state,
+      );
+    await poll();
+    const added = await withDirect(USER, async (client) => {
+      const out: number[] = [];
+      for (const subject of ["one", "two"]) {
+        const appended = await client.append(path, rfc822({ subject }));
+        if (!appended || !appended.uid) throw new Error("append failed");
+        out.push(appended.uid);
+      }
+      return out;
+    });
+    const { result, log } = await poll();
+    expect(log.commands).toEqual([
+      "LOGIN",
+      "STATUS",
+      "EXAMINE",
+      ...Array(fetches).fill("UID FETCH"),
+      "LOGOUT",
+    ]);
+    const delivered = (
+      result as { payload: { body: { data: { messages: { uid: number }[] } } } }
+    ).payload.body.data.messages.map((message) => message.uid);
+    expect(delivered).toEqual(added.slice(0, taken));
+  });
+
   test("a step on the main server deletes exactly one message in five commands", async () => {
     const { path, uids } = await seedMailbox(USER, { prefix: "TripsDelete", count: 2 });
     const { log } = await actionCommands("deleteMessage", {

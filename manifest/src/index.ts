@@ -12,7 +12,7 @@ export { actions, connections, dataSources, triggers };
 export default {
   key: "imap",
   public: false,
-  signature: "9c6ba97e83cd5a279ce497561cda24b328de09d1",
+  signature: "f453332cf58e00f1253512b3f729613496323691",
   actions,
   dataSources,
   connections,
