@@ -247,14 +247,18 @@ export function pipelined(
   internals.installTrySend();
   let writing = true;
   return starts.map((start) => {
-    // the first one is written by imapflow itself when nothing else is in flight
-    if (!writing || !internals.oneInFlight()) return start();
     let result = Promise.resolve<unknown>(undefined);
-    const started = internals.startBehind(() => {
-      result = start();
-      return result;
-    });
-    writing = started?.whole === true;
+    // the first one is written by imapflow itself when nothing else is in flight
+    if (!writing || !internals.oneInFlight()) result = start();
+    else {
+      const started = internals.startBehind(() => {
+        result = start();
+        return result;
+      });
+      writing = started?.whole === true;
+    }
+    // the caller may stop at an earlier one's failure: a later one's is never unhandled
+    result.catch(() => undefined);
     return result;
   });
 }

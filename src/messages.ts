@@ -7,6 +7,7 @@
 import type { FlagsEvent } from "imapflow";
 import type { Operation } from "./errors";
 import { ImapError } from "./errors";
+import type { Token, Untagged } from "./imapExec";
 import { imapCommand } from "./imapExec";
 import { flagList, hasFlag } from "./serialize";
 import type { Selected, Session } from "./session";
@@ -368,38 +369,80 @@ export async function expungeExactly(
 }
 
 /**
- * With UIDPLUS, deletes one message without reading it first: STORE +FLAGS \Deleted, whose answer
- * (the message's new flags) shows that it exists, then UID EXPUNGE of exactly it. Without a row
- * (Dovecot sends none for a message that already had \Deleted; a line the client could not parse
- * is skipped) the server is asked (NOOP, then UID SEARCH) before anything is expunged: a message
- * that is not there is the "no message with UID" error.
+ * Deletes one UID on a server with UIDPLUS in one round trip: `UID FETCH` of it (whether it
+ * exists), `UID STORE +FLAGS.SILENT (\Deleted)` and `UID EXPUNGE` of it, written together. The
+ * expunge removes that UID only, and nothing if it names no message: then the FETCH had no row,
+ * and it is the "no message with UID" error as ever. Where the FETCH's answer failed or could not
+ * be parsed, the server is asked afterwards (NOOP, UID SEARCH): gone, the step succeeded; still
+ * there, it is the damaged-answer error.
  */
 async function deleteNamed(selected: Selected, uid: number, doing: string): Promise<void> {
   const { session, box } = selected;
   const mailbox = box.path;
   const set = String(uid);
   const op: Operation = { doing, mailbox, uid: set };
-  const rows = await storeAnswer(session, op, [uid], () =>
-    session.client.messageFlagsAdd(set, ["\\Deleted"], { uid: true }),
-  );
-  if (!rows.has(uid)) {
-    const found = await existingUids(selected, set, doing, () =>
-      damagedAnswer(
-        selected,
-        "the flagging of the message to delete",
-        "Nothing was expunged (the message may carry the \\Deleted flag now); retry the step.",
-        [uid],
-        false,
-      ),
-    );
-    if (!found.includes(uid)) throw noSuchMessage(doing, mailbox, [uid]);
-  }
-  const expunge = imapCommand(session.client, {
+  const command = imapCommand(session.client, {
     doing,
     mailbox,
     feature: "expunging exactly the message asked for needs",
   });
-  await session.exec(op, () => expunge("UID EXPUNGE", [{ type: "SEQUENCE", value: set }], {}));
+  const uids: Token = { type: "SEQUENCE", value: set };
+  const listed = new Set<number>();
+  const before = session.unparsedLines;
+  const [fetched, flagged, expunged] = session.pipelined([
+    () =>
+      command("UID FETCH", [uids, [{ type: "ATOM", value: "UID" }]], {
+        FETCH: async (untagged) => {
+          const found = rowUid(untagged);
+          if (found !== undefined) listed.add(found);
+        },
+      }),
+    () =>
+      command(
+        "UID STORE",
+        [uids, { type: "ATOM", value: "+FLAGS.SILENT" }, [{ type: "ATOM", value: "\\Deleted" }]],
+        {},
+      ),
+    () => command("UID EXPUNGE", [uids], {}),
+  ]);
+  // all three were sent: each is answered before any is judged
+  const [listing] = await Promise.allSettled([fetched, flagged, expunged]);
+  await session.exec(op, () => flagged as Promise<void>);
+  await session.exec(op, () => expunged as Promise<void>);
+  if (listing.status === "fulfilled" && listed.has(uid)) return;
+  // a listing that failed or could not be parsed says nothing of whether the message was there
+  const damaged = listing.status === "rejected" || session.unparsedLines > before;
+  const found = await existingUids(selected, set, doing, () =>
+    damagedAnswer(
+      selected,
+      "the listing of the message to delete",
+      "It may not have been expunged; retry the step.",
+      [uid],
+      false,
+    ),
+  );
+  if (found.includes(uid))
+    throw damagedAnswer(
+      selected,
+      "the listing of the message to delete",
+      "It was not expunged (it may carry the \\Deleted flag now); retry the step.",
+      [uid],
+      true,
+    );
+  if (!damaged) throw noSuchMessage(doing, mailbox, [uid]);
+}
+
+/** The UID of an untagged FETCH row, when it has one. */
+function rowUid(untagged: Untagged | undefined): number | undefined {
+  const items = untagged?.attributes?.[1];
+  if (!Array.isArray(items)) return undefined;
+  for (let i = 0; i + 1 < items.length; i += 2) {
+    const key: unknown = Reflect.get(Object(items[i]), "value");
+    const value: unknown = Reflect.get(Object(items[i + 1]), "value");
+    if (typeof key === "string" && key.toUpperCase() === "UID" && typeof value === "string")
+      return /^[1-9]\d*$/.test(value) ? Number(value) : undefined;
+  }
+  return undefined;
 }
 
 /**

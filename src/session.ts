@@ -18,7 +18,7 @@ import type {
 } from "imapflow";
 import { ImapFlow } from "imapflow";
 import type { Ahead } from "./ahead";
-import { AheadCommands } from "./ahead";
+import { AheadCommands, pipelined } from "./ahead";
 import type { ImapSettings } from "./connections";
 import { parseConnection, redactedConnection } from "./connections";
 import type { ErrorScope, Operation } from "./errors";
@@ -327,6 +327,15 @@ export class Session {
       this.lostWith = err;
     });
     monitor.inFlight = () => inFlightCommand(client);
+  }
+
+  /**
+   * Starts imapflow calls one right behind the other, without waiting for each answer
+   * (pipelining; see `pipelined` in src/ahead.ts). Each result is to be awaited through `run` or
+   * `exec`, in order.
+   */
+  pipelined(starts: (() => Promise<unknown>)[]): Promise<unknown>[] {
+    return pipelined(this.client, starts);
   }
 
   /** The connection was lost with the login and the step's first commands in flight. */

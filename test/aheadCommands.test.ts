@@ -74,6 +74,27 @@ describe("the first command travels with the login", () => {
     expect(subjects).toEqual([[uid, "sent ahead"]]);
   });
 
+  test("changes of one UID: SELECT with the login, the change in one round trip after it", async () => {
+    const { path, uids } = await seedMailbox(USER, { prefix: "AheadChange", count: 3 });
+    const destination = (await seedMailbox(USER, { prefix: "AheadTo", count: 0 })).path;
+    const [first, second, third] = uids.map(String);
+    const flagged = await flightsOf("addFlags", { mailbox: path, uids: first, flags: "\\Flagged" });
+    const moved = await flightsOf("moveMessage", { mailbox: path, uids: second, destination });
+    const deleted = await flightsOf("deleteMessage", {
+      mailbox: path,
+      uid: third,
+      mode: "expunge",
+    });
+    expect([flagged.flights, moved.flights, deleted.flights]).toEqual([5, 5, 5]);
+    const left = await withDirectMailbox(USER, path, { readOnly: true }, async (client) =>
+      (await client.fetchAll("1:*", { flags: true }, { uid: true })).map((row) => [
+        row.uid,
+        [...(row.flags ?? [])].filter((flag) => flag !== "\\Recent"),
+      ]),
+    );
+    expect(left).toEqual([[uids[0], ["\\Flagged"]]]);
+  });
+
   test("an empty poll of one mailbox: TLS, LOGIN with STATUS and EXAMINE, LOGOUT", async () => {
     const { path } = await seedMailbox(USER, { prefix: "AheadPoll", count: 1 });
     const proxy = await wireProxy({ host: server.host, port: server.tlsPort }, { delayMs: 2 });

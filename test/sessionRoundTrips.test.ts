@@ -168,7 +168,7 @@ describe("the commands of a step's session", () => {
     expect(delivered).toEqual(added.slice(0, taken));
   });
 
-  test("a step on the main server deletes exactly one message in five commands", async () => {
+  test("a step on the main server deletes exactly one message: its FETCH, STORE and EXPUNGE go together", async () => {
     const { path, uids } = await seedMailbox(USER, { prefix: "TripsDelete", count: 2 });
     const { log } = await actionCommands("deleteMessage", {
       connection: tlsConnection(USER),
@@ -176,7 +176,14 @@ describe("the commands of a step's session", () => {
       uid: String(uids[0]),
       mode: "expunge",
     });
-    expect(log.commands).toEqual(["LOGIN", "SELECT", "UID STORE", "UID EXPUNGE", "LOGOUT"]);
+    expect(log.commands).toEqual([
+      "LOGIN",
+      "SELECT",
+      "UID FETCH",
+      "UID STORE",
+      "UID EXPUNGE",
+      "LOGOUT",
+    ]);
     const left = await withDirectMailbox(USER, path, { readOnly: true }, (client) =>
       client.search({ all: true }, { uid: true }),
     );
@@ -539,7 +546,17 @@ describe("a flag change of one UID, told by the STORE's own answer", () => {
   });
 });
 
-describe("deleting one message with UIDPLUS, told by the STORE's own answer", () => {
+/** Damages the row of `uid` in the first answer to a UID FETCH of its UID alone. */
+function damageUidRow(uid: number): (line: string) => string {
+  let done = false;
+  return (line) => {
+    if (done || !new RegExp(`^\\* \\d+ FETCH \\(UID ${uid}\\)`).test(line)) return line;
+    done = true;
+    return line.replace(`(UID ${uid})`, `(UID ${uid} ((`);
+  };
+}
+
+describe("deleting one message with UIDPLUS: FETCH, STORE and EXPUNGE of its UID in one round trip", () => {
   const remove = (connection: ReturnType<typeof tlsConnection>, path: string, uid: number) =>
     actionCommands("deleteMessage", {
       connection,
@@ -565,7 +582,7 @@ describe("deleting one message with UIDPLUS, told by the STORE's own answer", ()
     expect(await left(path)).toEqual(uids);
   });
 
-  test("a message that already carries \\Deleted (no row) is checked, then expunged alone", async () => {
+  test("a message that already carries \\Deleted is found by the FETCH, and expunged alone", async () => {
     const { path, uids } = await seedMailbox(USER, {
       prefix: "TripsDelFlagged",
       count: 3,
@@ -576,49 +593,74 @@ describe("deleting one message with UIDPLUS, told by the STORE's own answer", ()
     expect(log.commands).toEqual([
       "LOGIN",
       "SELECT",
+      "UID FETCH",
       "UID STORE",
-      "NOOP",
-      "UID SEARCH",
       "UID EXPUNGE",
       "LOGOUT",
     ]);
     expect(await left(path)).toEqual([uids[0], uids[2]]);
   });
 
-  test("a damaged row in the STORE's answer is checked, never taken for a missing message", async () => {
+  test("a damaged row in the FETCH's answer is checked afterwards, never taken for a missing message", async () => {
     const { path, uids } = await seedMailbox(USER, { prefix: "TripsDelDamaged", count: 2 });
-    const { result, log } = await throughMain({ toClient: damageFlagsRow(uids[0]) }, (connection) =>
+    const { result, log } = await throughMain({ toClient: damageUidRow(uids[0]) }, (connection) =>
       remove(connection, path, uids[0]),
     );
     expect((result as { data: unknown }).data).toBe(true);
     expect(log.commands).toEqual([
       "LOGIN",
       "SELECT",
+      "UID FETCH",
       "UID STORE",
+      "UID EXPUNGE",
       "NOOP",
       "UID SEARCH",
-      "UID EXPUNGE",
       "LOGOUT",
     ]);
     expect(await left(path)).toEqual([uids[1]]);
   });
 
-  test("a message another client expunged just before the STORE is the missing-UID error; nothing else goes", async () => {
-    const { path, uids } = await seedMailbox(USER, { prefix: "TripsDelGone", count: 2 });
+  test("a damaged row and a message still there afterwards is RESPONSE_DAMAGED, naming the UID", async () => {
+    const { path, uids } = await seedMailbox(USER, { prefix: "TripsDelKept", count: 2 });
+    // the STORE is turned into one that does not flag \Deleted, so the EXPUNGE removes nothing
+    const keep = (line: string) =>
+      line.replace("+FLAGS.SILENT (\\Deleted)", "+FLAGS.SILENT ($Kept)");
     const err = await throughMain(
+      { toClient: damageUidRow(uids[0]), toServer: keep },
+      (connection) => failure(() => remove(connection, path, uids[0])),
+    );
+    expect(err.code).toBe("RESPONSE_DAMAGED");
+    expect(err.message).toContain(
+      `The server's answer to the listing of the message to delete in mailbox "${path}" lacked UID ${uids[0]} or sent it incomplete, although the message still exists`,
+    );
+    expect(err.message).toContain("It was not expunged");
+    expect(await left(path)).toEqual(uids);
+  });
+
+  test("a message another client expunged as the step looks is gone: the step says deleted, nothing else goes", async () => {
+    const { path, uids } = await seedMailbox(USER, { prefix: "TripsDelGone", count: 2 });
+    // Dovecot still lists it in this session's view (a row without data) until the session syncs
+    const { result } = await throughMain(
       {
         toServer: async (line) => {
-          if (/^\S+ UID STORE /.test(line)) await expungeElsewhere(path, uids[0]);
+          if (/^\S+ UID FETCH /.test(line)) await expungeElsewhere(path, uids[0]);
           return line;
         },
       },
-      (connection) => failure(() => remove(connection, path, uids[0])),
+      (connection) => remove(connection, path, uids[0]),
     );
+    expect((result as { data: unknown }).data).toBe(true);
+    expect(await left(path)).toEqual([uids[1]]);
+  });
+
+  test("a UID that never named a message is the missing-UID error, whatever else the mailbox holds", async () => {
+    const { path, uids } = await seedMailbox(USER, { prefix: "TripsDelNever", count: 2 });
+    const err = await failure(() => remove(tlsConnection(USER), path, uids[1] + 1));
     expect([err.code, err.message]).toEqual([
       "MESSAGE_NOT_FOUND",
-      notFound("delete the message", path, uids[0]),
+      notFound("delete the message", path, uids[1] + 1),
     ]);
-    expect(await left(path)).toEqual([uids[1]]);
+    expect(await left(path)).toEqual(uids);
   });
 
   test("without UIDPLUS the message is still resolved first", async () => {
