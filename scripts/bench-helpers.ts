@@ -9,8 +9,17 @@ import { withDirect } from "../test/helpers";
 export interface Measured {
   /** Milliseconds per timed run. */
   times: number[];
-  /** Per run: peak growth of JS heap + ArrayBuffers (Buffers live there) over the start of the run. */
+  /**
+   * Per run: peak growth of JS heap + external memory over the start of the run. External memory
+   * holds Buffers and also the large strings Node makes outside the heap (a Buffer's base64 of
+   * more than about 1 MB), which `arrayBuffers` leaves out.
+   */
   memoryPeaks: number[];
+  /**
+   * Peak growth of live memory in one more, untimed run: garbage is collected right before each
+   * sample taken after a large allocation, so what V8 has not collected yet does not count.
+   */
+  livePeak: number;
   /** Peak RSS of the process over its RSS before the first (warm-up) run. */
   rssPeak: number;
   /** Whatever the variant wants to check against the others (UIDs, sizes). */
@@ -40,31 +49,107 @@ export const ratio = (a: number, b: number): string => `${(a / Math.max(b, 1e-9)
 
 const used = () => {
   const usage = process.memoryUsage();
-  return usage.heapUsed + usage.arrayBuffers;
+  return usage.heapUsed + usage.external;
 };
 
-/** A warm-up, then `runs` timed runs, each with memory sampled every millisecond. */
+/** Results at least this large are sampled the moment they are made. */
+const LARGE = 1024 * 1024;
+let sampleNow: (() => void) | undefined;
+/** Whether samples after a large allocation collect garbage first (the live run). */
+let collectFirst = false;
+
+/**
+ * Samples memory right after each large Buffer or string is made. A timer alone misses the
+ * highest point: it cannot fire while a synchronous step (a Buffer.concat, a base64 encoding)
+ * holds both the parts and the whole, and by its next tick the parts may be collected. Memory
+ * peaks just after an allocation, so sampling there catches what the timer misses.
+ */
+function sampleLargeAllocations(): void {
+  const sized = (value: unknown): void => {
+    if (
+      sampleNow &&
+      (typeof value === "string" || Buffer.isBuffer(value)) &&
+      value.length >= LARGE
+    ) {
+      // twice: the second collection finishes releasing the Buffers the first one found dead
+      if (collectFirst) for (let i = 0; i < 2; i += 1) globalThis.gc?.();
+      sampleNow();
+    }
+  };
+  const wrap = <T extends object, K extends keyof T>(owner: T, key: K): void => {
+    const original = owner[key] as unknown as (...args: unknown[]) => unknown;
+    Object.defineProperty(owner, key, {
+      configurable: true,
+      writable: true,
+      value: function (this: unknown, ...args: unknown[]) {
+        const result = original.apply(this, args);
+        sized(result);
+        return result;
+      },
+    });
+  };
+  for (const key of ["concat", "from", "alloc", "allocUnsafe", "allocUnsafeSlow"] as const)
+    wrap(Buffer, key);
+  wrap(Buffer.prototype, "toString");
+  wrap(String.prototype, "replace");
+}
+
+/**
+ * Collects garbage and waits until the Buffers it freed are gone from the figures: V8 releases
+ * their memory after the collection, off the main thread, so right after gc() the previous run's
+ * Buffers still count, and a peak measured from there comes out too low by as much as they hold.
+ */
+async function settle(gc: () => void): Promise<void> {
+  for (let i = 0; i < 3; i += 1) {
+    gc();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/**
+ * A warm-up, then `runs` timed runs, each with memory sampled every millisecond and right after
+ * every large Buffer or string is made.
+ */
 export async function measure(runs: number, run: () => Promise<unknown>): Promise<Measured> {
   const gc = globalThis.gc ?? quiet;
+  sampleLargeAllocations();
   gc();
   const rssBefore = process.memoryUsage().rss;
   let check = await run();
   const times: number[] = [];
   const memoryPeaks: number[] = [];
   for (let i = 0; i < runs; i += 1) {
-    gc();
+    await settle(gc);
     const before = used();
     let peak = before;
-    const sampler = setInterval(() => {
+    sampleNow = () => {
       peak = Math.max(peak, used());
-    }, 1);
+    };
+    const sampler = setInterval(sampleNow, 1);
     const start = performance.now();
     check = await run();
     times.push(performance.now() - start);
     clearInterval(sampler);
+    sampleNow = undefined;
     memoryPeaks.push(Math.max(peak, used()) - before);
   }
-  return { times, memoryPeaks, rssPeak: process.resourceUsage().maxRSS * 1024 - rssBefore, check };
+  await settle(gc);
+  const before = used();
+  let livePeak = before;
+  sampleNow = () => {
+    livePeak = Math.max(livePeak, used());
+  };
+  collectFirst = true;
+  check = await run();
+  collectFirst = false;
+  sampleNow = undefined;
+  return {
+    times,
+    memoryPeaks,
+    livePeak: livePeak - before,
+    rssPeak: process.resourceUsage().maxRSS * 1024 - rssBefore,
+    check,
+  };
 }
 
 /** Runs `file --child <args>` in a fresh node process and returns the Measured it prints last. */
