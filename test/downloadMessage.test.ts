@@ -1,3 +1,4 @@
+import { createHash, randomBytes } from "node:crypto";
 import { ImapError, InputError } from "../src/errors";
 import {
   failure,
@@ -150,6 +151,24 @@ describe("downloadMessage", () => {
     }
     expect(fetches).toHaveLength(1);
     expect(fetches[0]).toMatch(new RegExp(`^\\S+ UID FETCH ${uid} \\(UID BODY\\.PEEK\\[\\]\\)$`));
+  });
+
+  test("a large message comes back byte-identical, its literal read in many chunks", async () => {
+    // 8 MB of random base64 lines: the literal spans hundreds of TLS records, each copied into
+    // one buffer of the announced size as it arrives (patches/imapflow+2.10.2.patch).
+    const lines =
+      randomBytes(6 * 1024 * 1024)
+        .toString("base64")
+        .match(/.{1,76}/g) ?? [];
+    const big = Buffer.from(rfc822({ subject: "Large", body: lines.join("\r\n") }));
+    const { path, uid } = await seedOne(USER, big.toString());
+    const out = await download(tlsConnection(USER), { mailbox: path, uid: String(uid) });
+    expect(out.data.length).toBe(big.length);
+    expect(createHash("sha256").update(out.data).digest("hex")).toBe(
+      createHash("sha256").update(big).digest("hex"),
+    );
+    const again = await stored(USER, path, uid);
+    expect(Buffer.from(again.source).equals(out.data)).toBe(true);
   });
 
   test("works on a non-ASCII mailbox name", async () => {

@@ -12,7 +12,7 @@ export { actions, connections, dataSources, triggers };
 export default {
   key: "imap",
   public: false,
-  signature: "f453332cf58e00f1253512b3f729613496323691",
+  signature: "8898e81615c385de4537667df7d7631a6f67f845",
   actions,
   dataSources,
   connections,
