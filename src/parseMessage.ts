@@ -23,6 +23,12 @@ export interface ParseOptions {
   /** Keep the bytes of attachments up to `maxAttachmentSize` (decoded) bytes each. */
   includeAttachments: boolean;
   maxAttachmentSize: number;
+  /**
+   * The most bytes the attachment with this part number can decode to (from the server's
+   * BODYSTRUCTURE), or undefined when not known: its content is then received into one buffer of
+   * that size instead of being collected in chunks and joined, which held it twice.
+   */
+  decodedSizeLimit?: (partId: string) => number | undefined;
 }
 
 export interface ParsedAttachment {
@@ -173,35 +179,88 @@ function attachmentName(item: AttachmentStream): string | null {
 }
 
 /**
+ * The decoded bytes of one attachment, received into one buffer when its largest decoded size is
+ * known (and then cut to what came), else in chunks joined at the end. A part that turns out
+ * larger than announced (the parser split the message otherwise than the server) goes on in
+ * chunks after what the buffer holds.
+ */
+class ContentBuffer {
+  private buffer: Buffer | undefined;
+  private filled = 0;
+  private chunks: Buffer[] = [];
+  length = 0;
+
+  constructor(capacity: number | undefined) {
+    if (capacity !== undefined && capacity > 0) this.buffer = Buffer.allocUnsafe(capacity);
+  }
+
+  push(chunk: Buffer): void {
+    this.length += chunk.length;
+    if (
+      this.buffer &&
+      this.chunks.length === 0 &&
+      this.filled + chunk.length <= this.buffer.length
+    ) {
+      chunk.copy(this.buffer, this.filled);
+      this.filled += chunk.length;
+      return;
+    }
+    if (this.buffer && this.chunks.length === 0)
+      this.chunks.push(this.buffer.subarray(0, this.filled));
+    this.chunks.push(chunk);
+  }
+
+  clear(): void {
+    this.buffer = undefined;
+    this.chunks = [];
+    this.filled = 0;
+  }
+
+  content(): Buffer {
+    if (this.chunks.length > 0 || !this.buffer) return Buffer.concat(this.chunks, this.length);
+    // A buffer much larger than its content would keep the difference alive with it.
+    if (this.filled < this.buffer.length * 0.9)
+      return Buffer.from(this.buffer.subarray(0, this.filled));
+    return this.buffer.subarray(0, this.filled);
+  }
+}
+
+/**
  * Reads one attachment stream to its end, keeping the decoded bytes only when they will be
  * returned (base64 is made once, when the output is serialized).
  */
 function readAttachment(item: AttachmentStream, options: ParseOptions): Promise<ParsedAttachment> {
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let kept = 0;
+    // A single-part message has no part numbers in mailparser; IMAP calls its body part 1.
+    const partId = item.partId ?? "1";
+    const limit = options.includeAttachments ? options.decodedSizeLimit?.(partId) : undefined;
+    // Nothing larger than Max Attachment Size is kept: no buffer larger than that either.
+    let kept: ContentBuffer | undefined = options.includeAttachments
+      ? new ContentBuffer(
+          limit === undefined ? undefined : Math.min(limit, options.maxAttachmentSize),
+        )
+      : undefined;
     let tooLarge = false;
     item.content.on("data", (chunk: Buffer) => {
-      if (!options.includeAttachments || tooLarge) return;
-      kept += chunk.length;
-      if (kept > options.maxAttachmentSize) {
+      if (!kept) return;
+      if (kept.length + chunk.length > options.maxAttachmentSize) {
         tooLarge = true;
-        chunks.length = 0;
-      } else chunks.push(chunk);
+        kept.clear();
+        kept = undefined;
+      } else kept.push(chunk);
     });
     item.content.on("error", reject);
     item.content.once("end", () => {
       const disposition = item.contentDisposition?.toLowerCase();
       resolve({
-        // A single-part message has no part numbers in mailparser; IMAP calls its body part 1.
-        partId: item.partId ?? "1",
+        partId,
         filename: attachmentName(item),
         contentType: item.contentType,
         size: item.size ?? 0,
         contentId: item.cid ?? null,
         inline: disposition === "inline" || (disposition === undefined && item.related === true),
         checksum: item.checksum ?? "",
-        content: options.includeAttachments && !tooLarge ? Buffer.concat(chunks, kept) : null,
+        content: kept ? kept.content() : null,
         tooLarge,
       });
     });

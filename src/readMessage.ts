@@ -5,9 +5,9 @@
  * encoding removed; where the parser made other bytes of it, the server's are read.
  */
 import { createHash } from "node:crypto";
-import type { FetchMessageObject } from "imapflow";
+import type { FetchMessageObject, MessageStructureObject } from "imapflow";
 import type { BodyPart } from "./bodyParts";
-import { contentOf, decodeTransferEncoding, fetchExisting } from "./bodyParts";
+import { contentOf, decodeTransferEncoding, fetchExisting, listParts } from "./bodyParts";
 import type { ParsedAttachment, ParsedMessage, ParseOptions } from "./parseMessage";
 import { parseMessage } from "./parseMessage";
 import type { WithServerPart } from "./partMatch";
@@ -25,6 +25,25 @@ export interface ReadMessage {
 /** The content of a part as every output defines it: the server's bytes with the transfer encoding removed. */
 export function partBytes(raw: Buffer, part: BodyPart): Buffer {
   return decodeTransferEncoding(raw, part.encoding);
+}
+
+/**
+ * The most bytes each part can decode to, by part number: base64 carries 3 bytes in 4
+ * characters (line breaks only make it less), the other transfer encodings never grow.
+ */
+export function decodedSizeLimits(
+  structure: MessageStructureObject | undefined,
+): (partId: string) => number | undefined {
+  const limits = new Map<string, number>();
+  if (structure) {
+    for (const part of listParts(structure, { intoMessages: false })) {
+      if (part.multipart) continue;
+      if (part.encoding === "base64") limits.set(part.partId, Math.ceil((part.size * 3) / 4));
+      else if (["7bit", "8bit", "binary", "quoted-printable"].includes(part.encoding))
+        limits.set(part.partId, part.size);
+    }
+  }
+  return (partId) => limits.get(partId);
 }
 
 function described(data: Buffer, options: ParseOptions) {
@@ -51,7 +70,11 @@ export async function readMessage(
     bodyStructure: true,
     ...IDENTITY_QUERY,
   });
-  const parsed = await parseMessage(contentOf(message, "", where), options, where);
+  const parsed = await parseMessage(
+    contentOf(message, "", where),
+    { ...options, decodedSizeLimit: decodedSizeLimits(message.bodyStructure) },
+    where,
+  );
   // The raw message is not part of any output: released before the attachments are serialized.
   message.source = undefined;
   const { attachments, disagreeing } = withServerParts(parsed.attachments, message.bodyStructure);

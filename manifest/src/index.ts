@@ -12,7 +12,7 @@ export { actions, connections, dataSources, triggers };
 export default {
   key: "imap",
   public: false,
-  signature: "8898e81615c385de4537667df7d7631a6f67f845",
+  signature: "d7ac6ba8b0ae7ad6cfa7aa077ab36f156fa3769f",
   actions,
   dataSources,
   connections,
