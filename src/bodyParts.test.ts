@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import type { MessageStructureObject } from "imapflow";
 import { decodeTransferEncoding, listParts, parsePartId } from "./bodyParts";
 
@@ -30,6 +31,45 @@ describe("decodeTransferEncoding", () => {
     expect(decodeTransferEncoding(Buffer.from("begin 644 x"), "x-uuencode").toString()).toBe(
       "begin 644 x",
     );
+  });
+});
+
+describe("base64 decoding", () => {
+  /** What the decoding is held to: Node's decoder on the part without the bytes outside the alphabet. */
+  const asOneString = (raw: Buffer) =>
+    Buffer.from(raw.toString("latin1").replace(/[^A-Za-z0-9+/=]/g, ""), "base64");
+  const junk = ["\r\n", " ", "-", "_", "*", "\u00e9", "\t"];
+
+  test("decodes like one string without the characters outside the alphabet", () => {
+    for (let round = 0; round < 40; round += 1) {
+      const data = randomBytes(round * 4001 + (round % 3));
+      let text = data.toString("base64");
+      if (round % 4 === 1) text = text.replace(/=+$/, "");
+      if (round % 5 === 2) text = `${text.slice(0, 100)}=${text.slice(100)}`;
+      const lines = text.match(/.{1,76}/g) ?? [];
+      const raw = Buffer.from(
+        lines.map((line, i) => `${line}${junk[(i + round) % junk.length]}`).join(""),
+        "latin1",
+      );
+      const decoded = decodeTransferEncoding(raw, "base64");
+      expect(decoded.equals(asOneString(raw))).toBe(true);
+      if (round % 4 !== 1 && round % 5 !== 2) expect(decoded.equals(data)).toBe(true);
+    }
+  });
+
+  test("a part of several pieces: whole, in one buffer sized from its encoded length", () => {
+    const data = randomBytes(1_000_000);
+    const raw = Buffer.from(
+      `${(data.toString("base64").match(/.{1,76}/g) ?? []).join("\r\n")}\r\n`,
+    );
+    const decoded = decodeTransferEncoding(raw, "base64");
+    expect(decoded.equals(data)).toBe(true);
+    expect(decoded.buffer.byteLength).toBe(Math.ceil((raw.length * 3) / 4));
+  });
+
+  test("nothing but line breaks decodes to nothing", () => {
+    expect(decodeTransferEncoding(Buffer.from("\r\n\r\n"), "base64").length).toBe(0);
+    expect(decodeTransferEncoding(Buffer.alloc(0), "base64").length).toBe(0);
   });
 });
 

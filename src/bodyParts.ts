@@ -296,12 +296,55 @@ export async function fetchPart(
  * soft break, decode to what they evidently meant.
  */
 export function decodeTransferEncoding(raw: Buffer, encoding: string): Buffer {
-  // RFC 2045 6.8: characters outside the base64 alphabet are ignored; Node's decoder would read
-  // "-" and "_" (a scanner's footer, a signature) as base64url digits.
-  if (encoding === "base64")
-    return Buffer.from(raw.toString("latin1").replace(/[^A-Za-z0-9+/=]/g, ""), "base64");
+  if (encoding === "base64") return decodeBase64(raw);
   if (encoding === "quoted-printable") return libqp.decode(raw);
   return raw;
+}
+
+/** RFC 2045 6.8: the base64 alphabet and its padding; every other byte is ignored. */
+const BASE64_CHARS = new Uint8Array(256);
+for (const c of Buffer.from("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="))
+  BASE64_CHARS[c] = 1;
+const PADDING = 0x3d;
+/** Characters decoded at a time: a multiple of 4, so each piece ends on a whole group. */
+const BASE64_PIECE = 64 * 1024;
+
+/**
+ * Base64 decoded into one buffer sized from the encoded length, a piece at a time: the part as
+ * one string without its line breaks, and that string's bytes, held the part three times over.
+ * Bytes outside the alphabet are skipped first, as Node's decoder would read "-" and "_" (a
+ * scanner's footer, a signature) as base64url digits.
+ */
+function decodeBase64(raw: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(Math.ceil((raw.length * 3) / 4));
+  const piece = Buffer.allocUnsafe(BASE64_PIECE);
+  let kept = 0;
+  let written = 0;
+  const flush = (text: string) => {
+    written += out.write(text, written, "base64");
+  };
+  for (let i = 0; i < raw.length; i += 1) {
+    const c = raw[i] as number;
+    if (BASE64_CHARS[c] === 0) continue;
+    if (c === PADDING) {
+      // Padding normally ends the part: what is left is decoded in one go, as before.
+      const rest = raw.toString("latin1", i).replace(/[^A-Za-z0-9+/=]/g, "");
+      flush(piece.toString("latin1", 0, kept) + rest);
+      kept = 0;
+      break;
+    }
+    piece[kept] = c;
+    kept += 1;
+    if (kept === BASE64_PIECE) {
+      flush(piece.toString("latin1"));
+      kept = 0;
+    }
+  }
+  if (kept > 0) flush(piece.toString("latin1", 0, kept));
+  // Cut to what was decoded; a buffer much larger than that would keep the rest alive with it.
+  return written < out.length * 0.9
+    ? Buffer.from(out.subarray(0, written))
+    : out.subarray(0, written);
 }
 
 export interface WantedPart {

@@ -12,7 +12,7 @@ export { actions, connections, dataSources, triggers };
 export default {
   key: "imap",
   public: false,
-  signature: "d7ac6ba8b0ae7ad6cfa7aa077ab36f156fa3769f",
+  signature: "917a68ab76a1c7ece34ac107bf7045088ca692e9",
   actions,
   dataSources,
   connections,
