@@ -12,7 +12,7 @@ export { actions, connections, dataSources, triggers };
 export default {
   key: "imap",
   public: false,
-  signature: "917a68ab76a1c7ece34ac107bf7045088ca692e9",
+  signature: "ed4f344e9003eae2231b9c16f5a31de21fabd5c6",
   actions,
   dataSources,
   connections,
