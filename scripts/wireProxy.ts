@@ -126,6 +126,9 @@ export function wireProxy(
     for (const socket of [client, upstream]) {
       sockets.add(socket);
       socket.on("error", () => undefined);
+      // a chunk leaves when its delay is over, never held for the TCP acknowledgement of the one
+      // before (Nagle's algorithm), which the network it stands for would not add
+      socket.setNoDelay(true);
     }
     let closedSides = 0;
     const closing: Promise<void> = new Promise<void>((resolve) => {

@@ -75,13 +75,17 @@ export class AheadCommands {
       // Many servers announce CONDSTORE only after login: HIGHESTMODSEQ is asked all the same;
       // one without it refuses the STATUS, and the step's own is then sent without it.
       const assumeCondstore = ahead.command === "STATUS" && ahead.query.highestModseq === true;
-      const before = this.unparsed();
+      // judged from when it is the command in flight: a line of the login's answer is the login's
+      let before = Number.POSITIVE_INFINITY;
       const started = internals.startBehind(
         () =>
           ahead.command === "SELECT"
             ? internals.runInternal("SELECT", ahead.mailbox, { readOnly: ahead.readOnly })
             : internals.runInternal("STATUS", ahead.mailbox, ahead.query),
         { asAuthenticated: true, assumeCondstore },
+        () => {
+          before = this.unparsed();
+        },
       );
       if (!started) return;
       // An answer is the step's own when it was good, refused (NO), damaged or cut off (the step
@@ -98,7 +102,9 @@ export class AheadCommands {
       );
       this.written += 1;
       this.sent.push({
-        unparsedBefore: before,
+        get unparsedBefore() {
+          return Math.min(before, Number.MAX_SAFE_INTEGER);
+        },
         command: ahead.command,
         path: pathKey(ahead.mailbox),
         detail:
@@ -228,8 +234,11 @@ function onlyAsked(value: unknown, items: string[]): unknown {
   );
 }
 
-/** Per client, the tags of the commands written ahead of their turn (see `installTrySend`). */
-const writtenAhead = new WeakMap<ImapFlow, Set<string>>();
+/**
+ * Per client, the tags of the commands written ahead of their turn (see `installTrySend`), each
+ * with what to do when it becomes the command in flight.
+ */
+const writtenAhead = new WeakMap<ImapFlow, Map<string, () => void>>();
 
 /**
  * Sends imapflow commands one right behind the other, without waiting for the answer to the one
@@ -261,6 +270,13 @@ export function pipelined(
     result.catch(() => undefined);
     return result;
   });
+}
+
+/** Whether imapflow's command attributes hold a literal (sent after the server's "+"). */
+function hasLiteral(attributes: unknown): boolean {
+  if (Array.isArray(attributes)) return attributes.some(hasLiteral);
+  if (typeof attributes !== "object" || attributes === null) return false;
+  return Reflect.get(attributes, "type") === "LITERAL";
 }
 
 interface Request {
@@ -300,7 +316,7 @@ function clientInternals(client: ImapFlow) {
   const current = () => Reflect.get(client, "currentRequest") as Request | false | undefined;
   let sentAhead = writtenAhead.get(client);
   if (!sentAhead) {
-    sentAhead = new Set<string>();
+    sentAhead = new Map<string, () => void>();
     writtenAhead.set(client, sentAhead);
   }
   const ahead = sentAhead;
@@ -333,11 +349,13 @@ function clientInternals(client: ImapFlow) {
       Reflect.set(client, "trySend", () => {
         const queue = requests();
         const next = queue[0];
-        if (!current() && next !== undefined && ahead.has(next.tag)) {
+        const becomesCurrent = next === undefined ? undefined : ahead.get(next.tag);
+        if (!current() && next !== undefined && becomesCurrent !== undefined) {
           ahead.delete(next.tag);
           const request = queue.shift() as Request;
           request.sent = true;
           Reflect.set(client, "currentRequest", request);
+          becomesCurrent();
           return Promise.resolve();
         }
         return Reflect.apply(trySend, client, []) as Promise<void>;
@@ -357,10 +375,16 @@ function clientInternals(client: ImapFlow) {
       });
     },
 
-    /** A command is on the wire, whole, and nothing waits behind it. */
+    /** A command is on the wire, whole, and every one queued behind it is written already. */
     oneInFlight(): boolean {
       const request = current();
-      return request !== false && request !== undefined && request.sent === true && parts() === 0;
+      return (
+        request !== false &&
+        request !== undefined &&
+        request.sent === true &&
+        parts() === 0 &&
+        requests().every((queued) => ahead.has(queued.tag))
+      );
     },
 
     /**
@@ -373,6 +397,7 @@ function clientInternals(client: ImapFlow) {
     startBehind(
       start: () => Promise<unknown>,
       options: { asAuthenticated?: boolean; assumeCondstore?: boolean } = {},
+      onCurrent: () => void = () => undefined,
     ): { result: Promise<unknown>; condstore: boolean; whole: boolean } | undefined {
       const saved: unknown = Reflect.get(client, "state");
       const capabilities = client.capabilities;
@@ -391,7 +416,9 @@ function clientInternals(client: ImapFlow) {
       result.catch(() => undefined);
       const queue = requests();
       const request = queue.length === queued + 1 ? queue[queued] : undefined;
-      if (!request) return undefined;
+      // a literal waits for the server's "+", and imapflow drops a waiting one's remaining parts
+      // once the command before it is answered: such a command is sent in turn
+      if (!request || hasLiteral(request.attributes)) return undefined;
       const before = written();
       Reflect.apply(send, client, [
         {
@@ -402,7 +429,7 @@ function clientInternals(client: ImapFlow) {
         },
       ]).catch(() => undefined);
       if (written() === before) return undefined;
-      ahead.add(request.tag);
+      ahead.set(request.tag, onCurrent);
       return {
         result,
         condstore: added || capabilities.has("CONDSTORE"),

@@ -373,8 +373,9 @@ export async function expungeExactly(
  * exists), `UID STORE +FLAGS.SILENT (\Deleted)` and `UID EXPUNGE` of it, written together. The
  * expunge removes that UID only, and nothing if it names no message: then the FETCH had no row,
  * and it is the "no message with UID" error as ever. Where the FETCH's answer failed or could not
- * be parsed, the server is asked afterwards (NOOP, UID SEARCH): gone, the step succeeded; still
- * there, it is the damaged-answer error.
+ * be parsed, the server is asked afterwards (NOOP, UID SEARCH): still there, it is the
+ * damaged-answer error; gone, the step succeeded if the server reported a removal meanwhile, else
+ * the UID named no message.
  */
 async function deleteNamed(selected: Selected, uid: number, doing: string): Promise<void> {
   const { session, box } = selected;
@@ -386,9 +387,18 @@ async function deleteNamed(selected: Selected, uid: number, doing: string): Prom
     mailbox,
     feature: "expunging exactly the message asked for needs",
   });
+  // a mailbox that cannot keep \Deleted would take the STORE and expunge nothing (imapflow's test)
+  const permanent = box.permanentFlags;
+  if (permanent && !hasFlag(permanent, "\\*") && !hasFlag(permanent, "\\Deleted"))
+    throw session.refused(op);
   const uids: Token = { type: "SEQUENCE", value: set };
   const listed = new Set<number>();
+  let expunges = 0;
+  const counted = () => {
+    expunges += 1;
+  };
   const before = session.unparsedLines;
+  session.client.on("expunge", counted);
   const [fetched, flagged, expunged] = session.pipelined([
     () =>
       command("UID FETCH", [uids, [{ type: "ATOM", value: "UID" }]], {
@@ -407,6 +417,7 @@ async function deleteNamed(selected: Selected, uid: number, doing: string): Prom
   ]);
   // all three were sent: each is answered before any is judged
   const [listing] = await Promise.allSettled([fetched, flagged, expunged]);
+  session.client.off("expunge", counted);
   await session.exec(op, () => flagged as Promise<void>);
   await session.exec(op, () => expunged as Promise<void>);
   if (listing.status === "fulfilled" && listed.has(uid)) return;
@@ -429,7 +440,8 @@ async function deleteNamed(selected: Selected, uid: number, doing: string): Prom
       [uid],
       true,
     );
-  if (!damaged) throw noSuchMessage(doing, mailbox, [uid]);
+  // gone, with no row to tell that it was there: only a removal seen in this step says it was
+  if (!damaged || expunges === 0) throw noSuchMessage(doing, mailbox, [uid]);
 }
 
 /** The UID of an untagged FETCH row, when it has one. */

@@ -625,6 +625,7 @@ export class Session {
       let before = this.unparsedLines;
       try {
         lock = await this.client.getMailboxLock(path, { readOnly: options.readOnly });
+        this.ahead.servedSince(before);
       } catch (err) {
         before = this.ahead.servedSince(before);
         if (attempt === 0 && this.unparsedLines <= before && (await this.recover(err, op, true)))
@@ -716,6 +717,13 @@ function secretForms(secret: string): string[] {
   return [...new Set(forms)];
 }
 
+/** The SASL PLAIN response a password logs in with (base64 of user and password), a secret too. */
+function plainResponses(settings: ImapSettings): string[] {
+  const password = settings.password;
+  if (typeof password !== "string" || password === "") return [];
+  return [Buffer.from(`\u0000${settings.user}\u0000${password}`).toString("base64")];
+}
+
 function scopeFor(connection: Connection, settings: ImapSettings): ErrorScope {
   return {
     host: settings.host,
@@ -723,7 +731,12 @@ function scopeFor(connection: Connection, settings: ImapSettings): ErrorScope {
     user: settings.user,
     encryption: settings.encryption,
     oauth: settings.accessToken !== undefined || settings.grant !== undefined,
-    secrets: [settings.password, settings.accessToken, ...settings.credentials]
+    secrets: [
+      settings.password,
+      settings.accessToken,
+      ...settings.credentials,
+      ...plainResponses(settings),
+    ]
       .filter((s): s is string => typeof s === "string" && s !== "")
       .flatMap(secretForms),
     appOnly: settings.appOnly,
@@ -882,6 +895,8 @@ export async function withSession<T>(
     } catch (err) {
       // Lost (cut, stalled, damaged) with the step's commands behind the login: they fail in the
       // step, which names what it was doing, as when they are sent after the login's answer.
+      scope.loginDisabled = client.capabilities.has("LOGINDISABLED");
+      scope.tcpConnected = tcpConnected(client);
       if (ahead.sentCount > 0 && !authenticationFailure(err)) {
         ahead.lostDuringLogin(err);
         session.lostDuringLogin(err);
@@ -889,8 +904,6 @@ export async function withSession<T>(
         ahead.serve();
         return await work(session);
       }
-      scope.loginDisabled = client.capabilities.has("LOGINDISABLED");
-      scope.tcpConnected = tcpConnected(client);
       // capabilities are empty when it failed before the greeting: then nothing is known
       scope.oauthUnsupported =
         settings.accessToken !== undefined &&

@@ -164,7 +164,8 @@ export async function transferMessages(
    * UID. Without one (Dovecot answers OK, or NO [EXPUNGEISSUED], for a UID that names no message)
    * the source is asked (NOOP, then UID SEARCH): a message still there is reported without its new
    * UID, as a server without COPYUID leaves it; one that is not there is the "no message with UID"
-   * error, unless the destination's UIDNEXT moved (then it may have arrived there: new UID unknown).
+   * error, unless a move's destination's UIDNEXT moved (then it may have arrived there: new UID
+   * unknown; a copy would have left it in the source).
    */
   async function transferOne(
     selected: Selected,
@@ -184,7 +185,10 @@ export async function transferMessages(
       throw err;
     }
     const map = result.uidMap ?? new Map<number, number>();
-    if (!map.has(uid) && !(await sourceHas(selected, uid))) {
+    // a copy leaves the source as it was: a UID not in it named no message
+    if (!map.has(uid) && mode === "copy" && !(await sourceHas(selected, uid)))
+      throw noSuchMessage(doing, mailbox, [uid]);
+    if (!map.has(uid) && mode === "move" && !(await sourceHas(selected, uid))) {
       const after = await session.run(
         { doing: `${doing} (check whether it arrived)`, mailbox: destination },
         () => session.client.status(destination, { uidNext: true }),

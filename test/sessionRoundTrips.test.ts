@@ -556,6 +556,21 @@ function damageUidRow(uid: number): (line: string) => string {
   };
 }
 
+/** Answers NO, instead of its own completion, the first command the client sends that matches `command`. */
+function refuseAnswerTo(command: RegExp): Rewrites {
+  let tag: string | undefined;
+  return {
+    toServer: (line) => {
+      if (tag === undefined && command.test(line)) tag = line.split(" ")[0];
+      return line;
+    },
+    toClient: (line) =>
+      tag !== undefined && line.startsWith(`${tag} OK `)
+        ? `${tag} NO Refused for the test\r\n`
+        : line,
+  };
+}
+
 describe("deleting one message with UIDPLUS: FETCH, STORE and EXPUNGE of its UID in one round trip", () => {
   const remove = (connection: ReturnType<typeof tlsConnection>, path: string, uid: number) =>
     actionCommands("deleteMessage", {
@@ -663,6 +678,41 @@ describe("deleting one message with UIDPLUS: FETCH, STORE and EXPUNGE of its UID
     expect(await left(path)).toEqual(uids);
   });
 
+  test("a mailbox that cannot keep \\Deleted is refused before anything is sent, as imapflow refuses it", async () => {
+    const { path, uids } = await seedMailbox(USER, { prefix: "TripsDelNoFlag", count: 1 });
+    const noDeleted = (line: string) =>
+      line.startsWith("* OK [PERMANENTFLAGS ")
+        ? line.replace("\\Deleted ", "").replace(" \\*", "")
+        : line;
+    const err = await throughMain({ toClient: noDeleted }, (connection) =>
+      failure(() => remove(connection, path, uids[0])),
+    );
+    expect(err.code).toBe("SERVER_REFUSED");
+    expect(err.message).toBe(
+      `The server refused to delete the message (UID ${uids[0]} in mailbox "${path}") and gave no reason. Check that the account may do this on that mailbox.`,
+    );
+    expect(await left(path)).toEqual(uids);
+  });
+
+  test("a FETCH that fails tells nothing: a UID that named no message is still the missing-UID error", async () => {
+    const { path, uids } = await seedMailbox(USER, { prefix: "TripsDelFetchNo", count: 2 });
+    const refuseFetch = refuseAnswerTo(/^\S+ UID FETCH /);
+    const err = await throughMain(refuseFetch, (connection) =>
+      failure(() => remove(connection, path, uids[1] + 2)),
+    );
+    expect([err.code, err.message]).toEqual([
+      "MESSAGE_NOT_FOUND",
+      notFound("delete the message", path, uids[1] + 2),
+    ]);
+    expect(await left(path)).toEqual(uids);
+    // and one that exists is deleted: the server reported its removal
+    const { result } = await throughMain(refuseAnswerTo(/^\S+ UID FETCH /), (connection) =>
+      remove(connection, path, uids[0]),
+    );
+    expect((result as { data: unknown }).data).toBe(true);
+    expect(await left(path)).toEqual([uids[1]]);
+  });
+
   test("without UIDPLUS the message is still resolved first", async () => {
     const { path, uids } = await seedMailbox(USER, { prefix: "TripsDelLegacy", count: 2 });
     const { log } = await remove(legacyConnection(USER), path, uids[0]);
@@ -755,6 +805,36 @@ describe("moving or copying one message with MOVE and UIDPLUS, told by COPYUID",
       expect(await uidsIn(path)).toEqual([uids[1], uids[2]]);
     },
   );
+
+  test("a copy of a UID that names no message is the missing-UID error, whatever arrives in the destination meanwhile", async () => {
+    const { path, uids } = await seedMailbox(USER, { prefix: "TripsCopyNone", count: 1 });
+    const destination = await destinationOf("TripsCopyNoneTo");
+    const err = await throughMain(
+      {
+        toServer: async (line) => {
+          if (/^\S+ UID COPY /.test(line))
+            await withDirect(USER, (client) =>
+              client.append(destination, rfc822({ subject: "meanwhile" })),
+            );
+          return line;
+        },
+      },
+      (connection) =>
+        failure(() =>
+          actionCommands("copyMessage", {
+            connection,
+            mailbox: path,
+            uids: String(uids[0] + 5),
+            destination,
+          }),
+        ),
+    );
+    expect([err.code, err.message]).toEqual([
+      "MESSAGE_NOT_FOUND",
+      notFound(`copy messages to "${destination}"`, path, uids[0] + 5),
+    ]);
+    expect((await uidsIn(destination)).length).toBe(1);
+  });
 
   test("a move answered without COPYUID is reported without the new UID, not as a missing message", async () => {
     const { path, uids } = await seedMailbox(USER, { prefix: "TripsMoveNoCopyUid", count: 2 });
