@@ -758,10 +758,17 @@ function scopeFor(connection: Connection, settings: ImapSettings): ErrorScope {
  * failed connect; a socket still `connecting` never reached the host.
  */
 function tcpConnected(client: ImapFlow): boolean {
+  // imapflow sets it to null once the connection is closed
   const socket = Reflect.get(client, "socket") as
     | { connecting?: boolean; remoteAddress?: string }
+    | null
     | undefined;
-  return socket !== undefined && socket.connecting === false && Boolean(socket.remoteAddress);
+  return (
+    typeof socket === "object" &&
+    socket !== null &&
+    socket.connecting === false &&
+    Boolean(socket.remoteAddress)
+  );
 }
 
 /**
