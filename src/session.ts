@@ -827,13 +827,11 @@ async function logoutSent(client: ImapFlow): Promise<void> {
   };
   while (!written() && !Reflect.get(client, "isClosed"))
     await new Promise<void>((resolve) => setImmediate(resolve));
+  // 'drain' is emitted only after a write that filled the buffer, so the buffer is watched instead
   for (const name of ["writeSocket", "socket"]) {
     const socket: unknown = Reflect.get(client, name);
-    if (!(socket instanceof Writable) || socket.destroyed || socket.writableLength === 0) continue;
-    await new Promise<void>((resolve) => {
-      socket.once("drain", resolve);
-      socket.once("close", resolve);
-    });
+    while (socket instanceof Writable && !socket.destroyed && socket.writableLength > 0)
+      await new Promise<void>((resolve) => setImmediate(resolve));
   }
 }
 

@@ -12,7 +12,7 @@ export { actions, connections, dataSources, triggers };
 export default {
   key: "imap",
   public: false,
-  signature: "ed4f344e9003eae2231b9c16f5a31de21fabd5c6",
+  signature: "4cdef66f3ba1cd505b2bbbdede5a073d0a0b553d",
   actions,
   dataSources,
   connections,
