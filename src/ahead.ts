@@ -32,13 +32,13 @@ type Outcome =
   | { use: "resend" };
 
 /** A command as the answers are matched: SELECT with "true" when read-only, STATUS with its items. */
-interface Call {
+export interface Call {
   command: "SELECT" | "STATUS";
   path: string;
   detail: string[];
 }
 
-interface Sent extends Call {
+export interface Sent extends Call {
   outcome: Promise<Outcome>;
   /** Server lines imapflow could not parse before it was sent. */
   unparsedBefore: number;
@@ -177,13 +177,13 @@ function closed(client: ImapFlow): boolean {
 }
 
 /** A refusal by the server (NO), or imapflow's "does not exist" after a refused STATUS. */
-function refusal(error: unknown): boolean {
+export function refusal(error: unknown): boolean {
   if (typeof error !== "object" || error === null) return false;
   return Reflect.get(error, "responseStatus") === "NO" || Reflect.get(error, "code") === "NotFound";
 }
 
 /** The STATUS items imapflow sends for `query` (HIGHESTMODSEQ only with CONDSTORE). */
-function statusItems(query: StatusQuery, condstore: boolean): string[] {
+export function statusItems(query: StatusQuery, condstore: boolean): string[] {
   return Object.entries(query)
     .filter(([key, wanted]) => wanted === true && (key !== "highestModseq" || condstore))
     .map(([key]) => key);
@@ -219,7 +219,7 @@ function callOf(client: ImapFlow, command: string, args: unknown[]): Call | unde
  * Whether a command sent ahead answers `call`: the same mailbox opened the same way, or a STATUS
  * of at least the items the call asks (its answer is then cut to those, see `onlyAsked`).
  */
-function answers(sent: Sent, call: Call): boolean {
+export function answers(sent: Sent, call: Call): boolean {
   if (sent.command !== call.command || sent.path !== call.path) return false;
   return call.command === "SELECT"
     ? sent.detail[0] === call.detail[0]
@@ -227,7 +227,7 @@ function answers(sent: Sent, call: Call): boolean {
 }
 
 /** A STATUS answer with only the items asked (and the path), as the call's own answer would be. */
-function onlyAsked(value: unknown, items: string[]): unknown {
+export function onlyAsked(value: unknown, items: string[]): unknown {
   if (typeof value !== "object" || value === null) return value;
   return Object.fromEntries(
     Object.entries(value).filter(([key]) => key === "path" || items.includes(key)),
@@ -273,7 +273,7 @@ export function pipelined(
 }
 
 /** Whether imapflow's command attributes hold a literal (sent after the server's "+"). */
-function hasLiteral(attributes: unknown): boolean {
+export function hasLiteral(attributes: unknown): boolean {
   if (Array.isArray(attributes)) return attributes.some(hasLiteral);
   if (typeof attributes !== "object" || attributes === null) return false;
   return Reflect.get(attributes, "type") === "LITERAL";

@@ -445,7 +445,7 @@ async function deleteNamed(selected: Selected, uid: number, doing: string): Prom
 }
 
 /** The UID of an untagged FETCH row, when it has one. */
-function rowUid(untagged: Untagged | undefined): number | undefined {
+export function rowUid(untagged: Untagged | undefined): number | undefined {
   const items = untagged?.attributes?.[1];
   if (!Array.isArray(items)) return undefined;
   for (let i = 0; i + 1 < items.length; i += 2) {
