@@ -26,11 +26,13 @@ const USER = "test16";
 const missingMessage = (mailbox: string) =>
   `The mailbox "${mailbox}" does not exist. Check the path (the List Mailboxes action shows every path) or create it first.`;
 
+/** Runs `work` through the rewriting proxy, to the legacy instance unless `port` says otherwise. */
 async function throughProxy<T>(
   rewrites: Rewrites,
   work: (connection: ReturnType<typeof legacyConnection>) => Promise<T>,
+  port = server.legacyPort,
 ): Promise<T> {
-  const proxy = await rewriteProxy({ host: server.host, port: server.legacyPort }, rewrites);
+  const proxy = await rewriteProxy({ host: server.host, port }, rewrites);
   try {
     return await work(legacyConnection(USER, { port: String(proxy.port) }));
   } finally {
@@ -39,16 +41,11 @@ async function throughProxy<T>(
 }
 
 /** Like `throughProxy`, to the main instance in cleartext: MOVE and UIDPLUS. */
-async function throughMain<T>(
+function throughMain<T>(
   rewrites: Rewrites,
   work: (connection: ReturnType<typeof legacyConnection>) => Promise<T>,
 ): Promise<T> {
-  const proxy = await rewriteProxy({ host: server.host, port: server.plainPort }, rewrites);
-  try {
-    return await work(legacyConnection(USER, { port: String(proxy.port) }));
-  } finally {
-    await proxy.close();
-  }
+  return throughProxy(rewrites, work, server.plainPort);
 }
 
 /** Damages the first FETCH row for `uid`: `FLAGS (` becomes `FLAGS ((`, which no parser reads. */
