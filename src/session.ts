@@ -338,9 +338,13 @@ export class Session {
     return pipelined(this.client, starts);
   }
 
-  /** The connection was lost with the login and the step's first commands in flight. */
+  /**
+   * The connection was lost with the login and the step's first commands in flight: those
+   * commands, and the step's refusals, report this cause.
+   */
   lostDuringLogin(cause: unknown): void {
     this.lostWith ??= cause;
+    this.ahead.lostDuringLogin(cause);
   }
 
   /**
@@ -898,30 +902,12 @@ export async function withSession<T>(
       sendAtOnce(client);
       await connecting;
     } catch (err) {
-      // Lost (cut, stalled, damaged) with the step's commands behind the login: they fail in the
-      // step, which names what it was doing, as when they are sent after the login's answer.
       scope.loginDisabled = client.capabilities.has("LOGINDISABLED");
       scope.tcpConnected = tcpConnected(client);
-      if (ahead.sentCount > 0 && !authenticationFailure(err)) {
-        ahead.lostDuringLogin(err);
-        session.lostDuringLogin(err);
-        Reflect.deleteProperty(client, "run");
-        ahead.serve();
-        return await work(session);
-      }
-      // capabilities are empty when it failed before the greeting: then nothing is known
-      scope.oauthUnsupported =
-        settings.accessToken !== undefined &&
-        client.capabilities.size > 0 &&
-        !OAUTH_MECHANISMS.some((mechanism) => client.capabilities.has(mechanism));
-      // a refused token is not reused: the mailbox permissions or consent may change meanwhile
-      if (
-        settings.grant &&
-        settings.accessToken &&
-        (err as { authenticationFailed?: unknown }).authenticationFailed === true
-      )
-        forgetToken(settings.grant, settings.accessToken);
-      throw session.fail(err, { doing: `connect to ${settings.host}:${settings.port}` });
+      // Lost (cut, stalled, damaged) with the step's commands behind the login: they fail in the
+      // step, which names what it was doing, as when they are sent after the login's answer.
+      if (ahead.sentCount > 0 && !authenticationFailure(err)) session.lostDuringLogin(err);
+      else throw connectFailure(err);
     }
     Reflect.deleteProperty(client, "run");
     ahead.serve();
@@ -929,5 +915,17 @@ export async function withSession<T>(
   } finally {
     Reflect.deleteProperty(client, "run");
     await closeQuietly(client, setup);
+  }
+
+  function connectFailure(err: unknown): Error {
+    // capabilities are empty when it failed before the greeting: then nothing is known
+    scope.oauthUnsupported =
+      settings.accessToken !== undefined &&
+      client.capabilities.size > 0 &&
+      !OAUTH_MECHANISMS.some((mechanism) => client.capabilities.has(mechanism));
+    // a refused token is not reused: the mailbox permissions or consent may change meanwhile
+    if (settings.grant && settings.accessToken && authenticationFailure(err))
+      forgetToken(settings.grant, settings.accessToken);
+    return session.fail(err, { doing: `connect to ${settings.host}:${settings.port}` });
   }
 }

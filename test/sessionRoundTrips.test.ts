@@ -665,16 +665,6 @@ describe("deleting one message with UIDPLUS: FETCH, STORE and EXPUNGE of its UID
     expect(await left(path)).toEqual([uids[1]]);
   });
 
-  test("a UID that never named a message is the missing-UID error, whatever else the mailbox holds", async () => {
-    const { path, uids } = await seedMailbox(USER, { prefix: "TripsDelNever", count: 2 });
-    const err = await failure(() => remove(tlsConnection(USER), path, uids[1] + 1));
-    expect([err.code, err.message]).toEqual([
-      "MESSAGE_NOT_FOUND",
-      notFound("delete the message", path, uids[1] + 1),
-    ]);
-    expect(await left(path)).toEqual(uids);
-  });
-
   test("a mailbox that cannot keep \\Deleted is refused before anything is sent, as imapflow refuses it", async () => {
     const { path, uids } = await seedMailbox(USER, { prefix: "TripsDelNoFlag", count: 1 });
     const noDeleted = (line: string) =>

@@ -12,7 +12,7 @@ export { actions, connections, dataSources, triggers };
 export default {
   key: "imap",
   public: false,
-  signature: "4cdef66f3ba1cd505b2bbbdede5a073d0a0b553d",
+  signature: "005f5a70b3e468abbcc87f68edfdbd555e431b8c",
   actions,
   dataSources,
   connections,
